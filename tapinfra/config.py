@@ -1,0 +1,512 @@
+"""The typed, validated, frozen configuration of a tapinfra deployment.
+
+Every default lives in this module. A field's metadata carries its documentation and its
+rule (bounds, allowed values, pattern); the loader, the validator and the JSON Schema are
+all derived from those declarations, so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import typing
+from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass, replace
+from pathlib import Path
+from typing import Any, Mapping, Optional
+
+from tapinfra.errors import ConfigError, Problem
+
+# CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+    1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)
+
+# Commercial AWS regions (aws partition) that the hashicorp/aws 5.100 provider knows.
+AWS_REGIONS = (
+    "af-south-1", "ap-east-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
+    "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3",
+    "ap-southeast-4", "ap-southeast-5", "ap-southeast-7", "ca-central-1", "ca-west-1",
+    "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2",
+    "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1", "me-central-1",
+    "me-south-1", "mx-central-1", "sa-east-1", "us-east-1", "us-east-2",
+    "us-west-1", "us-west-2",
+)
+
+# Regions Route 53 health checkers run from (HealthCheckRegion enum).
+HEALTH_CHECKER_REGIONS = (
+    "us-east-1", "us-west-1", "us-west-2", "eu-west-1",
+    "ap-southeast-1", "ap-southeast-2", "ap-northeast-1", "sa-east-1",
+)
+
+LAMBDA_PYTHON_RUNTIMES = ("python3.11", "python3.12", "python3.13")
+ROUTING_POLICIES = ("latency", "failover", "weighted")
+S3_REPLICA_STORAGE_CLASSES = (
+    "STANDARD", "STANDARD_IA", "INTELLIGENT_TIERING", "ONEZONE_IA", "GLACIER_IR",
+)
+API_CACHE_SIZES_GB = ("0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237")
+
+# Field metadata keys. ``doc`` is required on every field.
+_RULE_KEYS = ("minimum", "maximum", "choices", "pattern", "max_length", "item_choices", "item_pattern", "min_items", "max_items")
+
+
+def setting(default: Any, doc: str, **rules: Any) -> Any:
+    """A config field: its default, what it means, and what values are allowed."""
+    unknown = set(rules) - set(_RULE_KEYS)
+    if unknown:
+        raise TypeError(f"unknown rule(s) {sorted(unknown)}")
+    meta = {"doc": doc, **rules}
+    if isinstance(default, (list, dict, set)):
+        raise TypeError("mutable defaults are not allowed; use a tuple")
+    if is_dataclass(default):
+        return field(default_factory=lambda: default, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+_NAME_RULE = dict(pattern=r"^[a-z][a-z0-9]*$")
+
+
+@dataclass(frozen=True)
+class RegionsConfig:
+    """The two regions the service runs in."""
+
+    primary: str = setting("us-east-1", "Primary region: holds the global table's source, the replication source bucket, and the failover primary.", choices=AWS_REGIONS)
+    secondary: str = setting("us-west-2", "Secondary region: replica table, replica bucket, failover secondary. Must differ from primary.", choices=AWS_REGIONS)
+
+
+@dataclass(frozen=True)
+class ApiConfig:
+    """The regional REST API in front of the function."""
+
+    stage_name: str = setting("v1", "Stage name; part of every invoke URL and health-check path.", pattern=r"^[a-zA-Z0-9_]+$", max_length=64)
+    throttle_rate_limit: int = setting(1000, "Stage-wide steady-state requests per second (method settings */*).", minimum=1, maximum=10000)
+    throttle_burst_limit: int = setting(2000, "Stage-wide burst (method settings */*).", minimum=1, maximum=5000)
+    usage_plan_rate_limit: int = setting(1000, "Per-API-key requests per second in the usage plan.", minimum=1, maximum=10000)
+    usage_plan_burst_limit: int = setting(2000, "Per-API-key burst in the usage plan.", minimum=1, maximum=5000)
+    quota_limit: Optional[int] = setting(None, "Requests per quota period per API key; null means no quota.", minimum=1, maximum=1_000_000_000)
+    quota_period: str = setting("DAY", "Quota period when quota_limit is set.", choices=("DAY", "WEEK", "MONTH"))
+    cors_allowed_origins: tuple[str, ...] = setting(("*",), "Origins allowed by CORS (preflight and responses). '*' or https:// origins.", item_pattern=r"^(\*|https://[a-z0-9.-]+(:[0-9]{1,5})?)$", min_items=1, max_items=20)
+    cache_enabled: bool = setting(False, "Stage cache (encrypted when on).")
+    cache_size_gb: str = setting("0.5", "Stage cache cluster size in GB.", choices=API_CACHE_SIZES_GB)
+    cache_ttl_seconds: int = setting(300, "Cache entry lifetime.", minimum=0, maximum=3600)
+    tenants: tuple[str, ...] = setting(("demo",), "Tenants that get an API key (same key value in both regions).", item_pattern=r"^[a-z][a-z0-9-]{0,31}$", min_items=1, max_items=100)
+    log_retention_days: int = setting(30, "Retention of the stage's access-log group.", choices=LOG_RETENTION_DAYS)
+
+
+@dataclass(frozen=True)
+class FunctionConfig:
+    """The Lambda function that serves the API, one per region."""
+
+    runtime: str = setting("python3.12", "Lambda runtime.", choices=LAMBDA_PYTHON_RUNTIMES)
+    memory_mb: int = setting(512, "Memory in MB.", minimum=128, maximum=10240)
+    timeout_seconds: int = setting(10, "Timeout; at most 29 s, API Gateway's integration limit.", minimum=1, maximum=29)
+    alias_name: str = setting("live", "Alias API Gateway invokes (never $LATEST).", pattern=r"^[a-zA-Z][a-zA-Z0-9_-]{0,31}$")
+    provisioned_concurrency: int = setting(2, "Provisioned concurrent executions on the alias.", minimum=1, maximum=1000)
+    log_retention_days: int = setting(30, "Retention of /aws/lambda/<name>.", choices=LOG_RETENTION_DAYS)
+    powertools_layer_version: int = setting(24, "Version number of the AWS-managed layer AWSLambdaPowertoolsPythonV3-<runtime>-x86_64 (account 017000801446) matching powertools_version.", minimum=1, maximum=1000)
+    powertools_version: str = setting("3.23.0", "Powertools for AWS Lambda (Python) version the layer carries; tests install the same.", pattern=r"^3\.[0-9]+\.[0-9]+$")
+
+
+@dataclass(frozen=True)
+class TableConfig:
+    """The DynamoDB global table that holds the items."""
+
+    billing_mode: str = setting("PAY_PER_REQUEST", "On-demand or provisioned capacity.", choices=("PAY_PER_REQUEST", "PROVISIONED"))
+    read_capacity: int = setting(5, "Provisioned mode: minimum read units (autoscaled up to max_read_capacity).", minimum=5, maximum=40000)
+    write_capacity: int = setting(5, "Provisioned mode: minimum write units (autoscaled up to max_write_capacity).", minimum=5, maximum=40000)
+    max_read_capacity: int = setting(100, "Provisioned mode: autoscaling ceiling for reads.", minimum=5, maximum=40000)
+    max_write_capacity: int = setting(100, "Provisioned mode: autoscaling ceiling for writes.", minimum=5, maximum=40000)
+    autoscaling_target_percent: int = setting(70, "Provisioned mode: target utilisation.", minimum=20, maximum=90)
+    item_retention_days: int = setting(365, "GDPR retention: every item expires this many days after its last write.", minimum=1, maximum=3650)
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    """Buckets: lifecycle and replication."""
+
+    transition_to_ia_days: int = setting(30, "Days before current objects move to STANDARD_IA.", minimum=30, maximum=3650)
+    transition_to_glacier_days: int = setting(90, "Days before current objects move to GLACIER_IR; must exceed transition_to_ia_days by 30.", minimum=60, maximum=3650)
+    expiration_days: Optional[int] = setting(None, "Days before current objects expire; null keeps them.", minimum=1, maximum=36500)
+    noncurrent_version_expiration_days: int = setting(90, "Days before noncurrent versions are deleted.", minimum=1, maximum=3650)
+    abort_incomplete_upload_days: int = setting(7, "Days before incomplete multipart uploads are aborted.", minimum=1, maximum=365)
+    access_log_expiration_days: int = setting(365, "Days server access logs are kept.", minimum=1, maximum=3650)
+    replication_storage_class: str = setting("STANDARD_IA", "Storage class of replicas in the secondary region.", choices=S3_REPLICA_STORAGE_CLASSES)
+
+
+@dataclass(frozen=True)
+class DnsConfig:
+    """Custom domain and Route 53 routing (used when features.dns is on)."""
+
+    zone_id: Optional[str] = setting(None, "Existing public hosted zone id; exclusive with create_zone_name.", pattern=r"^Z[A-Z0-9]{1,31}$")
+    create_zone_name: Optional[str] = setting(None, "Zone to create; exclusive with zone_id.", pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", max_length=253)
+    domain_name: Optional[str] = setting(None, "The API's name, inside the zone (e.g. api.example.com).", pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", max_length=253)
+    routing_policy: str = setting("latency", "latency (active-active), failover (primary/secondary) or weighted.", choices=ROUTING_POLICIES)
+    primary_weight: Optional[int] = setting(None, "weighted: the primary record's weight.", minimum=0, maximum=255)
+    secondary_weight: Optional[int] = setting(None, "weighted: the secondary record's weight.", minimum=0, maximum=255)
+    health_check_interval_seconds: int = setting(30, "Route 53 health check interval.", choices=(10, 30))
+    health_check_failure_threshold: int = setting(3, "Consecutive failures before unhealthy.", minimum=1, maximum=10)
+    health_check_regions: tuple[str, ...] = setting(("us-east-1", "us-west-2", "eu-west-1"), "Route 53 checker regions (at least 3).", item_choices=HEALTH_CHECKER_REGIONS, min_items=3, max_items=8)
+
+
+@dataclass(frozen=True)
+class MonitoringConfig:
+    """Alarms, notifications, canaries."""
+
+    alarm_emails: tuple[str, ...] = setting((), "E-mail addresses subscribed to each region's alarm topic.", item_pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", max_items=20)
+    api_5xx_rate_percent: float = setting(1.0, "Alarm when 5xx exceed this percent of requests.", minimum=0.1, maximum=100)
+    api_p99_latency_ms: int = setting(2000, "Alarm when p99 latency exceeds this.", minimum=50, maximum=29000)
+    lambda_error_rate_percent: float = setting(1.0, "Alarm when errors / invocations x 100 exceeds this.", minimum=0.1, maximum=100)
+    canary_runtime: str = setting("syn-nodejs-puppeteer-9.1", "Synthetics runtime version.", pattern=r"^syn-nodejs-puppeteer-[0-9]+\.[0-9]+$")
+    canary_schedule: str = setting("rate(5 minutes)", "Canary schedule expression.", pattern=r"^rate\(([0-9]+ (minute|minutes|hour|hours))\)$")
+    canary_timeout_seconds: int = setting(60, "Canary run timeout.", minimum=3, maximum=840)
+    canary_success_percent: int = setting(90, "Alarm when SuccessPercent drops below this.", minimum=1, maximum=100)
+    canary_retention_days: int = setting(31, "Days canary runs (success and failure) are kept.", minimum=1, maximum=455)
+
+
+@dataclass(frozen=True)
+class FeaturesConfig:
+    """Modules that can be switched off; optional ones are off by default."""
+
+    waf: bool = setting(True, "WAFv2 web ACL on each stage.")
+    canaries: bool = setting(True, "A Synthetics canary per region.")
+    event_forwarding: bool = setting(True, "Forward application events to the peer region's bus.")
+    dns: bool = setting(False, "Custom domain, certificates, health checks and routing (needs the dns section).")
+
+
+@dataclass(frozen=True)
+class PackagingConfig:
+    """How code folders become zips."""
+
+    mode: str = setting("archive_file", "archive_file: data \"archive_file\" with inline sources (needs hashicorp/archive). asset: the same zip built at synth time, for air-gapped use.", choices=("archive_file", "asset"))
+
+
+@dataclass(frozen=True)
+class BackendConfig:
+    """Where Terraform keeps state."""
+
+    type: str = setting("local", "local, or s3 (encrypted, locked).", choices=("local", "s3"))
+    bucket: Optional[str] = setting(None, "s3: state bucket.", pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    key: str = setting("tapinfra/terraform.tfstate", "s3: state object key.", pattern=r"^[A-Za-z0-9!_.*'()/-]+$", max_length=1024)
+    region: Optional[str] = setting(None, "s3: bucket region (default: regions.primary).", choices=AWS_REGIONS)
+    kms_key_id: Optional[str] = setting(None, "s3: KMS key ARN for state encryption (default: SSE-S3).", pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/[A-Za-z0-9/_-]+$")
+    lock: str = setting("lockfile", "s3: lockfile (S3-native, Terraform >= 1.10) or dynamodb.", choices=("lockfile", "dynamodb"))
+    dynamodb_table: Optional[str] = setting(None, "s3 with lock=dynamodb: the lock table.", pattern=r"^[a-zA-Z0-9_.-]{3,255}$")
+
+
+@dataclass(frozen=True)
+class TapConfig:
+    """One deployment: the two-region API for one application and environment."""
+
+    app: str = setting("tap", "Application name: first part of every resource name.", max_length=12, **_NAME_RULE)
+    environment: str = setting("dev", "Environment name: last part of every resource name. Env TAP_ENVIRONMENT overrides.", max_length=10, **_NAME_RULE)
+    owner: str = setting("platform-team", "Owner tag.", pattern=r"^[\w .:/=+@-]{1,128}$")
+    cost_center: str = setting("engineering", "CostCenter tag.", pattern=r"^[\w .:/=+@-]{1,128}$")
+    data_classification: str = setting("confidential", "DataClassification tag.", choices=("public", "internal", "confidential", "restricted"))
+    disposable: bool = setting(False, "True lets terraform destroy stateful resources (no prevent_destroy, no deletion protection). Only for throwaway environments.")
+    regions: RegionsConfig = setting(RegionsConfig(), "Regions.")
+    api: ApiConfig = setting(ApiConfig(), "REST API.")
+    function: FunctionConfig = setting(FunctionConfig(), "Lambda function.")
+    table: TableConfig = setting(TableConfig(), "DynamoDB global table.")
+    storage: StorageConfig = setting(StorageConfig(), "Buckets.")
+    dns: DnsConfig = setting(DnsConfig(), "Custom domain and routing.")
+    monitoring: MonitoringConfig = setting(MonitoringConfig(), "Monitoring.")
+    features: FeaturesConfig = setting(FeaturesConfig(), "Feature switches.")
+    packaging: PackagingConfig = setting(PackagingConfig(), "Code packaging.")
+    backend: BackendConfig = setting(BackendConfig(), "Terraform state backend.")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict (tuples become lists)."""
+        return json.loads(json.dumps(asdict(self)))
+
+    @property
+    def region_names(self) -> tuple[str, str]:
+        return (self.regions.primary, self.regions.secondary)
+
+
+# ---------------------------------------------------------------- loading
+
+ENV_OVERRIDES = {
+    "TAP_ENVIRONMENT": ("environment",),
+    "TAP_PRIMARY_REGION": ("regions", "primary"),
+    "TAP_SECONDARY_REGION": ("regions", "secondary"),
+}
+
+
+def load_config(path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None) -> TapConfig:
+    """Load from a JSON file (or the embedded default), apply env overrides, validate."""
+    environ = os.environ if environ is None else environ
+    if path is None:
+        path = environ.get("TAP_CONFIG") or None
+    raw: Any = {}
+    if path is not None:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError([Problem("<file>", str(path), f"a readable JSON file ({exc.strerror})")]) from None
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError([Problem("<file>", str(path), f"valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})")]) from None
+    return config_from_dict(apply_env_overrides(raw, environ))
+
+
+def apply_env_overrides(raw: Any, environ: Mapping[str, str]) -> Any:
+    if not isinstance(raw, dict):
+        return raw
+    raw = json.loads(json.dumps(raw))
+    for var, keys in ENV_OVERRIDES.items():
+        value = environ.get(var)
+        if value:
+            node = raw
+            for key in keys[:-1]:
+                node = node.setdefault(key, {})
+                if not isinstance(node, dict):
+                    break
+            else:
+                node[keys[-1]] = value
+    return raw
+
+
+def config_from_dict(raw: Any) -> TapConfig:
+    """Validate a plain dict and build the frozen config, or raise one ConfigError with every problem."""
+    problems: list[Problem] = []
+    config = _build(TapConfig, raw, "", problems)
+    already = {problem.path for problem in problems}
+    problems.extend(p for p in _cross_checks(config) if p.path not in already)
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def _build(cls: type, raw: Any, path: str, problems: list[Problem]) -> Any:
+    if not isinstance(raw, dict):
+        problems.append(Problem(path or "<root>", raw, "a JSON object"))
+        return cls()
+    hints = typing.get_type_hints(cls)
+    known = [f.name for f in fields(cls)]
+    for key in raw:
+        if key not in known:
+            problems.append(Problem(_join(path, key), raw[key], f"a known key; unknown key (typo?). Allowed here: {', '.join(known)}"))
+    values: dict[str, Any] = {}
+    for f in fields(cls):
+        if f.name not in raw:
+            continue
+        where = _join(path, f.name)
+        value = _convert(hints[f.name], raw[f.name], where, f.metadata, problems)
+        if value is not _INVALID:
+            values[f.name] = value
+    return cls(**values)
+
+
+_INVALID = object()
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _convert(hint: Any, value: Any, where: str, meta: Mapping[str, Any], problems: list[Problem]) -> Any:
+    optional = False
+    if typing.get_origin(hint) is typing.Union:
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        hint, optional = args[0], True
+    if value is None:
+        if optional:
+            return None
+        problems.append(Problem(where, value, _describe(hint, meta)))
+        return _INVALID
+    if is_dataclass(hint):
+        return _build(hint, value, where, problems)
+    if typing.get_origin(hint) is tuple:
+        if not isinstance(value, list):
+            problems.append(Problem(where, value, _describe(hint, meta)))
+            return _INVALID
+        ok = True
+        for i, item in enumerate(value):
+            if not isinstance(item, str):
+                problems.append(Problem(f"{where}[{i}]", item, "a string"))
+                ok = False
+            elif not _check_scalar(item, f"{where}[{i}]", {"choices": meta.get("item_choices"), "pattern": meta.get("item_pattern")}, problems):
+                ok = False
+        if "min_items" in meta and len(value) < meta["min_items"]:
+            problems.append(Problem(where, value, f"at least {meta['min_items']} item(s)"))
+            ok = False
+        if "max_items" in meta and len(value) > meta["max_items"]:
+            problems.append(Problem(where, value, f"at most {meta['max_items']} item(s)"))
+            ok = False
+        if len(set(value)) != len(value):
+            problems.append(Problem(where, value, "no duplicates"))
+            ok = False
+        return tuple(value) if ok else _INVALID
+    if hint is bool:
+        if not isinstance(value, bool):
+            problems.append(Problem(where, value, "true or false"))
+            return _INVALID
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            problems.append(Problem(where, value, _describe(hint, meta)))
+            return _INVALID
+    elif hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            problems.append(Problem(where, value, _describe(hint, meta)))
+            return _INVALID
+        value = float(value)
+    elif hint is str:
+        if not isinstance(value, str):
+            problems.append(Problem(where, value, _describe(hint, meta)))
+            return _INVALID
+    return value if _check_scalar(value, where, meta, problems) else _INVALID
+
+
+def _check_scalar(value: Any, where: str, meta: Mapping[str, Any], problems: list[Problem]) -> bool:
+    choices = meta.get("choices")
+    if choices is not None and value not in choices:
+        problems.append(Problem(where, value, "one of " + ", ".join(map(str, choices))))
+        return False
+    if "minimum" in meta and value < meta["minimum"] or "maximum" in meta and value > meta["maximum"]:
+        problems.append(Problem(where, value, f"a number from {meta.get('minimum')} to {meta.get('maximum')}"))
+        return False
+    if "max_length" in meta and len(value) > meta["max_length"]:
+        problems.append(Problem(where, value, f"at most {meta['max_length']} characters"))
+        return False
+    pattern = meta.get("pattern")
+    if pattern is not None and not re.fullmatch(pattern, value):
+        problems.append(Problem(where, value, f"a string matching {pattern}"))
+        return False
+    return True
+
+
+def _describe(hint: Any, meta: Mapping[str, Any]) -> str:
+    if typing.get_origin(hint) is tuple:
+        return "a list of strings"
+    kind = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}.get(hint, "a value")
+    if "minimum" in meta:
+        kind += f" from {meta['minimum']} to {meta['maximum']}"
+    if "choices" in meta:
+        kind += " (one of " + ", ".join(map(str, meta["choices"])) + ")"
+    return kind
+
+
+def _cross_checks(c: TapConfig) -> list[Problem]:
+    """Rules that involve more than one field."""
+    p: list[Problem] = []
+    if c.regions.primary == c.regions.secondary:
+        p.append(Problem("regions.secondary", c.regions.secondary, f"a region other than regions.primary ({c.regions.primary})"))
+    if c.api.throttle_burst_limit < c.api.throttle_rate_limit // 10:
+        p.append(Problem("api.throttle_burst_limit", c.api.throttle_burst_limit, f"at least a tenth of api.throttle_rate_limit ({c.api.throttle_rate_limit})"))
+    if c.api.quota_limit is None and c.api.quota_period != "DAY":
+        p.append(Problem("api.quota_period", c.api.quota_period, "left at DAY unless api.quota_limit is set"))
+    if c.table.max_read_capacity < c.table.read_capacity:
+        p.append(Problem("table.max_read_capacity", c.table.max_read_capacity, f"at least table.read_capacity ({c.table.read_capacity})"))
+    if c.table.max_write_capacity < c.table.write_capacity:
+        p.append(Problem("table.max_write_capacity", c.table.max_write_capacity, f"at least table.write_capacity ({c.table.write_capacity})"))
+    s = c.storage
+    if s.transition_to_glacier_days < s.transition_to_ia_days + 30:
+        p.append(Problem("storage.transition_to_glacier_days", s.transition_to_glacier_days, f"at least storage.transition_to_ia_days + 30 ({s.transition_to_ia_days + 30})"))
+    if s.expiration_days is not None and s.expiration_days <= s.transition_to_glacier_days:
+        p.append(Problem("storage.expiration_days", s.expiration_days, f"more than storage.transition_to_glacier_days ({s.transition_to_glacier_days}), or null"))
+    p.extend(_dns_checks(c))
+    b = c.backend
+    if b.type == "s3" and b.bucket is None:
+        p.append(Problem("backend.bucket", None, "a bucket name when backend.type is s3"))
+    if b.type == "s3" and b.lock == "dynamodb" and b.dynamodb_table is None:
+        p.append(Problem("backend.dynamodb_table", None, "a table name when backend.lock is dynamodb"))
+    if b.type == "local" and (b.bucket or b.dynamodb_table or b.kms_key_id or b.region):
+        p.append(Problem("backend.type", b.type, "s3 when bucket, region, kms_key_id or dynamodb_table are set"))
+    return p
+
+
+def _dns_checks(c: TapConfig) -> list[Problem]:
+    d, p = c.dns, []
+    configured = d.zone_id or d.create_zone_name or d.domain_name
+    if not c.features.dns:
+        if configured:
+            p.append(Problem("features.dns", False, "true when the dns section names a zone or domain (or remove them)"))
+        return p
+    if bool(d.zone_id) == bool(d.create_zone_name):
+        p.append(Problem("dns.zone_id", d.zone_id, "exactly one of dns.zone_id or dns.create_zone_name when features.dns is on"))
+    if d.domain_name is None:
+        p.append(Problem("dns.domain_name", None, "the API's domain name when features.dns is on"))
+    elif d.create_zone_name and not (d.domain_name == d.create_zone_name or d.domain_name.endswith("." + d.create_zone_name)):
+        p.append(Problem("dns.domain_name", d.domain_name, f"a name inside dns.create_zone_name ({d.create_zone_name})"))
+    weights = (d.primary_weight, d.secondary_weight)
+    if d.routing_policy == "weighted":
+        if None in weights:
+            p.append(Problem("dns.primary_weight", d.primary_weight, "both dns.primary_weight and dns.secondary_weight when routing_policy is weighted"))
+        elif sum(weights) == 0:
+            p.append(Problem("dns.primary_weight", d.primary_weight, "weights that are not both 0"))
+    elif weights != (None, None):
+        p.append(Problem("dns.primary_weight", d.primary_weight, f"null unless routing_policy is weighted (it is {d.routing_policy})"))
+    return p
+
+
+# ---------------------------------------------------------------- schema
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) of the config file, derived from the declarations above."""
+    schema = _schema_for(TapConfig)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "tapinfra configuration"
+    return schema
+
+
+def _schema_for(cls: type) -> dict[str, Any]:
+    hints = typing.get_type_hints(cls)
+    props = {}
+    for f in fields(cls):
+        props[f.name] = _field_schema(hints[f.name], f)
+    return {"type": "object", "description": (cls.__doc__ or "").strip(), "properties": props, "additionalProperties": False}
+
+
+def _field_schema(hint: Any, f: Any) -> dict[str, Any]:
+    meta = f.metadata
+    nullable = False
+    if typing.get_origin(hint) is typing.Union:
+        hint, nullable = [a for a in typing.get_args(hint) if a is not type(None)][0], True
+    if is_dataclass(hint):
+        out = _schema_for(hint)
+        out["description"] = meta["doc"]
+        return out
+    out: dict[str, Any] = {"description": meta["doc"]}
+    default = f.default if f.default is not MISSING else None
+    if typing.get_origin(hint) is tuple:
+        item: dict[str, Any] = {"type": "string"}
+        if "item_choices" in meta:
+            item["enum"] = list(meta["item_choices"])
+        if "item_pattern" in meta:
+            item["pattern"] = meta["item_pattern"]
+        out.update(type="array", items=item, uniqueItems=True, default=list(default))
+        if "min_items" in meta:
+            out["minItems"] = meta["min_items"]
+        if "max_items" in meta:
+            out["maxItems"] = meta["max_items"]
+        return out
+    kind = {bool: "boolean", int: "integer", float: "number", str: "string"}[hint]
+    out["type"] = [kind, "null"] if nullable else kind
+    out["default"] = default
+    if "choices" in meta:
+        out["enum"] = list(meta["choices"]) + ([None] if nullable else [])
+    for rule, key in (("minimum", "minimum"), ("maximum", "maximum"), ("pattern", "pattern"), ("max_length", "maxLength")):
+        if rule in meta:
+            out[key] = meta[rule]
+    return out
+
+
+def with_changes(config: TapConfig, **sections: Mapping[str, Any] | Any) -> TapConfig:
+    """A copy with some fields or section fields replaced, re-validated (handy in tests and examples)."""
+    raw = config.to_dict()
+    for key, value in sections.items():
+        if isinstance(value, Mapping):
+            raw[key] = {**raw[key], **value}
+        else:
+            raw[key] = value
+    return config_from_dict(raw)
+
+
+__all__ = [
+    "TapConfig", "RegionsConfig", "ApiConfig", "FunctionConfig", "TableConfig", "StorageConfig",
+    "DnsConfig", "MonitoringConfig", "FeaturesConfig", "PackagingConfig", "BackendConfig",
+    "load_config", "config_from_dict", "json_schema", "with_changes", "replace",
+]

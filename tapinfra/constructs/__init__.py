@@ -1,0 +1,1 @@
+"""One construct per concern. Each receives what it needs and exposes what others need."""

@@ -1,0 +1,100 @@
+"""TapStack: one Terraform stack, two aliased AWS providers, one Region context per region."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cdktf import LocalBackend, S3Backend, TerraformOutput, TerraformStack
+from constructs import Construct
+
+from tapinfra.config import TapConfig
+from tapinfra.constructs.keys import RegionKey, logs_grant
+from tapinfra.constructs.packaging import CodePackage
+from tapinfra.naming import NameRegistry, Namer
+from tapinfra.provider import archive, aws
+from tapinfra.region import Region
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LAMBDA_DIR = PROJECT_ROOT / "lambda"
+CANARY_DIR = PROJECT_ROOT / "canary" / "nodejs" / "node_modules"
+
+
+def default_tags(config: TapConfig) -> dict[str, str]:
+    return {
+        "Environment": config.environment,
+        "Application": config.app,
+        "Owner": config.owner,
+        "CostCenter": config.cost_center,
+        "DataClassification": config.data_classification,
+        "ManagedBy": "tapinfra",
+    }
+
+
+class TapStack(TerraformStack):
+    """The whole two-region service for one :class:`TapConfig`.
+
+    Attributes: ``primary`` and ``secondary`` (:class:`Region`), ``regions`` (both, primary
+    first), and the constructs of each concern.
+    """
+
+    def __init__(self, scope: Construct, id_: str, config: TapConfig) -> None:
+        super().__init__(scope, id_)
+        self.config = config
+        self._backend(config)
+        tags = default_tags(config)
+        registry = NameRegistry()
+        providers = {
+            role: aws.provider.AwsProvider(
+                self, f"aws-{role}", alias=role, region=name,
+                default_tags=[aws.provider.AwsProviderDefaultTags(tags=tags)],
+            )
+            for role, name in (("primary", config.regions.primary), ("secondary", config.regions.secondary))
+        }
+        identity = aws.data_aws_caller_identity.DataAwsCallerIdentity(self, "identity", provider=providers["primary"])
+        partition = aws.data_aws_partition.DataAwsPartition(self, "partition", provider=providers["primary"])
+        self.account_id = identity.account_id
+        self.partition = partition.partition
+
+        regions = []
+        for role, name, peer in (("primary", config.regions.primary, config.regions.secondary),
+                                 ("secondary", config.regions.secondary, config.regions.primary)):
+            namer = Namer(config.app, config.environment, name, registry)
+            key = RegionKey(
+                self, f"{role}-key",
+                provider=providers[role], region=name, namer=namer,
+                account_id=self.account_id, partition=self.partition,
+                grants=[logs_grant(name, self.account_id, self.partition)],
+            )
+            regions.append(Region(role=role, name=name, peer_name=peer, provider=providers[role], namer=namer,
+                                  key=key.key, account_id=self.account_id, partition=self.partition))
+        self.primary, self.secondary = regions
+        self.regions = tuple(regions)
+
+        archive_provider = None
+        if config.packaging.mode == "archive_file":
+            archive_provider = archive.provider.ArchiveProvider(self, "archive", alias="packaging")
+        self.packaging_provider = archive_provider
+        self.function_package = CodePackage(
+            self, "function-package", source_dir=LAMBDA_DIR, name="function",
+            mode=config.packaging.mode, provider=archive_provider,
+        )
+
+    def _backend(self, config: TapConfig) -> None:
+        b = config.backend
+        if b.type == "local":
+            LocalBackend(self, path="terraform.tfstate")
+            return
+        backend = S3Backend(
+            self,
+            bucket=b.bucket,
+            key=b.key,
+            region=b.region or config.regions.primary,
+            encrypt=True,
+            kms_key_id=b.kms_key_id,
+            dynamodb_table=b.dynamodb_table if b.lock == "dynamodb" else None,
+        )
+        if b.lock == "lockfile":
+            backend.add_override("use_lockfile", True)
+
+    def output(self, id_: str, value: str, description: str, sensitive: bool = False) -> TerraformOutput:
+        return TerraformOutput(self, id_, value=value, description=description, sensitive=sensitive)
