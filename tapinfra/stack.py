@@ -8,7 +8,10 @@ from cdktf import LocalBackend, S3Backend, TerraformOutput, TerraformStack
 from constructs import Construct
 
 from tapinfra.config import TapConfig
+from tapinfra.constructs.bucket import SecureBucket, access_log_bucket
 from tapinfra.constructs.keys import RegionKey, logs_grant
+from tapinfra.constructs.replication import BucketReplication
+from tapinfra.constructs.table import GlobalTable
 from tapinfra.constructs.packaging import CodePackage
 from tapinfra.naming import NameRegistry, Namer
 from tapinfra.provider import archive, aws
@@ -78,6 +81,36 @@ class TapStack(TerraformStack):
             self, "function-package", source_dir=LAMBDA_DIR, name="function",
             mode=config.packaging.mode, provider=archive_provider,
         )
+        self._data_tier(config)
+
+    def _data_tier(self, config: TapConfig) -> None:
+        storage, protect = config.storage, not config.disposable
+        self.log_buckets = {
+            r.role: access_log_bucket(self, f"{r.role}-access-logs", region=r, storage=storage) for r in self.regions
+        }
+        self.data_buckets = {
+            r.role: SecureBucket(
+                self, f"{r.role}-data", region=r, name=r.namer.name("data", "s3"), storage=storage,
+                log_bucket=self.log_buckets[r.role], protect=protect, expiration_days=storage.expiration_days,
+            )
+            for r in self.regions
+        }
+        self.replication = BucketReplication(
+            self, "data-replication",
+            source_region=self.primary, destination_region=self.secondary,
+            source=self.data_buckets["primary"], destination=self.data_buckets["secondary"],
+            storage_class=storage.replication_storage_class,
+        )
+        self.table = GlobalTable(self, "items-table", primary=self.primary, secondary=self.secondary,
+                                 settings=config.table, disposable=config.disposable)
+        self.output("table_name", self.table.table.name, "Name of the DynamoDB global table (the same in both regions).")
+        self.output("table_arn", self.table.table.arn, "ARN of the global table in the primary region.")
+        for r in self.regions:
+            self.output(f"{r.role}_data_bucket", self.data_buckets[r.role].name,
+                        f"Data bucket in the {r.role} region ({r.name})" + ("; replicated to the secondary." if r.is_primary else "; replica of the primary's."))
+            self.output(f"{r.role}_access_log_bucket", self.log_buckets[r.role].name,
+                        f"Server-access-log bucket in the {r.role} region ({r.name}).")
+        self.output("replication_role_arn", self.replication.role.arn, "IAM role S3 assumes to replicate the data bucket.")
 
     def _backend(self, config: TapConfig) -> None:
         b = config.backend

@@ -1,0 +1,90 @@
+"""The DynamoDB global table: one table on the primary provider with a replica in the secondary."""
+
+from __future__ import annotations
+
+from cdktf import TerraformResourceLifecycle
+from constructs import Construct
+
+from tapinfra.config import TableConfig
+from tapinfra.provider import aws
+from tapinfra.region import Region
+
+PARTITION_KEY = "tenant_id"
+SORT_KEY = "item_id"
+TTL_ATTRIBUTE = "expires_at"
+
+
+class GlobalTable(Construct):
+    """Multi-tenant item store (``tenant_id`` / ``item_id``), replicated to the secondary region.
+
+    On-demand by default; provisioned mode autoscales reads and writes in both regions.
+    Streams NEW_AND_OLD_IMAGES (replication needs them), TTL on ``expires_at``, SSE with each
+    region's key, point-in-time recovery on table and replica, tags propagated to the
+    replica. Unless ``disposable``: deletion protection and ``prevent_destroy``.
+
+    Exposes ``table`` (``name``, ``arn``), ``replica_arn`` for the secondary region.
+    """
+
+    def __init__(self, scope: Construct, id_: str, *, primary: Region, secondary: Region,
+                 settings: TableConfig, disposable: bool) -> None:
+        super().__init__(scope, id_)
+        t = aws.dynamodb_table
+        provisioned = settings.billing_mode == "PROVISIONED"
+        self.name = primary.namer.name("items", "dynamodb")
+        self.table = t.DynamodbTable(
+            self, "table", provider=primary.provider,
+            name=self.name,
+            billing_mode=settings.billing_mode,
+            read_capacity=settings.read_capacity if provisioned else None,
+            write_capacity=settings.write_capacity if provisioned else None,
+            hash_key=PARTITION_KEY,
+            range_key=SORT_KEY,
+            attribute=[t.DynamodbTableAttribute(name=PARTITION_KEY, type="S"),
+                       t.DynamodbTableAttribute(name=SORT_KEY, type="S")],
+            stream_enabled=True,
+            stream_view_type="NEW_AND_OLD_IMAGES",
+            ttl=t.DynamodbTableTtl(attribute_name=TTL_ATTRIBUTE, enabled=True),
+            server_side_encryption=t.DynamodbTableServerSideEncryption(enabled=True, kms_key_arn=primary.key.arn),
+            point_in_time_recovery=t.DynamodbTablePointInTimeRecovery(enabled=True),
+            deletion_protection_enabled=not disposable,
+            replica=[t.DynamodbTableReplica(
+                region_name=secondary.name,
+                kms_key_arn=secondary.key.arn,
+                point_in_time_recovery=True,
+                propagate_tags=True,
+            )],
+            lifecycle=None if disposable else TerraformResourceLifecycle(prevent_destroy=True),
+        )
+        self.replica_arn = f"arn:{secondary.partition}:dynamodb:{secondary.name}:{secondary.account_id}:table/{self.name}"
+        if provisioned:
+            for region in (primary, secondary):
+                self._autoscale(region, settings)
+
+    def arn_in(self, region: Region) -> str:
+        """The table's ARN in ``region`` (the replica's, in the secondary)."""
+        return self.table.arn if region.is_primary else self.replica_arn
+
+    def _autoscale(self, region: Region, settings: TableConfig) -> None:
+        for dimension, floor, ceiling in (("Read", settings.read_capacity, settings.max_read_capacity),
+                                          ("Write", settings.write_capacity, settings.max_write_capacity)):
+            target = aws.appautoscaling_target.AppautoscalingTarget(
+                self, f"{region.role}-{dimension.lower()}-target", provider=region.provider,
+                service_namespace="dynamodb",
+                resource_id=f"table/{self.name}",
+                scalable_dimension=f"dynamodb:table:{dimension}CapacityUnits",
+                min_capacity=floor, max_capacity=ceiling,
+                depends_on=[self.table],
+            )
+            aws.appautoscaling_policy.AppautoscalingPolicy(
+                self, f"{region.role}-{dimension.lower()}-policy", provider=region.provider,
+                name=f"{self.name}-{dimension.lower()}-utilisation",
+                policy_type="TargetTrackingScaling",
+                service_namespace=target.service_namespace,
+                resource_id=target.resource_id,
+                scalable_dimension=target.scalable_dimension,
+                target_tracking_scaling_policy_configuration=aws.appautoscaling_policy.AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration(
+                    target_value=settings.autoscaling_target_percent,
+                    predefined_metric_specification=aws.appautoscaling_policy.AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification(
+                        predefined_metric_type=f"DynamoDB{dimension}CapacityUtilization"),
+                ),
+            )
