@@ -303,6 +303,8 @@ _INVALID = object()
 
 
 def _join(path: str, key: str) -> str:
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+        return f"{path}[{json.dumps(key)}]"
     return f"{path}.{key}" if path else key
 
 

@@ -30,7 +30,7 @@ class SecureBucket(Construct):
     Versioned; SSE-KMS with the region's key and a bucket key (``kms=False`` only for the
     access-log bucket: S3 server access logging delivers to SSE-S3 buckets only); all four
     public access blocks; owner-enforced object ownership; a policy denying non-TLS
-    requests (plus ``extra_statements``); a lifecycle (abort incomplete uploads, expire
+    requests (plus ``extra_statements``); object events to EventBridge; a lifecycle (abort incomplete uploads, expire
     noncurrent versions, transitions, optional expiry); access logging to ``log_bucket``;
     ``force_destroy`` off, and ``prevent_destroy`` when ``protect``.
 
@@ -103,6 +103,10 @@ class SecureBucket(Construct):
                     expiration=[lc.S3BucketLifecycleConfigurationRuleExpiration(days=expiration_days)] if expiration_days else None,
                 ),
             ],
+        )
+        # Object events go to EventBridge's default bus: auditable and free until a rule reads them.
+        self.notifications = aws.s3_bucket_notification.S3BucketNotification(
+            self, "notifications", provider=p, bucket=b.id, eventbridge=True,
         )
         self.logging = None
         if log_bucket is not None:

@@ -1,0 +1,49 @@
+# Two commands do everything on a fresh machine:
+#   make synth   install, then synthesize the default config into cdktf.out/
+#   make test    install, then run every check CI runs
+PYTHON ?= python3
+export PIPENV_VENV_IN_PROJECT := 1
+export PIPENV_NOSPIN := 1
+export PIPENV_YES := 1
+export PIPENV_IGNORE_VIRTUALENVS := 1
+
+VENV := .venv
+SYNCED := $(VENV)/.synced-$(shell cksum Pipfile.lock | cut -d' ' -f1)
+CHECKOV_VENV := .venv-checkov
+CHECKOV_READY := $(CHECKOV_VENV)/.ready-$(shell cksum tools/checkov-requirements.txt | cut -d' ' -f1)
+
+.PHONY: install synth test test-python test-node bench clean
+
+install: $(SYNCED)
+
+# pipenv into a project-local venv; re-synced only when the lock changes.
+$(SYNCED): Pipfile.lock
+	@$(PYTHON) -m pipenv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet pipenv
+	$(PYTHON) -m pipenv sync --dev
+	@rm -f $(VENV)/.synced-*
+	@touch $@
+
+# checkov's pins clash with pytest's: it lives in its own venv.
+$(CHECKOV_READY): tools/checkov-requirements.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet -r tools/checkov-requirements.txt
+	@rm -f $(CHECKOV_VENV)/.ready-*
+	@touch $@
+
+synth: install
+	$(VENV)/bin/python main.py
+
+test: install $(CHECKOV_READY) test-node test-python
+
+test-python: install $(CHECKOV_READY)
+	TAP_CHECKOV=$(CURDIR)/$(CHECKOV_VENV)/bin/checkov $(VENV)/bin/python -m pytest tests
+
+test-node:
+	node --test tests/canary/
+
+bench: install
+	$(VENV)/bin/python bench/bench_synth.py
+	$(VENV)/bin/python bench/bench_handler.py
+
+clean:
+	rm -rf cdktf.out .pytest_cache .hypothesis

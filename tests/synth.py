@@ -1,0 +1,113 @@
+"""In-process synthesis for tests, cached per config for the whole session.
+
+Synthesis is the expensive part of every infrastructure test, so each distinct config is
+synthesized once. ``Testing.app`` would leave a temp dir behind per call: every app here
+writes below one session directory that is removed at exit.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tapinfra.config import TapConfig, load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+EXAMPLE_NAMES = ("minimal", "default", "full")
+
+_SESSION_DIR = Path(tempfile.mkdtemp(prefix="tapinfra-tests-"))
+atexit.register(shutil.rmtree, _SESSION_DIR, True)
+_CACHE: dict[str, "Synth"] = {}
+
+
+@dataclass
+class Synth:
+    config: TapConfig
+    doc: dict[str, Any]      # Testing.synth: sorted JSON, no metadata
+    stack: Any
+    _full_dir: Path | None = None
+
+    def full_synth_dir(self) -> Path:
+        """The stack directory of a full synth (cdk.tf.json plus assets)."""
+        if self._full_dir is None:
+            # Testing.full_synth writes to a fresh temp dir it never removes: synth a real app here instead.
+            from tapinfra.app import stack_id, synth_app
+
+            outdir = Path(tempfile.mkdtemp(dir=_SESSION_DIR))
+            synth_app(self.config, outdir)
+            self._full_dir = outdir / "stacks" / stack_id(self.config)
+        return self._full_dir
+
+
+def synth(config: TapConfig) -> Synth:
+    key = json.dumps(config.to_dict(), sort_keys=True)
+    if key not in _CACHE:
+        from cdktf import Testing
+        from tapinfra.stack import TapStack
+
+        outdir = tempfile.mkdtemp(dir=_SESSION_DIR)
+        app = Testing.app(outdir=outdir)
+        stack = TapStack(app, "test", config)
+        _CACHE[key] = Synth(config, json.loads(Testing.synth(stack)), stack)
+    return _CACHE[key]
+
+
+def example_config(name: str, **overrides: Any) -> TapConfig:
+    return load_config(EXAMPLES / f"{name}.json", environ={})
+
+
+_REF = re.compile(r"^\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z0-9_]+)\}$")
+_DATA_REF = re.compile(r"^\$\{data\.([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z0-9_]+)\}$")
+
+
+class Tf:
+    """Queries over a synthesized document."""
+
+    def __init__(self, doc: dict[str, Any]) -> None:
+        self.doc = doc
+
+    def resources(self, rtype: str) -> dict[str, dict[str, Any]]:
+        return self.doc.get("resource", {}).get(rtype, {})
+
+    def data(self, dtype: str) -> dict[str, dict[str, Any]]:
+        return self.doc.get("data", {}).get(dtype, {})
+
+    def one(self, rtype: str, provider: str | None = None) -> tuple[str, dict[str, Any]]:
+        found = [(k, v) for k, v in self.resources(rtype).items() if provider is None or v.get("provider") == provider]
+        assert len(found) == 1, f"expected one {rtype} (provider={provider}), found {[k for k, _ in found]}"
+        return found[0]
+
+    def by_provider(self, rtype: str, provider: str) -> dict[str, dict[str, Any]]:
+        return {k: v for k, v in self.resources(rtype).items() if v.get("provider") == provider}
+
+    def all_blocks(self):
+        """Every (kind, type, name, body) for resources and data sources."""
+        for kind in ("resource", "data"):
+            for rtype, items in self.doc.get(kind, {}).items():
+                for name, body in items.items():
+                    yield kind, rtype, name, body
+
+    def ref(self, rtype: str, name: str, attr: str) -> str:
+        return f"${{{rtype}.{name}.{attr}}}"
+
+    def data_ref(self, dtype: str, name: str, attr: str) -> str:
+        return f"${{data.{dtype}.{name}.{attr}}}"
+
+    def policy(self, json_ref: str) -> list[dict[str, Any]]:
+        """The statements of the aws_iam_policy_document that ``json_ref`` points at."""
+        m = _DATA_REF.match(json_ref)
+        assert m and m.group(1) == "aws_iam_policy_document" and m.group(3) == "json", f"not a policy document reference: {json_ref}"
+        return self.data("aws_iam_policy_document")[m.group(2)]["statement"]
+
+    def referenced(self, ref: str) -> tuple[str, str, dict[str, Any]]:
+        """The resource a ``${type.name.attr}`` reference points at."""
+        m = _REF.match(ref)
+        assert m, f"not a resource reference: {ref}"
+        return m.group(1), m.group(2), self.resources(m.group(1))[m.group(2)]

@@ -1,0 +1,79 @@
+"""Inline packaging: archive_file sources and the asset zip hold the same files, byte for byte."""
+
+import base64
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tapinfra.config import with_changes
+from tapinfra.constructs.packaging import ZIP_DATE, collect, deterministic_zip, terraform_literal
+from tapinfra.stack import LAMBDA_DIR
+from tests.synth import Tf, example_config, synth
+
+
+def _untemplate(text: str) -> str:
+    return text.replace("$${", "${").replace("%%{", "%{")
+
+
+def test_archive_file_lists_every_file_sorted_under_path_module(default_tf):
+    (body,) = default_tf.data("archive_file").values() if len(default_tf.data("archive_file")) == 1 else [
+        b for b in default_tf.data("archive_file").values() if b["output_path"].endswith("/function.zip")]
+    assert body["type"] == "zip"
+    assert body["output_path"] == "${path.module}/function.zip"
+    names = [s["filename"] for s in body["source"]]
+    assert names == sorted(names)
+    assert names == [name for name, _ in collect(LAMBDA_DIR)]
+    assert "app.py" in names
+    assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
+
+
+def test_both_modes_package_the_same_names_and_bytes(tmp_path):
+    cfg = example_config("default")
+    inline = Tf(synth(cfg).doc)
+    (body,) = [b for b in inline.data("archive_file").values() if b["output_path"].endswith("/function.zip")]
+    inline_files = {s["filename"]: _untemplate(s["content"]).encode() for s in body["source"]}
+
+    asset_run = synth(with_changes(cfg, packaging={"mode": "asset"}))
+    stack_dir = asset_run.full_synth_dir()
+    zips = sorted(stack_dir.glob("assets/**/function-*.zip"))
+    assert len(zips) == 1
+    with zipfile.ZipFile(zips[0]) as zf:
+        asset_files = {info.filename: zf.read(info) for info in zf.infolist()}
+        assert [i.filename for i in zf.infolist()] == sorted(asset_files)
+        assert {i.date_time for i in zf.infolist()} == {ZIP_DATE}
+        assert {i.external_attr >> 16 for i in zf.infolist()} == {0o100644}
+    assert asset_files == inline_files
+
+
+def test_asset_mode_needs_no_archive_provider():
+    doc = synth(with_changes(example_config("default"), packaging={"mode": "asset"})).doc
+    assert "archive_file" not in doc.get("data", {})
+    assert "archive" not in doc["provider"]
+    assert "archive" not in doc["terraform"]["required_providers"]
+
+
+def test_zip_is_deterministic(tmp_path):
+    files = [("b.txt", b"2"), ("a.txt", b"1")]
+    one = deterministic_zip(sorted(files), tmp_path / "one.zip").read_bytes()
+    two = deterministic_zip(sorted(files), tmp_path / "two.zip").read_bytes()
+    assert one == two
+
+
+def test_template_sequences_stay_literal():
+    assert terraform_literal('f"${x}" and %{ if }') == 'f"$${x}" and %%{ if }'
+    assert _untemplate(terraform_literal("a ${b} %{c}")) == "a ${b} %{c}"
+
+
+def test_collect_skips_caches_and_rejects_empty_or_missing(tmp_path):
+    (tmp_path / "pkg" / "__pycache__").mkdir(parents=True)
+    (tmp_path / "pkg" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"\0")
+    (tmp_path / "pkg" / "mod.py").write_text("x = 1\n")
+    (tmp_path / "pkg" / ".hidden").write_text("no")
+    assert collect(tmp_path / "pkg", "p/") == [("p/mod.py", b"x = 1\n")]
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        collect(tmp_path / "nope")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="holds no files"):
+        collect(tmp_path / "empty")

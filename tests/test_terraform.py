@@ -1,0 +1,49 @@
+"""terraform init + validate of every example, synthesized in asset mode, against the offline mirror."""
+
+import json
+
+import pytest
+
+from tapinfra.config import with_changes
+from tests import tfcheck
+from tests.conftest import IN_CI
+from tests.synth import EXAMPLE_NAMES, example_config, synth
+
+
+@pytest.fixture(scope="session")
+def tf_env(tmp_path_factory):
+    missing = []
+    if tfcheck.terraform() is None:
+        missing.append("terraform is not on PATH")
+    mirror = tfcheck.find_mirror()
+    if mirror is None:
+        missing.append(f"no filesystem mirror of hashicorp/aws {tfcheck.AWS_VERSION} found (set TAP_TF_PROVIDER_MIRROR)")
+    if missing:
+        reason = "TERRAFORM CHECKS NOT RUN: " + "; ".join(missing)
+        if IN_CI:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return tfcheck.cli_config(mirror, tmp_path_factory.mktemp("tfcli"))
+
+
+def test_mirror_search_honours_the_env_var(monkeypatch, tmp_path):
+    monkeypatch.setenv("TAP_TF_PROVIDER_MIRROR", str(tmp_path))
+    assert tfcheck.find_mirror() is None  # an explicit but wrong mirror is not silently replaced
+    fake = tmp_path / tfcheck.AWS_PROVIDER / tfcheck.AWS_VERSION / tfcheck.os_arch()
+    fake.mkdir(parents=True)
+    (fake / "terraform-provider-aws_v5.100.0_x5").write_text("")
+    assert tfcheck.find_mirror() == tmp_path
+
+
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_example_is_valid_terraform(name, tf_env):
+    config = with_changes(example_config(name), packaging={"mode": "asset"})
+    stack_dir = synth(config).full_synth_dir()
+    init = tfcheck.run(["init", "-backend=false", "-input=false", "-no-color"], stack_dir, tf_env)
+    assert init.returncode == 0, init.stdout + init.stderr
+    result = tfcheck.run(["validate", "-json", "-no-color"], stack_dir, tf_env)
+    report = json.loads(result.stdout)
+    assert report["valid"], json.dumps(report["diagnostics"], indent=1)
+    assert report["error_count"] == 0
+    warnings = [d["summary"] + ": " + d.get("detail", "") for d in report["diagnostics"] if d["severity"] == "warning"]
+    assert warnings == []
