@@ -91,7 +91,9 @@ class ApiConfig:
     cache_size_gb: str = setting("0.5", "Stage cache cluster size in GB.", choices=API_CACHE_SIZES_GB)
     cache_ttl_seconds: int = setting(300, "Cache entry lifetime.", minimum=0, maximum=3600)
     tenants: tuple[str, ...] = setting(("demo",), "Tenants that get an API key (same key value in both regions).", item_pattern=r"^[a-z][a-z0-9-]{0,31}$", min_items=1, max_items=100)
-    log_retention_days: int = setting(30, "Retention of the stage's access-log group.", choices=LOG_RETENTION_DAYS)
+    log_retention_days: int = setting(365, "Retention of the stage's access-log group and the WAF log group.", choices=LOG_RETENTION_DAYS)
+    waf_rate_limit: int = setting(2000, "WAF: requests per client IP per 5 minutes before it is blocked.", minimum=100, maximum=2_000_000_000)
+    max_body_bytes: int = setting(16384, "Largest request body the function accepts (413 above).", minimum=1024, maximum=6_000_000)
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,9 @@ class FunctionConfig:
     timeout_seconds: int = setting(10, "Timeout; at most 29 s, API Gateway's integration limit.", minimum=1, maximum=29)
     alias_name: str = setting("live", "Alias API Gateway invokes (never $LATEST).", pattern=r"^[a-zA-Z][a-zA-Z0-9_-]{0,31}$")
     provisioned_concurrency: int = setting(2, "Provisioned concurrent executions on the alias.", minimum=1, maximum=1000)
-    log_retention_days: int = setting(30, "Retention of /aws/lambda/<name>.", choices=LOG_RETENTION_DAYS)
+    reserved_concurrency: int = setting(100, "Concurrency reserved for (and capping) the function; at least provisioned_concurrency.", minimum=1, maximum=10000)
+    log_retention_days: int = setting(365, "Retention of /aws/lambda/<name>.", choices=LOG_RETENTION_DAYS)
+    dlq_retention_days: int = setting(14, "How long failed asynchronous invocations wait in the dead-letter queue.", minimum=1, maximum=14)
     powertools_layer_version: int = setting(24, "Version number of the AWS-managed layer AWSLambdaPowertoolsPythonV3-<runtime>-x86_64 (account 017000801446) matching powertools_version.", minimum=1, maximum=1000)
     powertools_version: str = setting("3.23.0", "Powertools for AWS Lambda (Python) version the layer carries; tests install the same.", pattern=r"^3\.[0-9]+\.[0-9]+$")
 
@@ -170,6 +174,7 @@ class FeaturesConfig:
 
     waf: bool = setting(True, "WAFv2 web ACL on each stage.")
     canaries: bool = setting(True, "A Synthetics canary per region.")
+    drain_switch: bool = setting(True, "An SSM parameter per region that makes /health answer 503, to fail a region over on purpose.")
     event_forwarding: bool = setting(True, "Forward application events to the peer region's bus.")
     dns: bool = setting(False, "Custom domain, certificates, health checks and routing (needs the dns section).")
 
@@ -398,6 +403,8 @@ def _cross_checks(c: TapConfig) -> list[Problem]:
         p.append(Problem("regions.secondary", c.regions.secondary, f"a region other than regions.primary ({c.regions.primary})"))
     if c.api.throttle_burst_limit < c.api.throttle_rate_limit // 10:
         p.append(Problem("api.throttle_burst_limit", c.api.throttle_burst_limit, f"at least a tenth of api.throttle_rate_limit ({c.api.throttle_rate_limit})"))
+    if c.function.reserved_concurrency < c.function.provisioned_concurrency:
+        p.append(Problem("function.reserved_concurrency", c.function.reserved_concurrency, f"at least function.provisioned_concurrency ({c.function.provisioned_concurrency})"))
     if c.api.quota_limit is None and c.api.quota_period != "DAY":
         p.append(Problem("api.quota_period", c.api.quota_period, "left at DAY unless api.quota_limit is set"))
     if c.table.max_read_capacity < c.table.read_capacity:

@@ -8,10 +8,14 @@ from cdktf import LocalBackend, S3Backend, TerraformOutput, TerraformStack
 from constructs import Construct
 
 from tapinfra.config import TapConfig
+from tapinfra.constructs.api import ApiGatewayAccount, RegionalApi, TenantKeys
 from tapinfra.constructs.bucket import SecureBucket, access_log_bucket
+from tapinfra.constructs.events import EventBus
+from tapinfra.constructs.function import ApiFunction, drain_parameter
 from tapinfra.constructs.keys import RegionKey, logs_grant
 from tapinfra.constructs.replication import BucketReplication
 from tapinfra.constructs.table import GlobalTable
+from tapinfra.constructs.waf import StageFirewall
 from tapinfra.constructs.packaging import CodePackage
 from tapinfra.naming import NameRegistry, Namer
 from tapinfra.provider import archive, aws
@@ -82,6 +86,7 @@ class TapStack(TerraformStack):
             mode=config.packaging.mode, provider=archive_provider,
         )
         self._data_tier(config)
+        self._api_tier(config)
 
     def _data_tier(self, config: TapConfig) -> None:
         storage, protect = config.storage, not config.disposable
@@ -111,6 +116,37 @@ class TapStack(TerraformStack):
             self.output(f"{r.role}_access_log_bucket", self.log_buckets[r.role].name,
                         f"Server-access-log bucket in the {r.role} region ({r.name}).")
         self.output("replication_role_arn", self.replication.role.arn, "IAM role S3 assumes to replicate the data bucket.")
+
+    def _api_tier(self, config: TapConfig) -> None:
+        self.buses, self.drain_parameters, self.tenant_keys = {}, {}, {}
+        self.functions, self.apis, self.firewalls = {}, {}, {}
+        for r in self.regions:
+            role = r.role
+            self.buses[role] = EventBus(self, f"{role}-events", region=r)
+            self.drain_parameters[role] = drain_parameter(self, f"{role}-drain", region=r) if config.features.drain_switch else None
+            self.tenant_keys[role] = TenantKeys(self, f"{role}-tenant-keys", region=r, tenants=config.api.tenants,
+                                                values_from=None if r.is_primary else self.tenant_keys["primary"])
+            account = ApiGatewayAccount(self, f"{role}-apigw-account", region=r)
+            fn = self.functions[role] = ApiFunction(
+                self, f"{role}-function", region=r, settings=config.function, api=config.api, table=config.table,
+                package=self.function_package, table_name=self.table.name, table_arn=self.table.arn_in(r),
+                bus=self.buses[role], tenant_key_ids=self.tenant_keys[role].ids, drain_parameter=self.drain_parameters[role],
+            )
+            api = self.apis[role] = RegionalApi(self, f"{role}-api", region=r, settings=config.api,
+                                                invoke_arn=fn.alias.invoke_arn, keys=self.tenant_keys[role], account=account)
+            fn.allow_invoke_from(r, api.execution_arn, api.stage_name)
+            if config.features.waf:
+                self.firewalls[role] = StageFirewall(
+                    self, f"{role}-waf", region=r, stage_arn=api.stage.arn, stage=api.stage,
+                    rate_limit=config.api.waf_rate_limit, log_retention_days=config.api.log_retention_days)
+            where = f"the {role} region ({r.name})"
+            self.output(f"{role}_invoke_url", api.invoke_url, f"Invoke URL of the API stage in {where}.")
+            self.output(f"{role}_api_id", api.rest_api.id, f"REST API id in {where}.")
+            self.output(f"{role}_stage_name", api.stage.stage_name, f"Stage name in {where}.")
+            self.output(f"{role}_function_name", fn.function.function_name, f"Lambda function in {where}.")
+            self.output(f"{role}_alias_name", fn.alias.name, f"Alias API Gateway invokes in {where}.")
+            self.output(f"{role}_api_key_ids", self.tenant_keys[role].ids,
+                        f"Tenant -> API key id in {where}; read a key's value with `aws apigateway get-api-key --include-value --api-key <id>`.")
 
     def _backend(self, config: TapConfig) -> None:
         b = config.backend

@@ -1,0 +1,330 @@
+"""The regional REST API: routes, CORS preflights, models, a complete stage, keys and a usage plan."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Mapping, Optional, Sequence
+
+from cdktf import Fn, TerraformResourceLifecycle
+from constructs import Construct
+
+from tapinfra.config import ApiConfig
+from tapinfra.constructs.logs import log_group
+from tapinfra.policy import Statement, service_role
+from tapinfra.provider import aws
+from tapinfra.region import Region
+
+CORS_ALLOW_HEADERS = "Content-Type,X-Api-Key,X-Amz-Date,Authorization,X-Amz-Security-Token"
+
+# API Gateway models are JSON Schema draft 4. They are the coarse gate at the edge; the
+# function validates the same bodies in full (tests keep the two in agreement).
+ITEM_MODELS: Mapping[str, dict] = {
+    "CreateItem": {
+        "$schema": "http://json-schema.org/draft-04/schema#",
+        "title": "CreateItem",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["name"],
+        "properties": {
+            "id": {"type": "string", "minLength": 1, "maxLength": 64},
+            "name": {"type": "string", "minLength": 1, "maxLength": 200},
+            "attributes": {"type": "object", "maxProperties": 50},
+        },
+    },
+    "UpdateItem": {
+        "$schema": "http://json-schema.org/draft-04/schema#",
+        "title": "UpdateItem",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["name", "version"],
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 200},
+            "attributes": {"type": "object", "maxProperties": 50},
+            "version": {"type": "integer", "minimum": 1},
+        },
+    },
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    path: str
+    method: str
+    api_key: bool = True
+    model: Optional[str] = None
+
+
+ROUTES: Sequence[Route] = (
+    Route("/health", "GET", api_key=False),
+    Route("/items", "GET"),
+    Route("/items", "POST", model="CreateItem"),
+    Route("/items/{id}", "GET"),
+    Route("/items/{id}", "PUT", model="UpdateItem"),
+    Route("/items/{id}", "DELETE"),
+    Route("/metrics", "GET"),
+)
+
+ACCESS_LOG_FORMAT = json.dumps({
+    "requestId": "$context.requestId",
+    "extendedRequestId": "$context.extendedRequestId",
+    "ip": "$context.identity.sourceIp",
+    "apiKeyId": "$context.identity.apiKeyId",
+    "requestTime": "$context.requestTime",
+    "httpMethod": "$context.httpMethod",
+    "resourcePath": "$context.resourcePath",
+    "status": "$context.status",
+    "protocol": "$context.protocol",
+    "responseLength": "$context.responseLength",
+    "integrationLatency": "$context.integrationLatency",
+    "responseLatency": "$context.responseLatency",
+    "wafStatus": "$context.waf.status",
+    "xrayTraceId": "$context.xrayTraceId",
+}, sort_keys=True)
+
+
+def _slug(path: str) -> str:
+    return path.strip("/").replace("/", "-").replace("{", "").replace("}", "") or "root"
+
+
+def cors_origin_template(origins: Sequence[str]) -> str:
+    """VTL for a preflight response: echo the request's Origin when it is allowed."""
+    if origins == ("*",) or len(origins) == 1:
+        return ""
+    allowed = " || ".join(f'$origin == "{o}"' for o in origins)
+    return (
+        "#set($origin = $input.params().header.get('Origin'))\n"
+        f"#if({allowed})\n"
+        "#set($context.responseOverride.header.Access-Control-Allow-Origin = $origin)\n"
+        "#end\n"
+    )
+
+
+class ApiGatewayAccount(Construct):
+    """The region's API Gateway account settings: the CloudWatch role that stage logging needs."""
+
+    def __init__(self, scope: Construct, id_: str, *, region: Region) -> None:
+        super().__init__(scope, id_)
+        self.role, self.role_policy = service_role(
+            self, "cloudwatch-role", provider=region.provider,
+            name=region.namer.name("apigw-logs", "iam_role"),
+            services=["apigateway.amazonaws.com"],
+            statements=[Statement(
+                sid="PushLogsInThisRegion",
+                actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogGroups",
+                         "logs:DescribeLogStreams", "logs:PutLogEvents", "logs:GetLogEvents", "logs:FilterLogEvents"],
+                resources=[region.arn("logs", "log-group:*")],
+            )],
+        )
+        self.account = aws.api_gateway_account.ApiGatewayAccount(
+            self, "account", provider=region.provider, cloudwatch_role_arn=self.role.arn,
+            depends_on=[self.role_policy],
+        )
+
+
+class TenantKeys(Construct):
+    """An API key per tenant. In the secondary region each key takes the primary key's value,
+    so a client keeps working after a failover. Exposes ``keys`` (tenant -> key) and ``ids``."""
+
+    def __init__(self, scope: Construct, id_: str, *, region: Region, tenants: Sequence[str],
+                 values_from: Optional["TenantKeys"] = None) -> None:
+        super().__init__(scope, id_)
+        self.keys = {
+            tenant: aws.api_gateway_api_key.ApiGatewayApiKey(
+                self, tenant, provider=region.provider,
+                name=region.namer.name(f"key-{tenant}", "api_key"),
+                description=f"API key of tenant {tenant}",
+                enabled=True,
+                value=values_from.keys[tenant].value if values_from is not None else None,
+            )
+            for tenant in tenants
+        }
+        self.ids = {tenant: key.id for tenant, key in self.keys.items()}
+
+
+class RegionalApi(Construct):
+    """The REST API of one region, integrated with the function's alias.
+
+    REGIONAL endpoint; /health (GET, no key) and the item routes (API key required),
+    JSON-schema models with a body validator for POST/PUT; an OPTIONS preflight (MOCK) on
+    every resource; CORS headers on gateway errors too; a deployment redeployed whenever
+    any route, integration, model or CORS setting changes (create_before_destroy); a stage
+    with JSON access logs (KMS, retention), X-Ray, and */* method settings (metrics, INFO
+    logs, no data tracing, throttling, caching encrypted when on); a usage plan with the
+    tenants' keys.
+
+    Exposes ``rest_api``, ``stage``, ``execution_arn``, ``invoke_url``, ``health_path``.
+    """
+
+    def __init__(self, scope: Construct, id_: str, *, region: Region, settings: ApiConfig, invoke_arn: str,
+                 keys: TenantKeys, account: ApiGatewayAccount) -> None:
+        super().__init__(scope, id_)
+        p, namer = region.provider, region.namer
+        self.rest_api = aws.api_gateway_rest_api.ApiGatewayRestApi(
+            self, "api", provider=p, name=namer.name("api", "api"),
+            description="tapinfra item API",
+            api_key_source="HEADER",
+            endpoint_configuration=aws.api_gateway_rest_api.ApiGatewayRestApiEndpointConfiguration(types=["REGIONAL"]),
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+        )
+        api_id = self.rest_api.id
+        self.execution_arn = self.rest_api.execution_arn
+        self.resources = self._resources(p, api_id)
+        self.validator = validator = aws.api_gateway_request_validator.ApiGatewayRequestValidator(
+            self, "body-validator", provider=p, rest_api_id=api_id, name="body",
+            validate_request_body=True, validate_request_parameters=True,
+        )
+        self.models = {
+            name: aws.api_gateway_model.ApiGatewayModel(
+                self, f"model-{name}", provider=p, rest_api_id=api_id, name=name,
+                content_type="application/json", schema=json.dumps(schema, sort_keys=True),
+            )
+            for name, schema in ITEM_MODELS.items()
+        }
+        dependables, ids = [], []
+        for route in ROUTES:
+            method, integration = self._route(p, api_id, route, invoke_arn, validator)
+            dependables += [method, integration]
+            ids += [method.id, integration.id]
+        for path in self.resources:
+            dependables += self._preflight(p, api_id, path, settings.cors_allowed_origins)
+        gateway_responses = [self._cors_on_errors(p, api_id, kind, settings.cors_allowed_origins) for kind in ("DEFAULT_4XX", "DEFAULT_5XX")]
+        ids += [r.id for r in self.resources.values()] + [m.id for m in self.models.values()]
+
+        # In-place changes (a model's schema, CORS values) do not change ids: hash the declaration too.
+        declared = json.dumps({"routes": [r.__dict__ for r in ROUTES], "models": ITEM_MODELS,
+                               "cors": list(settings.cors_allowed_origins), "headers": CORS_ALLOW_HEADERS,
+                               "log": ACCESS_LOG_FORMAT}, sort_keys=True)
+        self.deployment = aws.api_gateway_deployment.ApiGatewayDeployment(
+            self, "deployment", provider=p, rest_api_id=api_id,
+            triggers={"redeployment": Fn.sha1(Fn.jsonencode([hashlib.sha256(declared.encode()).hexdigest(), *ids]))},
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+            depends_on=[*dependables, *gateway_responses, *self.models.values()],
+        )
+        self.access_logs = log_group(self, "access-logs", region=region,
+                                     name=f"/aws/apigateway/{namer.name('api-access', 'log_group')}",
+                                     retention_days=settings.log_retention_days)
+        self.stage = aws.api_gateway_stage.ApiGatewayStage(
+            self, "stage", provider=p, rest_api_id=api_id,
+            stage_name=settings.stage_name,
+            deployment_id=self.deployment.id,
+            xray_tracing_enabled=True,
+            cache_cluster_enabled=settings.cache_enabled,
+            cache_cluster_size=settings.cache_size_gb if settings.cache_enabled else None,
+            access_log_settings=aws.api_gateway_stage.ApiGatewayStageAccessLogSettings(
+                destination_arn=self.access_logs.arn, format=ACCESS_LOG_FORMAT),
+            depends_on=[account.account],
+        )
+        self.method_settings = aws.api_gateway_method_settings.ApiGatewayMethodSettings(
+            self, "method-settings", provider=p, rest_api_id=api_id,
+            stage_name=self.stage.stage_name,
+            method_path="*/*",
+            settings=aws.api_gateway_method_settings.ApiGatewayMethodSettingsSettings(
+                metrics_enabled=True,
+                logging_level="INFO",
+                data_trace_enabled=False,  # request bodies may hold personal data
+                throttling_burst_limit=settings.throttle_burst_limit,
+                throttling_rate_limit=settings.throttle_rate_limit,
+                caching_enabled=settings.cache_enabled,
+                cache_data_encrypted=True,
+                cache_ttl_in_seconds=settings.cache_ttl_seconds,
+                require_authorization_for_cache_control=True,
+                unauthorized_cache_control_header_strategy="FAIL_WITH_403",
+            ),
+        )
+        up = aws.api_gateway_usage_plan
+        self.usage_plan = up.ApiGatewayUsagePlan(
+            self, "usage-plan", provider=p, name=namer.name("tenants", "usage_plan"),
+            description="Every tenant's key: per-key throttling and quota.",
+            api_stages=[up.ApiGatewayUsagePlanApiStages(api_id=api_id, stage=self.stage.stage_name)],
+            throttle_settings=up.ApiGatewayUsagePlanThrottleSettings(
+                rate_limit=settings.usage_plan_rate_limit, burst_limit=settings.usage_plan_burst_limit),
+            quota_settings=up.ApiGatewayUsagePlanQuotaSettings(limit=settings.quota_limit, period=settings.quota_period)
+            if settings.quota_limit is not None else None,
+        )
+        for tenant, key in keys.keys.items():
+            aws.api_gateway_usage_plan_key.ApiGatewayUsagePlanKey(
+                self, f"usage-plan-key-{tenant}", provider=p,
+                key_id=key.id, key_type="API_KEY", usage_plan_id=self.usage_plan.id,
+            )
+        self.stage_name = settings.stage_name
+        self.invoke_url = self.stage.invoke_url
+        self.health_path = f"/{settings.stage_name}/health"
+        self.host = f"{api_id}.execute-api.{region.name}.amazonaws.com"
+
+    def _resources(self, p, api_id):
+        resources: dict[str, object] = {}
+        for path in sorted({r.path for r in ROUTES}):
+            parent_path, _, part = path.rpartition("/")
+            parent = resources[parent_path].id if parent_path else self.rest_api.root_resource_id
+            resources[path] = aws.api_gateway_resource.ApiGatewayResource(
+                self, f"resource-{_slug(path)}", provider=p, rest_api_id=api_id, parent_id=parent, path_part=part)
+        return resources
+
+    def _route(self, p, api_id, route: Route, invoke_arn: str, validator):
+        slug = f"{route.method.lower()}-{_slug(route.path)}"
+        resource = self.resources[route.path]
+        params = {"method.request.path.id": True} if "{id}" in route.path else None
+        method = aws.api_gateway_method.ApiGatewayMethod(
+            self, f"method-{slug}", provider=p, rest_api_id=api_id, resource_id=resource.id,
+            http_method=route.method,
+            authorization="NONE",  # tenants authenticate with API keys (usage plan), checked below
+            api_key_required=route.api_key,
+            request_parameters=params,
+            request_models={"application/json": self.models[route.model].name} if route.model else None,
+            request_validator_id=validator.id,
+        )
+        integration = aws.api_gateway_integration.ApiGatewayIntegration(
+            self, f"integration-{slug}", provider=p, rest_api_id=api_id, resource_id=resource.id,
+            http_method=method.http_method,
+            type="AWS_PROXY",
+            integration_http_method="POST",
+            uri=invoke_arn,
+        )
+        return method, integration
+
+    def _preflight(self, p, api_id, path: str, origins: Sequence[str]):
+        slug = _slug(path)
+        resource = self.resources[path]
+        methods = ",".join(sorted({r.method for r in ROUTES if r.path == path} | {"OPTIONS"}))
+        method = aws.api_gateway_method.ApiGatewayMethod(
+            self, f"method-options-{slug}", provider=p, rest_api_id=api_id, resource_id=resource.id,
+            http_method="OPTIONS", authorization="NONE", api_key_required=False,
+            request_validator_id=self.validator.id,
+        )
+        integration = aws.api_gateway_integration.ApiGatewayIntegration(
+            self, f"integration-options-{slug}", provider=p, rest_api_id=api_id, resource_id=resource.id,
+            http_method=method.http_method, type="MOCK",
+            request_templates={"application/json": '{"statusCode": 200}'},
+        )
+        headers = ("Access-Control-Allow-Origin", "Access-Control-Allow-Methods", "Access-Control-Allow-Headers", "Vary")
+        response = aws.api_gateway_method_response.ApiGatewayMethodResponse(
+            self, f"method-response-options-{slug}", provider=p, rest_api_id=api_id, resource_id=resource.id,
+            http_method=method.http_method, status_code="200",
+            response_parameters={f"method.response.header.{h}": True for h in headers},
+            response_models={"application/json": "Empty"},
+        )
+        template = cors_origin_template(tuple(origins))
+        integration_response = aws.api_gateway_integration_response.ApiGatewayIntegrationResponse(
+            self, f"integration-response-options-{slug}", provider=p, rest_api_id=api_id, resource_id=resource.id,
+            http_method=method.http_method, status_code=response.status_code,
+            response_parameters={
+                "method.response.header.Access-Control-Allow-Origin": f"'{origins[0]}'",
+                "method.response.header.Access-Control-Allow-Methods": f"'{methods}'",
+                "method.response.header.Access-Control-Allow-Headers": f"'{CORS_ALLOW_HEADERS}'",
+                "method.response.header.Vary": "'Origin'",
+            },
+            response_templates={"application/json": template} if template else None,
+            depends_on=[integration],
+        )
+        return [method, integration, response, integration_response]
+
+    def _cors_on_errors(self, p, api_id, kind: str, origins: Sequence[str]):
+        return aws.api_gateway_gateway_response.ApiGatewayGatewayResponse(
+            self, f"gateway-response-{kind.lower()}", provider=p, rest_api_id=api_id, response_type=kind,
+            response_parameters={
+                "gatewayresponse.header.Access-Control-Allow-Origin": f"'{origins[0]}'",
+                "gatewayresponse.header.Access-Control-Allow-Headers": f"'{CORS_ALLOW_HEADERS}'",
+            },
+        )

@@ -1,0 +1,155 @@
+"""The API's Lambda function in one region, behind an alias with provisioned concurrency."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+from cdktf import TerraformResourceLifecycle
+from constructs import Construct
+
+from tapinfra.config import ApiConfig, FunctionConfig, TableConfig
+from tapinfra.constructs.events import EventBus
+from tapinfra.constructs.logs import log_group
+from tapinfra.constructs.packaging import CodePackage
+from tapinfra.policy import Statement, service_role
+from tapinfra.provider import aws
+from tapinfra.region import Region
+
+POWERTOOLS_ACCOUNT = "017000801446"  # AWS's account for the public Powertools layers
+HANDLER = "app.handler"
+ITEM_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query")
+
+
+def powertools_layer_arn(region: Region, settings: FunctionConfig) -> str:
+    runtime = settings.runtime.replace(".", "")
+    return (f"arn:{region.partition}:lambda:{region.name}:{POWERTOOLS_ACCOUNT}:layer:"
+            f"AWSLambdaPowertoolsPythonV3-{runtime}-x86_64:{settings.powertools_layer_version}")
+
+
+def tenant_map_json(key_ids: Mapping[str, str]) -> str:
+    """``{"<key id>": "<tenant>", ...}`` as a Terraform template (key ids are tokens)."""
+    return "{" + ",".join(f'"{key_id}":"{tenant}"' for tenant, key_id in sorted(key_ids.items())) + "}"
+
+
+class ApiFunction(Construct):
+    """``function`` (published), ``alias`` with provisioned concurrency, its log group, DLQ and role.
+
+    :param region: where it runs.
+    :param package: the code (``lambda/``), shared by both regions.
+    :param table_name: the global table's name; ``table_arn`` its ARN in this region.
+    :param bus: this region's event bus.
+    :param tenant_key_ids: tenant -> API key id in this region (tokens).
+    :param drain_parameter: this region's drain switch (``aws_ssm_parameter``) or None.
+
+    The role may do exactly what the code does: item actions on this region's table,
+    PutEvents on this region's bus, use this region's key, write its own log group, send
+    to its DLQ, read the drain parameter, and write X-Ray traces.
+    """
+
+    def __init__(self, scope: Construct, id_: str, *, region: Region, settings: FunctionConfig, api: ApiConfig,
+                 table: TableConfig, package: CodePackage, table_name: str, table_arn: str, bus: EventBus,
+                 tenant_key_ids: Mapping[str, str], drain_parameter: object | None) -> None:
+        super().__init__(scope, id_)
+        p, namer = region.provider, region.namer
+        self.name = namer.name("api", "lambda")
+        self.log_group = log_group(self, "log-group", region=region, name=f"/aws/lambda/{self.name}",
+                                   retention_days=settings.log_retention_days)
+        self.dead_letter_queue = aws.sqs_queue.SqsQueue(
+            self, "dlq", provider=p, name=namer.name("api-dlq", "sqs"),
+            kms_master_key_id=region.key.arn, kms_data_key_reuse_period_seconds=300,
+            message_retention_seconds=settings.dlq_retention_days * 86400,
+        )
+        statements = [
+            Statement(sid="ItemsInThisRegionsTable", actions=list(ITEM_ACTIONS), resources=[table_arn]),
+            Statement(sid="PublishToThisRegionsBus", actions=["events:PutEvents"], resources=[bus.arn]),
+            Statement(sid="UseThisRegionsKey", actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[region.key.arn]),
+            Statement(sid="WriteOwnLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                      resources=[f"{self.log_group.arn}:*"]),
+            Statement(sid="DeadLetters", actions=["sqs:SendMessage"], resources=[self.dead_letter_queue.arn]),
+            # X-Ray has no resource-level permissions: these two actions only accept "*".
+            Statement(sid="WriteTraces", actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"]),
+        ]
+        if drain_parameter is not None:
+            statements.append(Statement(sid="ReadDrainSwitch", actions=["ssm:GetParameter"], resources=[drain_parameter.arn]))
+        self.role, self.role_policy = service_role(
+            self, "role", provider=p, name=namer.name("api", "iam_role"),
+            services=["lambda.amazonaws.com"], statements=statements,
+        )
+        environment = {
+            "TABLE_NAME": table_name,
+            "EVENT_BUS_NAME": bus.name,
+            "EVENT_SOURCE": bus.source,
+            "RETENTION_DAYS": str(table.item_retention_days),
+            "TENANT_KEYS": tenant_map_json(tenant_key_ids),
+            "DRAIN_PARAMETER_NAME": drain_parameter.name if drain_parameter is not None else "",
+            "CORS_ALLOWED_ORIGINS": ",".join(api.cors_allowed_origins),
+            "MAX_BODY_BYTES": str(api.max_body_bytes),
+            "POWERTOOLS_SERVICE_NAME": namer.app,
+            "POWERTOOLS_METRICS_NAMESPACE": f"{namer.app}-{namer.environment}",
+            "POWERTOOLS_LOG_LEVEL": "INFO",
+        }
+        fn = aws.lambda_function
+        self.function = fn.LambdaFunction(
+            self, "function", provider=p,
+            function_name=self.name,
+            role=self.role.arn,
+            handler=HANDLER,
+            runtime=settings.runtime,
+            architectures=["x86_64"],
+            memory_size=settings.memory_mb,
+            timeout=settings.timeout_seconds,
+            reserved_concurrent_executions=settings.reserved_concurrency,
+            filename=package.path,
+            source_code_hash=package.hash,
+            publish=True,
+            layers=[powertools_layer_arn(region, settings)],
+            kms_key_arn=region.key.arn,
+            environment=fn.LambdaFunctionEnvironment(variables=environment),
+            tracing_config=fn.LambdaFunctionTracingConfig(mode="Active"),
+            dead_letter_config=fn.LambdaFunctionDeadLetterConfig(target_arn=self.dead_letter_queue.arn),
+            logging_config=fn.LambdaFunctionLoggingConfig(log_format="JSON", log_group=self.log_group.name),
+            # The log group must exist (with its retention and key) and the role must hold its
+            # permissions before the first invocation.
+            depends_on=[self.log_group, self.role_policy],
+        )
+        self.alias = aws.lambda_alias.LambdaAlias(
+            self, "alias", provider=p,
+            name=settings.alias_name,
+            function_name=self.function.function_name,
+            function_version=self.function.version,
+            description="What API Gateway invokes; never $LATEST.",
+        )
+        self.provisioned_concurrency = aws.lambda_provisioned_concurrency_config.LambdaProvisionedConcurrencyConfig(
+            self, "provisioned-concurrency", provider=p,
+            function_name=self.function.function_name,
+            qualifier=self.alias.name,
+            provisioned_concurrent_executions=settings.provisioned_concurrency,
+        )
+
+    def allow_invoke_from(self, region: Region, execution_arn: str, stage_name: str):
+        """Let one API stage (and nothing else) invoke the alias."""
+        return aws.lambda_permission.LambdaPermission(
+            self, "invoke-from-api", provider=region.provider,
+            statement_id="AllowApiGatewayStage",
+            action="lambda:InvokeFunction",
+            function_name=self.function.function_name,
+            qualifier=self.alias.name,
+            principal="apigateway.amazonaws.com",
+            source_arn=f"{execution_arn}/{stage_name}/*/*",
+        )
+
+
+def drain_parameter(scope: Construct, id_: str, *, region: Region):
+    """The region's drain switch: set it to ``on`` to make /health answer 503 (fail over on purpose).
+
+    Terraform creates it ``off`` and then leaves its value to the operator.
+    """
+    return aws.ssm_parameter.SsmParameter(
+        scope, id_, provider=region.provider,
+        name=f"/{region.namer.app}/{region.namer.environment}/drain",
+        type="SecureString",
+        key_id=region.key.arn,
+        value="off",
+        description="on: this region's /health answers 503 so traffic fails over; off: normal.",
+        lifecycle=TerraformResourceLifecycle(ignore_changes=["value"]),
+    )
