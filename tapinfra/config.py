@@ -143,8 +143,8 @@ class DnsConfig:
     """Custom domain and Route 53 routing (used when features.dns is on)."""
 
     zone_id: Optional[str] = setting(None, "Existing public hosted zone id; exclusive with create_zone_name.", pattern=r"^Z[A-Z0-9]{1,31}$")
-    create_zone_name: Optional[str] = setting(None, "Zone to create; exclusive with zone_id.", pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", max_length=253)
-    domain_name: Optional[str] = setting(None, "The API's name, inside the zone (e.g. api.example.com).", pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", max_length=253)
+    create_zone_name: Optional[str] = setting("example.com", "Zone to create (the default is a reserved documentation domain: delegate your own instead); exclusive with zone_id, so set it to null when you give zone_id.", pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", max_length=253)
+    domain_name: Optional[str] = setting("api.example.com", "The API's name, inside the zone.", pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", max_length=253)
     routing_policy: str = setting("latency", "latency (active-active), failover (primary/secondary) or weighted.", choices=ROUTING_POLICIES)
     primary_weight: Optional[int] = setting(None, "weighted: the primary record's weight.", minimum=0, maximum=255)
     secondary_weight: Optional[int] = setting(None, "weighted: the secondary record's weight.", minimum=0, maximum=255)
@@ -161,11 +161,19 @@ class MonitoringConfig:
     api_5xx_rate_percent: float = setting(1.0, "Alarm when 5xx exceed this percent of requests.", minimum=0.1, maximum=100)
     api_p99_latency_ms: int = setting(2000, "Alarm when p99 latency exceeds this.", minimum=50, maximum=29000)
     lambda_error_rate_percent: float = setting(1.0, "Alarm when errors / invocations x 100 exceeds this.", minimum=0.1, maximum=100)
+    lambda_throttles: int = setting(1, "Alarm when the function is throttled this many times in a period.", minimum=1, maximum=100000)
+    dynamodb_throttled_requests: int = setting(1, "Alarm when the table throttles this many requests in a period.", minimum=1, maximum=100000)
+    table_replication_latency_ms: int = setting(60000, "Alarm when global-table replication lags more than this.", minimum=1000, maximum=3600000)
+    s3_replication_latency_seconds: int = setting(900, "Alarm when S3 replication lags more than this (RTC promises 900).", minimum=60, maximum=86400)
+    waf_blocked_requests: int = setting(500, "Alarm when WAF blocks more requests than this in a period (an attack or a broken client).", minimum=1, maximum=10_000_000)
+    alarm_period_seconds: int = setting(300, "Period of every alarm's metric.", choices=(60, 300, 900, 3600))
+    alarm_evaluation_periods: int = setting(2, "Consecutive breaching periods before an alarm fires.", minimum=1, maximum=24)
     canary_runtime: str = setting("syn-nodejs-puppeteer-9.1", "Synthetics runtime version.", pattern=r"^syn-nodejs-puppeteer-[0-9]+\.[0-9]+$")
     canary_schedule: str = setting("rate(5 minutes)", "Canary schedule expression.", pattern=r"^rate\(([0-9]+ (minute|minutes|hour|hours))\)$")
     canary_timeout_seconds: int = setting(60, "Canary run timeout.", minimum=3, maximum=840)
     canary_success_percent: int = setting(90, "Alarm when SuccessPercent drops below this.", minimum=1, maximum=100)
     canary_retention_days: int = setting(31, "Days canary runs (success and failure) are kept.", minimum=1, maximum=455)
+    canary_artifact_expiration_days: int = setting(90, "Days canary artifacts (logs, HAR files) stay in their bucket.", minimum=1, maximum=3650)
 
 
 @dataclass(frozen=True)
@@ -176,7 +184,7 @@ class FeaturesConfig:
     canaries: bool = setting(True, "A Synthetics canary per region.")
     drain_switch: bool = setting(True, "An SSM parameter per region that makes /health answer 503, to fail a region over on purpose.")
     event_forwarding: bool = setting(True, "Forward application events to the peer region's bus.")
-    dns: bool = setting(False, "Custom domain, certificates, health checks and routing (needs the dns section).")
+    dns: bool = setting(True, "Custom domain, certificates, Route 53 health checks and routing (the dns section). Off: clients use each region's invoke URL.")
 
 
 @dataclass(frozen=True)
@@ -429,11 +437,8 @@ def _cross_checks(c: TapConfig) -> list[Problem]:
 
 def _dns_checks(c: TapConfig) -> list[Problem]:
     d, p = c.dns, []
-    configured = d.zone_id or d.create_zone_name or d.domain_name
     if not c.features.dns:
-        if configured:
-            p.append(Problem("features.dns", False, "true when the dns section names a zone or domain (or remove them)"))
-        return p
+        return p  # the section is not used
     if bool(d.zone_id) == bool(d.create_zone_name):
         p.append(Problem("dns.zone_id", d.zone_id, "exactly one of dns.zone_id or dns.create_zone_name when features.dns is on"))
     if d.domain_name is None:

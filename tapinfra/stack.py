@@ -10,9 +10,12 @@ from constructs import Construct
 from tapinfra.config import TapConfig
 from tapinfra.constructs.api import ApiGatewayAccount, RegionalApi, TenantKeys
 from tapinfra.constructs.bucket import SecureBucket, access_log_bucket
-from tapinfra.constructs.events import EventBus
+from tapinfra.constructs.canary import HealthCanary
+from tapinfra.constructs.dns import HEALTH_METRICS_REGION, HostedZone, RegionalDomain, UsEast1
+from tapinfra.constructs.events import EventBus, EventForwarding
+from tapinfra.constructs.monitoring import AlarmTopic, Metric, RegionAlarms, Watched, alarm, dashboard_body
 from tapinfra.constructs.function import ApiFunction, drain_parameter
-from tapinfra.constructs.keys import RegionKey, logs_grant
+from tapinfra.constructs.keys import RegionKey, ServiceKeyGrant, logs_grant
 from tapinfra.constructs.replication import BucketReplication
 from tapinfra.constructs.table import GlobalTable
 from tapinfra.constructs.waf import StageFirewall
@@ -20,6 +23,12 @@ from tapinfra.constructs.packaging import CodePackage
 from tapinfra.naming import NameRegistry, Namer
 from tapinfra.provider import archive, aws
 from tapinfra.region import Region
+
+# CloudWatch alarms publish to KMS-encrypted SNS topics only if the key lets CloudWatch use it.
+ALARMS_TO_ENCRYPTED_TOPICS = ServiceKeyGrant(
+    sid="CloudWatchAlarmsToEncryptedTopics", service="cloudwatch.amazonaws.com",
+    actions=("kms:Decrypt", "kms:GenerateDataKey*"),
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LAMBDA_DIR = PROJECT_ROOT / "lambda"
@@ -70,7 +79,7 @@ class TapStack(TerraformStack):
                 self, f"{role}-key",
                 provider=providers[role], region=name, namer=namer,
                 account_id=self.account_id, partition=self.partition,
-                grants=[logs_grant(name, self.account_id, self.partition)],
+                grants=[logs_grant(name, self.account_id, self.partition), ALARMS_TO_ENCRYPTED_TOPICS],
             )
             regions.append(Region(role=role, name=name, peer_name=peer, provider=providers[role], namer=namer,
                                   key=key.key, account_id=self.account_id, partition=self.partition))
@@ -87,6 +96,9 @@ class TapStack(TerraformStack):
         )
         self._data_tier(config)
         self._api_tier(config)
+        self._operations(config)
+        if config.features.dns:
+            self._dns(config, tags)
 
     def _data_tier(self, config: TapConfig) -> None:
         storage, protect = config.storage, not config.disposable
@@ -147,6 +159,96 @@ class TapStack(TerraformStack):
             self.output(f"{role}_alias_name", fn.alias.name, f"Alias API Gateway invokes in {where}.")
             self.output(f"{role}_api_key_ids", self.tenant_keys[role].ids,
                         f"Tenant -> API key id in {where}; read a key's value with `aws apigateway get-api-key --include-value --api-key <id>`.")
+
+    def _operations(self, config: TapConfig) -> None:
+        features, monitoring = config.features, config.monitoring
+        self.canaries, self.forwarding, self.topics, self.alarms = {}, {}, {}, {}
+        if features.canaries:
+            self.canary_package = CodePackage(
+                self, "canary-package", source_dir=CANARY_DIR, name="canary", prefix="nodejs/node_modules/",
+                mode=config.packaging.mode, provider=self.packaging_provider,
+            )
+        for r in self.regions:
+            role, api = r.role, self.apis[r.role]
+            if features.event_forwarding:
+                peer = "secondary" if r.is_primary else "primary"
+                self.forwarding[role] = EventForwarding(self, f"{role}-forwarding", region=r,
+                                                        bus=self.buses[role], peer_bus=self.buses[peer])
+            if features.canaries:
+                self.canaries[role] = HealthCanary(
+                    self, f"{role}-canary", region=r, settings=monitoring, storage=config.storage,
+                    package=self.canary_package, health_url=f"{api.invoke_url}/health", log_bucket=self.log_buckets[role],
+                )
+            self.topics[role] = AlarmTopic(self, f"{role}-alarm-topic", provider=r.provider, name=r.namer.name("alarms", "sns"),
+                                           key_arn=r.key.arn, emails=monitoring.alarm_emails)
+        watched = {r.role: self._watched(r) for r in self.regions}
+        for r in self.regions:
+            self.alarms[r.role] = RegionAlarms(self, f"{r.role}-alarms", region=r, settings=monitoring,
+                                               topic_arn=self.topics[r.role].arn, watched=watched[r.role])
+        self.dashboard = aws.cloudwatch_dashboard.CloudwatchDashboard(
+            self, "dashboard", provider=self.primary.provider, dashboard_name=self.primary.namer.name("overview", "dashboard"),
+            dashboard_body=dashboard_body([(r, watched[r.role]) for r in self.regions]),
+        )
+        self.output("dashboard_name", self.dashboard.dashboard_name, "CloudWatch dashboard with both regions' widgets (in the primary region).")
+        for r in self.regions:
+            self.output(f"{r.role}_alarm_topic_arn", self.topics[r.role].arn, f"SNS topic every alarm in {r.name} notifies.")
+            if r.role in self.canaries:
+                self.output(f"{r.role}_canary_name", self.canaries[r.role].canary.name, f"Synthetics canary probing /health in {r.name}.")
+
+    def _dns(self, config: TapConfig, tags: dict[str, str]) -> None:
+        settings = config.dns
+        east, topic_arn = self._us_east_1(config, tags)
+        self.zone = HostedZone(self, "zone", provider=self.primary.provider, settings=settings, east=east,
+                               log_retention_days=config.api.log_retention_days)
+        self.domains = {
+            r.role: RegionalDomain(self, f"{r.role}-domain", region=r, zone_id=self.zone.zone_id, settings=settings, api=self.apis[r.role])
+            for r in self.regions
+        }
+        for r in self.regions:
+            check = self.domains[r.role].health_check
+            alarm(self, f"{r.role}-health-check-alarm", provider=east.provider,
+                  name=east.namer.name(f"{r.role}-health-check", "alarm"),
+                  description=f"Route 53 health check of {r.name} failing", topic_arn=topic_arn,
+                  settings=config.monitoring, threshold=1, comparison="LessThanThreshold",
+                  metric=Metric("AWS/Route53", "HealthCheckStatus", {"HealthCheckId": check.id}, "Minimum"))
+            self.output(f"{r.role}_health_check_id", check.id, f"Route 53 health check probing {r.name}'s own endpoint.")
+        self.output("custom_domain_url", f"https://{settings.domain_name}",
+                    f"The API behind Route 53 {settings.routing_policy} routing across both regions.")
+        if self.zone.name_servers is not None:
+            self.output("zone_name_servers", self.zone.name_servers, "Delegate the created zone to these name servers at its parent.")
+            self.output("zone_ds_record", self.zone.ds_record, "DNSSEC DS record to publish at the parent zone.")
+
+    def _us_east_1(self, config: TapConfig, tags: dict[str, str]) -> tuple[UsEast1, str]:
+        """Route 53 publishes health-check metrics and takes DNSSEC keys and query logs only in
+        us-east-1: use that region's context when it is one of ours, else a third aliased provider."""
+        home = next((r for r in self.regions if r.name == HEALTH_METRICS_REGION), None)
+        if home is not None:
+            east = UsEast1(home.provider, home.namer, home.key.arn, self.account_id, self.partition)
+            return east, self.topics[home.role].arn
+        provider = aws.provider.AwsProvider(
+            self, "aws-us-east-1", alias="us_east_1", region=HEALTH_METRICS_REGION,
+            default_tags=[aws.provider.AwsProviderDefaultTags(tags=tags)],
+        )
+        namer = Namer(config.app, config.environment, HEALTH_METRICS_REGION, self.primary.namer.registry)
+        key = RegionKey(self, "us-east-1-key", provider=provider, region=HEALTH_METRICS_REGION, namer=namer,
+                        account_id=self.account_id, partition=self.partition,
+                        grants=[logs_grant(HEALTH_METRICS_REGION, self.account_id, self.partition), ALARMS_TO_ENCRYPTED_TOPICS])
+        topic = AlarmTopic(self, "us-east-1-alarm-topic", provider=provider, name=namer.name("alarms", "sns"),
+                           key_arn=key.key.arn, emails=config.monitoring.alarm_emails)
+        return UsEast1(provider, namer, key.key.arn, self.account_id, self.partition), topic.arn
+
+    def _watched(self, r: Region) -> Watched:
+        api, fn = self.apis[r.role], self.functions[r.role]
+        replication = None
+        if r.is_primary:
+            replication = (self.data_buckets["primary"].name, self.data_buckets["secondary"].name, self.replication.RULE_ID)
+        return Watched(
+            api_name=api.rest_api.name, stage_name=api.stage_name, function_name=fn.name, alias_name=self.config.function.alias_name,
+            table_name=self.table.name,
+            waf_name=self.firewalls[r.role].acl.name if r.role in self.firewalls else None,
+            canary_name=self.canaries[r.role].name if r.role in self.canaries else None,
+            s3_replication=replication,
+        )
 
     def _backend(self, config: TapConfig) -> None:
         b = config.backend

@@ -26,7 +26,7 @@ def test_embedded_default_is_complete_and_frozen():
     assert cfg == TapConfig()
     assert (cfg.app, cfg.environment, cfg.regions.primary, cfg.regions.secondary) == ("tap", "dev", "us-east-1", "us-west-2")
     assert cfg.features.waf and cfg.features.canaries and cfg.features.event_forwarding
-    assert not cfg.features.dns
+    assert cfg.features.dns and cfg.dns.create_zone_name == "example.com" and cfg.dns.zone_id is None
     with pytest.raises(FrozenInstanceError):
         cfg.app = "x"
 
@@ -150,15 +150,15 @@ def test_unreadable_and_malformed_files(tmp_path):
     ({"backend": {"type": "gcs"}}, "backend.type", "one of"),
     ({"backend": {"type": "s3", "bucket": "b-b-b", "kms_key_id": "alias/x"}}, "backend.kms_key_id", "matching"),
     # dns consistency
-    ({"dns": {"zone_id": "Z123"}}, "features.dns", "true when the dns section"),
-    ({"features": {"dns": True}, "dns": {"domain_name": "api.example.com"}}, "dns.zone_id", "exactly one of"),
+    ({"dns": {"create_zone_name": None}}, "dns.zone_id", "exactly one of"),
+    ({"dns": {"zone_id": "Z123"}}, "dns.zone_id", "exactly one of"),
     ({"features": {"dns": True}, "dns": {"zone_id": "Z1", "create_zone_name": "example.com", "domain_name": "api.example.com"}}, "dns.zone_id", "exactly one of"),
-    ({"features": {"dns": True}, "dns": {"zone_id": "Z1"}}, "dns.domain_name", "the API's domain name"),
+    ({"features": {"dns": True}, "dns": {"zone_id": "Z1", "create_zone_name": None, "domain_name": None}}, "dns.domain_name", "the API's domain name"),
     ({"features": {"dns": True}, "dns": {"create_zone_name": "example.com", "domain_name": "api.example.org"}}, "dns.domain_name", "inside dns.create_zone_name"),
-    ({"features": {"dns": True}, "dns": {"zone_id": "Z1", "domain_name": "api.example.com", "routing_policy": "geolocation"}}, "dns.routing_policy", "one of latency, failover, weighted"),
-    ({"features": {"dns": True}, "dns": {"zone_id": "Z1", "domain_name": "api.example.com", "routing_policy": "weighted"}}, "dns.primary_weight", "both dns.primary_weight"),
-    ({"features": {"dns": True}, "dns": {"zone_id": "Z1", "domain_name": "api.example.com", "routing_policy": "weighted", "primary_weight": 0, "secondary_weight": 0}}, "dns.primary_weight", "not both 0"),
-    ({"features": {"dns": True}, "dns": {"zone_id": "Z1", "domain_name": "api.example.com", "primary_weight": 10}}, "dns.primary_weight", "unless routing_policy is weighted"),
+    ({"features": {"dns": True}, "dns": {"zone_id": "Z1", "create_zone_name": None, "domain_name": "api.example.com", "routing_policy": "geolocation"}}, "dns.routing_policy", "one of latency, failover, weighted"),
+    ({"features": {"dns": True}, "dns": {"zone_id": "Z1", "create_zone_name": None, "domain_name": "api.example.com", "routing_policy": "weighted"}}, "dns.primary_weight", "both dns.primary_weight"),
+    ({"features": {"dns": True}, "dns": {"zone_id": "Z1", "create_zone_name": None, "domain_name": "api.example.com", "routing_policy": "weighted", "primary_weight": 0, "secondary_weight": 0}}, "dns.primary_weight", "not both 0"),
+    ({"features": {"dns": True}, "dns": {"zone_id": "Z1", "create_zone_name": None, "domain_name": "api.example.com", "primary_weight": 10}}, "dns.primary_weight", "unless routing_policy is weighted"),
     ({"dns": {"health_check_regions": ["us-east-1", "us-west-2"]}}, "dns.health_check_regions", "at least 3"),
     ({"dns": {"health_check_regions": ["us-east-1", "us-west-2", "eu-north-1"]}}, "dns.health_check_regions[2]", "one of"),
     ({"dns": {"health_check_interval_seconds": 20}}, "dns.health_check_interval_seconds", "one of 10, 30"),

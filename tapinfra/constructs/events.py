@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 from constructs import Construct
 
+from tapinfra.policy import Statement, service_role
 from tapinfra.provider import aws
 from tapinfra.region import Region
 
@@ -38,3 +41,35 @@ class EventBus(Construct):
     @property
     def arn(self) -> str:
         return self.bus.arn
+
+
+class EventForwarding(Construct):
+    """Forwards the application's events from ``bus`` (in ``region``) to ``peer_bus`` in the peer region.
+
+    The rule matches only events whose ``detail.origin_region`` is this region, so an event
+    forwarded into the peer is never forwarded back. The role may only PutEvents on the
+    peer bus.
+    """
+
+    def __init__(self, scope: Construct, id_: str, *, region: Region, bus: EventBus, peer_bus: EventBus) -> None:
+        super().__init__(scope, id_)
+        p = region.provider
+        self.pattern = {"source": [bus.source], "detail": {"origin_region": [region.name]}}
+        self.role, self.role_policy = service_role(
+            self, "role", provider=p, name=region.namer.name("events-forward", "iam_role"),
+            services=["events.amazonaws.com"],
+            statements=[Statement(sid="PutOnPeerBusOnly", actions=["events:PutEvents"], resources=[peer_bus.arn])],
+        )
+        self.rule = aws.cloudwatch_event_rule.CloudwatchEventRule(
+            self, "rule", provider=p, name=region.namer.name("forward-to-peer", "event_rule"),
+            description=f"Events that originated in {region.name}, forwarded to {region.peer_name}.",
+            event_bus_name=bus.name,
+            event_pattern=json.dumps(self.pattern, sort_keys=True),
+        )
+        t = aws.cloudwatch_event_target
+        self.target = t.CloudwatchEventTarget(
+            self, "target", provider=p, rule=self.rule.name, event_bus_name=bus.name,
+            target_id="peer-bus", arn=peer_bus.arn, role_arn=self.role.arn,
+            retry_policy=t.CloudwatchEventTargetRetryPolicy(maximum_event_age_in_seconds=86400, maximum_retry_attempts=185),
+            depends_on=[self.role_policy],
+        )

@@ -77,7 +77,7 @@ class CodePackage(Construct):
     """One code folder as a zip.
 
     :param source_dir: the folder; every file in it is packaged (caches excluded).
-    :param name: the zip's base name (``<name>.zip``).
+    :param name: the zip's base name (``<name>-<content hash>.zip``).
     :param prefix: path prefix inside the zip (e.g. ``nodejs/node_modules/`` for canaries).
     :param mode: ``archive_file`` (default) or ``asset``.
     :param provider: the archive provider (``archive_file`` mode only).
@@ -91,6 +91,10 @@ class CodePackage(Construct):
         super().__init__(scope, id_)
         self.files = collect(source_dir, prefix)
         self.mode = mode
+        # The content hash is part of the zip's name, so a consumer that only sees the path
+        # (a Synthetics canary's zip_file) still gets a diff when the code changes.
+        digest = hashlib.sha256(repr(self.files).encode()).hexdigest()[:16]
+        self.zip_name = f"{name}-{digest}.zip"
         if mode == "archive_file":
             data = archive.data_archive_file
             for filename, content in self.files:
@@ -102,7 +106,7 @@ class CodePackage(Construct):
                 self, "zip",
                 provider=provider,
                 type="zip",
-                output_path=f"${{path.module}}/{name}.zip",
+                output_path=f"${{path.module}}/{self.zip_name}",
                 output_file_mode="0644",
                 source=[
                     data.DataArchiveFileSource(filename=filename, content=terraform_literal(content.decode("utf-8")))
@@ -112,8 +116,7 @@ class CodePackage(Construct):
             self.path = self.archive.output_path
             self.hash = self.archive.output_base64_sha256
         elif mode == "asset":
-            digest = hashlib.sha256(repr(self.files).encode()).hexdigest()[:16]
-            zip_path = deterministic_zip(self.files, _build_dir() / f"{name}-{digest}.zip")
+            zip_path = deterministic_zip(self.files, _build_dir() / self.zip_name)
             self.asset = TerraformAsset(self, "zip", path=str(zip_path), type=AssetType.FILE)
             self.path = self.asset.path
             self.hash = Fn.filebase64sha256(self.asset.path)

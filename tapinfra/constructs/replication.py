@@ -16,8 +16,11 @@ class BucketReplication(Construct):
     The role (created here, trusted by s3.amazonaws.com) may read the source's replication
     configuration and object versions, write replicas, deletes and tags into the destination,
     decrypt only with the source key via S3 in the source region, and encrypt only with the
-    destination key via S3 in the destination region. Exposes ``role`` and ``configuration``.
+    destination key via S3 in the destination region. Exposes ``role``, ``configuration``
+    and ``RULE_ID``.
     """
+
+    RULE_ID = "replicate-everything"
 
     def __init__(self, scope: Construct, id_: str, *, source_region: Region, destination_region: Region,
                  source: SecureBucket, destination: SecureBucket, storage_class: str) -> None:
@@ -54,7 +57,7 @@ class BucketReplication(Construct):
             bucket=source.bucket.id,
             depends_on=[source.versioning, destination.versioning, self.role_policy],
             rule=[r.S3BucketReplicationConfigurationRule(
-                id="replicate-everything",
+                id=self.RULE_ID,
                 status="Enabled",
                 priority=1,
                 filter=r.S3BucketReplicationConfigurationRuleFilter(),

@@ -1,0 +1,75 @@
+"""A Synthetics canary per region that calls that region's /health through its own endpoint."""
+
+from __future__ import annotations
+
+from constructs import Construct
+
+from tapinfra.config import MonitoringConfig, StorageConfig
+from tapinfra.constructs.bucket import SecureBucket
+from tapinfra.constructs.packaging import CodePackage
+from tapinfra.policy import Condition, Statement, service_role
+from tapinfra.provider import aws
+from tapinfra.region import Region
+
+HANDLER = "tapCanary.handler"
+ARTIFACT_PREFIX = "runs"
+
+
+class HealthCanary(Construct):
+    """``canary`` probing ``health_url``, with its artifact bucket and a least-privilege role.
+
+    The code is the inline ``canary/`` package (``nodejs/node_modules/tapCanary.js``, handler
+    ``tapCanary.handler``). The role may write only its bucket's prefix, its own log groups,
+    metrics only in the CloudWatchSynthetics namespace, traces, and use this region's key.
+    """
+
+    def __init__(self, scope: Construct, id_: str, *, region: Region, settings: MonitoringConfig, storage: StorageConfig,
+                 package: CodePackage, health_url: str, log_bucket: SecureBucket, timeout_ms: int = 5000) -> None:
+        super().__init__(scope, id_)
+        p, namer = region.provider, region.namer
+        self.name = namer.name("health", "canary")
+        self.bucket = SecureBucket(
+            self, "artifacts", region=region, name=namer.name("canary", "s3"), storage=storage,
+            log_bucket=log_bucket, transitions=False, expiration_days=settings.canary_artifact_expiration_days,
+        )
+        bucket_arn = self.bucket.arn
+        self.role, self.role_policy = service_role(
+            self, "role", provider=p, name=namer.name("canary", "iam_role"),
+            services=["lambda.amazonaws.com"],
+            statements=[
+                Statement(sid="WriteArtifacts", actions=["s3:PutObject", "s3:GetObject"], resources=[f"{bucket_arn}/{ARTIFACT_PREFIX}/*"]),
+                Statement(sid="LocateArtifactBucket", actions=["s3:GetBucketLocation"], resources=[bucket_arn]),
+                # Synthetics lists buckets when it starts a run; ListAllMyBuckets has no resource-level scope.
+                Statement(sid="ListBucketsForSynthetics", actions=["s3:ListAllMyBuckets"], resources=["*"]),
+                Statement(sid="OwnLogGroups", actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                          resources=[region.arn("logs", f"log-group:/aws/lambda/cwsyn-{self.name}-*")]),
+                # PutMetricData has no resource-level permissions; the namespace condition is the scope.
+                Statement(sid="MetricsInSyntheticsNamespaceOnly", actions=["cloudwatch:PutMetricData"], resources=["*"],
+                          conditions=[Condition("StringEquals", "cloudwatch:namespace", ["CloudWatchSynthetics"])]),
+                # X-Ray trace writes have no resource-level permissions.
+                Statement(sid="WriteTraces", actions=["xray:PutTraceSegments"], resources=["*"]),
+                Statement(sid="EncryptArtifacts", actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[region.key.arn]),
+            ],
+        )
+        c = aws.synthetics_canary
+        self.canary = c.SyntheticsCanary(
+            self, "canary", provider=p,
+            name=self.name,
+            artifact_s3_location=f"s3://{self.bucket.name}/{ARTIFACT_PREFIX}/",
+            execution_role_arn=self.role.arn,
+            handler=HANDLER,
+            zip_file=package.path,
+            runtime_version=settings.canary_runtime,
+            start_canary=True,
+            schedule=c.SyntheticsCanarySchedule(expression=settings.canary_schedule),
+            run_config=c.SyntheticsCanaryRunConfig(
+                timeout_in_seconds=settings.canary_timeout_seconds,
+                active_tracing=True,
+                environment_variables={"TARGET_URL": health_url, "EXPECTED_REGION": region.name, "TIMEOUT_MS": str(timeout_ms)},
+            ),
+            success_retention_period=settings.canary_retention_days,
+            failure_retention_period=settings.canary_retention_days,
+            artifact_config=c.SyntheticsCanaryArtifactConfig(
+                s3_encryption=c.SyntheticsCanaryArtifactConfigS3Encryption(encryption_mode="SSE_KMS", kms_key_arn=region.key.arn)),
+            depends_on=[self.role_policy, self.bucket.policy],
+        )

@@ -1,0 +1,156 @@
+"""Alarms, their notification topic, and the two-region dashboard."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+from constructs import Construct
+
+from tapinfra.config import MonitoringConfig
+from tapinfra.provider import aws
+from tapinfra.region import Region
+
+
+class AlarmTopic(Construct):
+    """A KMS-encrypted SNS topic per region that every alarm notifies; e-mail subscriptions from the config."""
+
+    def __init__(self, scope: Construct, id_: str, *, provider: object, name: str, key_arn: str, emails: Sequence[str]) -> None:
+        super().__init__(scope, id_)
+        self.topic = aws.sns_topic.SnsTopic(self, "topic", provider=provider, name=name, kms_master_key_id=key_arn)
+        for i, email in enumerate(emails):
+            aws.sns_topic_subscription.SnsTopicSubscription(
+                self, f"email-{i}", provider=provider, topic_arn=self.topic.arn, protocol="email", endpoint=email)
+
+    @property
+    def arn(self) -> str:
+        return self.topic.arn
+
+
+@dataclass(frozen=True)
+class Metric:
+    namespace: str
+    name: str
+    dimensions: dict
+    stat: str = "Sum"
+
+
+def alarm(scope: Construct, id_: str, *, provider: object, name: str, description: str, topic_arn: str,
+          settings: MonitoringConfig, threshold: float, comparison: str = "GreaterThanOrEqualToThreshold",
+          metric: Optional[Metric] = None, expression: Optional[str] = None, inputs: Optional[dict[str, Metric]] = None):
+    """One alarm on a metric, or on metric math over ``inputs`` (``expression`` names their ids)."""
+    a = aws.cloudwatch_metric_alarm
+    common = dict(
+        provider=provider, alarm_name=name, alarm_description=description,
+        comparison_operator=comparison, threshold=threshold,
+        evaluation_periods=settings.alarm_evaluation_periods,
+        treat_missing_data="notBreaching",
+        alarm_actions=[topic_arn], ok_actions=[topic_arn],
+    )
+    if metric is not None:
+        stat = {"statistic": metric.stat} if not metric.stat.startswith("p") else {"extended_statistic": metric.stat}
+        return a.CloudwatchMetricAlarm(scope, id_, namespace=metric.namespace, metric_name=metric.name,
+                                       dimensions=metric.dimensions, period=settings.alarm_period_seconds, **stat, **common)
+    queries = [a.CloudwatchMetricAlarmMetricQuery(id="result", expression=expression, label=description, return_data=True)]
+    for qid, m in inputs.items():
+        queries.append(a.CloudwatchMetricAlarmMetricQuery(
+            id=qid, return_data=False,
+            metric=a.CloudwatchMetricAlarmMetricQueryMetric(
+                namespace=m.namespace, metric_name=m.name, dimensions=m.dimensions,
+                period=settings.alarm_period_seconds, stat=m.stat)))
+    return a.CloudwatchMetricAlarm(scope, id_, metric_query=queries, **common)
+
+
+@dataclass(frozen=True)
+class Watched:
+    """What one region's alarms watch (names, not constructs)."""
+
+    api_name: str
+    stage_name: str
+    function_name: str
+    alias_name: str
+    table_name: str
+    waf_name: Optional[str] = None
+    canary_name: Optional[str] = None
+    s3_replication: Optional[tuple[str, str, str]] = None  # source bucket, destination bucket, rule id
+
+
+class RegionAlarms(Construct):
+    """Every alarm of one region; all notify ``topic_arn``. Exposes ``alarms`` (name -> alarm)."""
+
+    def __init__(self, scope: Construct, id_: str, *, region: Region, settings: MonitoringConfig,
+                 topic_arn: str, watched: Watched) -> None:
+        super().__init__(scope, id_)
+        w, p, n = watched, region.provider, region.namer
+        api = {"ApiName": w.api_name, "Stage": w.stage_name}
+        fn = {"FunctionName": w.function_name, "Resource": f"{w.function_name}:{w.alias_name}"}
+        table = {"TableName": w.table_name}
+        self.alarms = {}
+
+        def add(key: str, description: str, **kwargs):
+            self.alarms[key] = alarm(self, key, provider=p, name=n.name(key, "alarm"),
+                                     description=f"{description} ({region.name})", topic_arn=topic_arn,
+                                     settings=settings, **kwargs)
+
+        add("api-5xx-rate", "API 5xx responses, percent of requests",
+            expression="IF(requests > 0, 100 * errors / requests, 0)", threshold=settings.api_5xx_rate_percent,
+            inputs={"errors": Metric("AWS/ApiGateway", "5XXError", api), "requests": Metric("AWS/ApiGateway", "Count", api)})
+        add("api-p99-latency", "API p99 latency in ms",
+            metric=Metric("AWS/ApiGateway", "Latency", api, "p99"), threshold=settings.api_p99_latency_ms)
+        add("lambda-error-rate", "Function errors, percent of invocations (errors / invocations x 100)",
+            expression="IF(invocations > 0, 100 * errors / invocations, 0)", threshold=settings.lambda_error_rate_percent,
+            inputs={"errors": Metric("AWS/Lambda", "Errors", fn), "invocations": Metric("AWS/Lambda", "Invocations", fn)})
+        add("lambda-throttles", "Function invocations throttled",
+            metric=Metric("AWS/Lambda", "Throttles", fn), threshold=settings.lambda_throttles)
+        add("lambda-spillover", "Invocations that spilled over provisioned concurrency (raise function.provisioned_concurrency)",
+            metric=Metric("AWS/Lambda", "ProvisionedConcurrencySpilloverInvocations", fn), threshold=1)
+        add("table-throttles", "DynamoDB requests throttled",
+            expression="reads + writes", threshold=settings.dynamodb_throttled_requests,
+            inputs={"reads": Metric("AWS/DynamoDB", "ReadThrottleEvents", table), "writes": Metric("AWS/DynamoDB", "WriteThrottleEvents", table)})
+        add("table-system-errors", "DynamoDB system errors (HTTP 500s from the service)",
+            metric=Metric("AWS/DynamoDB", "SystemErrors", table), threshold=1)
+        add("table-replication-latency", f"Global-table replication latency to {region.peer_name} in ms",
+            metric=Metric("AWS/DynamoDB", "ReplicationLatency", {**table, "ReceivingRegion": region.peer_name}, "Average"),
+            threshold=settings.table_replication_latency_ms)
+        if w.s3_replication is not None:
+            source, destination, rule = w.s3_replication
+            dims = {"SourceBucket": source, "DestinationBucket": destination, "RuleId": rule}
+            add("s3-replication-latency", "S3 replication latency in seconds",
+                metric=Metric("AWS/S3", "ReplicationLatency", dims, "Maximum"), threshold=settings.s3_replication_latency_seconds)
+            add("s3-replication-failed", "S3 objects that failed to replicate",
+                metric=Metric("AWS/S3", "OperationsFailedReplication", dims), threshold=1)
+        if w.canary_name is not None:
+            add("canary-success", "Canary success percent below target",
+                metric=Metric("CloudWatchSynthetics", "SuccessPercent", {"CanaryName": w.canary_name}, "Average"),
+                threshold=settings.canary_success_percent, comparison="LessThanThreshold")
+        if w.waf_name is not None:
+            add("waf-blocked-spike", "Requests blocked by WAF (attack or misbehaving client)",
+                metric=Metric("AWS/WAFV2", "BlockedRequests", {"WebACL": w.waf_name, "Region": region.name, "Rule": "ALL"}),
+                threshold=settings.waf_blocked_requests)
+
+
+def dashboard_body(regions: Sequence[tuple[Region, Watched]]) -> str:
+    """One dashboard, a row per region; every widget names its region."""
+    widgets, y = [], 0
+    for region, w in regions:
+        api = ["ApiName", w.api_name, "Stage", w.stage_name]
+        fn = ["FunctionName", w.function_name, "Resource", f"{w.function_name}:{w.alias_name}"]
+        rows = [
+            ("API requests and errors", [["AWS/ApiGateway", "Count", *api], ["AWS/ApiGateway", "4XXError", *api], ["AWS/ApiGateway", "5XXError", *api]], "Sum"),
+            ("API latency p99", [["AWS/ApiGateway", "Latency", *api, {"stat": "p99"}]], "p99"),
+            ("Function invocations, errors, throttles", [["AWS/Lambda", "Invocations", *fn], ["AWS/Lambda", "Errors", *fn], ["AWS/Lambda", "Throttles", *fn], ["AWS/Lambda", "ProvisionedConcurrencySpilloverInvocations", *fn]], "Sum"),
+            ("Table throttles and replication", [["AWS/DynamoDB", "ReadThrottleEvents", "TableName", w.table_name], ["AWS/DynamoDB", "WriteThrottleEvents", "TableName", w.table_name], ["AWS/DynamoDB", "ReplicationLatency", "TableName", w.table_name, "ReceivingRegion", region.peer_name, {"stat": "Average", "yAxis": "right"}]], "Sum"),
+        ]
+        if w.canary_name:
+            rows.append(("Canary success percent", [["CloudWatchSynthetics", "SuccessPercent", "CanaryName", w.canary_name]], "Average"))
+        if w.waf_name:
+            rows.append(("WAF blocked requests", [["AWS/WAFV2", "BlockedRequests", "WebACL", w.waf_name, "Region", region.name, "Rule", "ALL"]], "Sum"))
+        for x, (title, metrics, stat) in enumerate(rows):
+            widgets.append({
+                "type": "metric", "x": (x % 4) * 6, "y": y + (x // 4) * 6, "width": 6, "height": 6,
+                "properties": {"title": f"{title} — {region.role} ({region.name})", "region": region.name,
+                               "metrics": metrics, "stat": stat, "period": 300, "view": "timeSeries"},
+            })
+        y += 6 * ((len(rows) + 3) // 4)
+    return json.dumps({"widgets": widgets})
