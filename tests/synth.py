@@ -84,6 +84,19 @@ class Tf:
         assert len(found) == 1, f"expected one {rtype} (provider={provider}), found {[k for k, _ in found]}"
         return found[0]
 
+    def region_keys(self) -> dict[str, str]:
+        """provider -> name of that region's data key (the symmetric, rotating one; not DNSSEC's)."""
+        out = {}
+        for name, body in self.resources("aws_kms_key").items():
+            if "customer_master_key_spec" not in body and body["provider"] in ("aws.primary", "aws.secondary"):
+                assert body["provider"] not in out, f"two data keys in {body['provider']}"
+                out[body["provider"]] = name
+        return out
+
+    def regions(self) -> dict[str, str]:
+        """alias -> region of the primary and secondary providers."""
+        return {p["alias"]: p["region"] for p in self.doc["provider"]["aws"] if p["alias"] in ("primary", "secondary")}
+
     def by_provider(self, rtype: str, provider: str) -> dict[str, dict[str, Any]]:
         return {k: v for k, v in self.resources(rtype).items() if v.get("provider") == provider}
 

@@ -73,9 +73,9 @@ def test_valid_configs_synthesize_and_keep_the_invariants(raw):
     except ConfigError:
         return
     tf = Tf(synth(cfg).doc)
-    assert {p["alias"]: p["region"] for p in tf.doc["provider"]["aws"]} == {"primary": cfg.regions.primary, "secondary": cfg.regions.secondary}
+    assert tf.regions() == {"primary": cfg.regions.primary, "secondary": cfg.regions.secondary}
     for _, _, _, body in tf.all_blocks():
-        assert body.get("provider") in ("aws.primary", "aws.secondary", "archive.packaging")
+        assert body.get("provider") in ("aws.primary", "aws.secondary", "aws.us_east_1", "archive.packaging")
     (table,) = tf.resources("aws_dynamodb_table").values()
     assert table["provider"] == "aws.primary" and table["replica"][0]["region_name"] == cfg.regions.secondary
     buckets = [b["bucket"] for b in tf.resources("aws_s3_bucket").values()]

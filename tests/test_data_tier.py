@@ -53,7 +53,7 @@ def test_every_bucket_denies_requests_without_tls(any_tf):
 
 
 def test_data_buckets_use_their_regions_key_with_a_bucket_key(any_tf):
-    keys = {b["provider"]: name for name, b in any_tf.resources("aws_kms_key").items()}
+    keys = any_tf.region_keys()
     sse = _bucket_parts(any_tf, "aws_s3_bucket_server_side_encryption_configuration")
     kms_buckets = 0
     for name, body in sse.items():
@@ -136,7 +136,7 @@ def test_replication_is_configured_on_the_primary_source_only(any_tf):
 
 
 def test_replication_rule_is_kms_aware_and_complete(any_tf):
-    keys = {b["provider"]: n for n, b in any_tf.resources("aws_kms_key").items()}
+    keys = any_tf.region_keys()
     _, rep = any_tf.one("aws_s3_bucket_replication_configuration")
     (rule,) = rep["rule"]
     assert rule["status"] == "Enabled"
@@ -165,8 +165,8 @@ def test_replication_waits_for_both_buckets_versioning(any_tf):
 
 
 def test_replication_role_is_created_here_and_least_privilege(any_tf):
-    keys = {b["provider"]: n for n, b in any_tf.resources("aws_kms_key").items()}
-    cfg_regions = {p["alias"]: p["region"] for p in any_tf.doc["provider"]["aws"]}
+    keys = any_tf.region_keys()
+    cfg_regions = any_tf.regions()
     _, rep = any_tf.one("aws_s3_bucket_replication_configuration")
     rtype, role_name, role = any_tf.referenced(rep["role"])
     assert rtype == "aws_iam_role"
@@ -194,7 +194,7 @@ def test_replication_role_is_created_here_and_least_privilege(any_tf):
 # ------------------------------------------------------------------ table
 
 def test_one_global_table_on_the_primary_with_a_secondary_replica(any_tf):
-    cfg_regions = {p["alias"]: p["region"] for p in any_tf.doc["provider"]["aws"]}
+    cfg_regions = any_tf.regions()
     _, table = any_tf.one("aws_dynamodb_table")
     assert table["provider"] == "aws.primary"
     assert "aws_dynamodb_global_table" not in any_tf.doc["resource"]
@@ -205,7 +205,7 @@ def test_one_global_table_on_the_primary_with_a_secondary_replica(any_tf):
 
 
 def test_table_schema_streams_ttl_encryption_recovery(any_tf):
-    keys = {b["provider"]: n for n, b in any_tf.resources("aws_kms_key").items()}
+    keys = any_tf.region_keys()
     _, t = any_tf.one("aws_dynamodb_table")
     assert (t["hash_key"], t["range_key"]) == ("tenant_id", "item_id")
     assert sorted((a["name"], a["type"]) for a in t["attribute"]) == [("item_id", "S"), ("tenant_id", "S")]

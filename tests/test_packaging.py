@@ -1,7 +1,6 @@
 """Inline packaging: archive_file sources and the asset zip hold the same files, byte for byte."""
 
-import base64
-import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -18,10 +17,9 @@ def _untemplate(text: str) -> str:
 
 
 def test_archive_file_lists_every_file_sorted_under_path_module(default_tf):
-    (body,) = default_tf.data("archive_file").values() if len(default_tf.data("archive_file")) == 1 else [
-        b for b in default_tf.data("archive_file").values() if b["output_path"].endswith("/function.zip")]
+    (body,) = [b for b in default_tf.data("archive_file").values() if "/function-" in b["output_path"]]
     assert body["type"] == "zip"
-    assert body["output_path"] == "${path.module}/function.zip"
+    assert re.fullmatch(r"\$\{path\.module\}/function-[0-9a-f]{16}\.zip", body["output_path"])
     names = [s["filename"] for s in body["source"]]
     assert names == sorted(names)
     assert names == [name for name, _ in collect(LAMBDA_DIR)]
@@ -32,7 +30,7 @@ def test_archive_file_lists_every_file_sorted_under_path_module(default_tf):
 def test_both_modes_package_the_same_names_and_bytes(tmp_path):
     cfg = example_config("default")
     inline = Tf(synth(cfg).doc)
-    (body,) = [b for b in inline.data("archive_file").values() if b["output_path"].endswith("/function.zip")]
+    (body,) = [b for b in inline.data("archive_file").values() if "/function-" in b["output_path"]]
     inline_files = {s["filename"]: _untemplate(s["content"]).encode() for s in body["source"]}
 
     asset_run = synth(with_changes(cfg, packaging={"mode": "asset"}))
@@ -77,3 +75,16 @@ def test_collect_skips_caches_and_rejects_empty_or_missing(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(FileNotFoundError, match="holds no files"):
         collect(tmp_path / "empty")
+
+
+def test_the_zip_name_changes_with_the_code(tmp_path):
+    from tapinfra.constructs.packaging import CodePackage
+    from cdktf import App, TerraformStack
+
+    (tmp_path / "code").mkdir()
+    (tmp_path / "code" / "a.py").write_text("x = 1\n")
+    stack = TerraformStack(App(outdir=str(tmp_path / "out")), "s")
+    one = CodePackage(stack, "one", source_dir=tmp_path / "code", name="fn", mode="asset")
+    (tmp_path / "code" / "a.py").write_text("x = 2\n")
+    two = CodePackage(stack, "two", source_dir=tmp_path / "code", name="fn", mode="asset")
+    assert one.zip_name != two.zip_name and one.zip_name.startswith("fn-")
