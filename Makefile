@@ -12,7 +12,7 @@ SYNCED := $(VENV)/.synced-$(shell cksum Pipfile.lock | cut -d' ' -f1)
 CHECKOV_VENV := .venv-checkov
 CHECKOV_READY := $(CHECKOV_VENV)/.ready-$(shell cksum tools/checkov-requirements.txt | cut -d' ' -f1)
 
-.PHONY: install synth test test-python test-node bench clean
+.PHONY: install synth test test-python test-node bench clean readme
 
 install: $(SYNCED)
 
@@ -47,3 +47,6 @@ bench: install
 
 clean:
 	rm -rf cdktf.out .pytest_cache .hypothesis
+
+readme: install
+	$(VENV)/bin/python tools/update_readme.py

@@ -508,6 +508,49 @@ def _field_schema(hint: Any, f: Any) -> dict[str, Any]:
     return out
 
 
+def config_reference() -> str:
+    """The configuration reference as Markdown (the README embeds it; a test keeps it current)."""
+    lines: list[str] = []
+
+    def describe(node: dict[str, Any]) -> str:
+        allowed = []
+        if "enum" in node and len(node["enum"]) > 12:
+            allowed.append("a commercial AWS region")
+        elif "enum" in node:
+            allowed.append("one of " + ", ".join(f"`{json.dumps(v)}`" for v in node["enum"]))
+        if "minimum" in node:
+            allowed.append(f"{node['minimum']}..{node['maximum']}")
+        if "pattern" in node:
+            allowed.append(f"`{node['pattern']}`".replace("|", "\\|"))
+        if "maxLength" in node:
+            allowed.append(f"at most {node['maxLength']} chars")
+        if "items" in node:
+            item = node["items"]
+            if "enum" in item:
+                allowed.append("items: " + ", ".join(f"`{v}`" for v in item["enum"]))
+            if "pattern" in item:
+                allowed.append(f"items `{item['pattern']}`".replace("|", "\\|"))
+        return "; ".join(allowed)
+
+    def section(name: str, node: dict[str, Any]) -> None:
+        lines.append(f"### `{name}`\n")
+        lines.append(node["description"] + "\n")
+        lines.append("| field | default | allowed | meaning |")
+        lines.append("|---|---|---|---|")
+        for key, child in node["properties"].items():
+            if child.get("type") == "object":
+                continue
+            lines.append(f"| `{key}` | `{json.dumps(child.get('default'))}` | {describe(child)} | {child['description']} |")
+        lines.append("")
+
+    schema = json_schema()
+    section("(top level)", schema)
+    for key, child in schema["properties"].items():
+        if child.get("type") == "object":
+            section(key, child)
+    return "\n".join(lines)
+
+
 def with_changes(config: TapConfig, **sections: Mapping[str, Any] | Any) -> TapConfig:
     """A copy with some fields or section fields replaced, re-validated (handy in tests and examples)."""
     raw = config.to_dict()
