@@ -1,0 +1,336 @@
+"""The fast import path (tapinfra.provider + tapinfra._fastimport) against the stock one.
+
+* Every example synthesizes byte-identical output (every file of the output directory)
+  with the fast path and with ``TAP_STOCK_IMPORT=1``, ``python main.py`` in subprocesses.
+* Those runs really took the path they were meant to: the provider submodules imported
+  (``sys.modules`` at exit) and the node preload's debug lines tell.
+* Both halves fall back to the stock behaviour on a layout they do not recognise.
+
+The six ``main.py`` runs start together (stock ones take ~15 s each: the stock import
+path is the slow thing being replaced); the whole file takes well under a minute.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from tapinfra import _fastimport
+from tapinfra.provider import AWS_PACKAGE, ARCHIVE_PACKAGE
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ("minimal", "default", "full")
+MODES = ("fast", "stock")
+RUN_TIMEOUT_S = 300
+AWS_SUBMODULES = 2135  # cdktf-cdktf-provider-aws 20.1.0
+
+
+def _env(mode: str) -> dict[str, str]:
+    # Neither the developer's TAP_* overrides nor NODE_OPTIONS: the same env for both modes.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_") and k not in ("NODE_OPTIONS", "CDKTF_OUTDIR")}
+    env["TAPINFRA_FASTIMPORT_DEBUG"] = "1"
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    if mode == "stock":
+        env["TAP_STOCK_IMPORT"] = "1"
+    return env
+
+
+# Runs ``main.py`` as ``python main.py`` would (``runpy``), then reports which provider
+# submodules were imported. (``-X importtime`` can't tell: it does not see
+# ``importlib.import_module``.)
+_RUN_MAIN = """
+import atexit, json, runpy, sys
+def report():
+    mods = sorted(m for m in sys.modules if m.startswith("cdktf_cdktf_provider_aws."))
+    sys.stderr.write("tapinfra-test-modules " + json.dumps(mods) + "\\n")
+atexit.register(report)
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def _synth(example: str, mode: str, outdir: Path) -> subprocess.CompletedProcess:
+    cmd = [
+        sys.executable, "-c", _RUN_MAIN, "main.py",
+        "--config", str(ROOT / "examples" / f"{example}.json"),
+        "--outdir", str(outdir),
+    ]
+    return subprocess.run(cmd, cwd=ROOT, env=_env(mode), capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """{(example, mode): (outdir, CompletedProcess)}, all six runs started at once."""
+    base = tmp_path_factory.mktemp("fast-import")
+    jobs = {(example, mode): base / f"{example}-{mode}" for example in EXAMPLES for mode in MODES}
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        futures = {key: pool.submit(_synth, key[0], key[1], outdir) for key, outdir in jobs.items()}
+        results = {key: (jobs[key], future.result()) for key, future in futures.items()}
+    for (example, mode), (_, proc) in results.items():
+        assert proc.returncode == 0, f"{example} ({mode}) failed:\n{proc.stderr[-4000:]}"
+    yield results
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def _tree(outdir: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(outdir)): p.read_bytes() for p in sorted(outdir.rglob("*")) if p.is_file()}
+
+
+def _imported(stderr: str) -> set[str]:
+    """The aws provider submodules the run had imported when it exited."""
+    found = re.findall(r"^tapinfra-test-modules (.*)$", stderr, re.M)
+    assert len(found) == 1, stderr[-3000:]
+    names = {m.split(".")[1] for m in json.loads(found[0])}
+    return names - {"_jsii", "_private"}
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_fast_and_stock_synthesize_identical_output(runs, example):
+    fast_dir, _ = runs[example, "fast"]
+    stock_dir, _ = runs[example, "stock"]
+    fast, stock = _tree(fast_dir), _tree(stock_dir)
+    assert any(name.endswith("cdk.tf.json") for name in fast), sorted(fast)
+    assert sorted(fast) == sorted(stock)
+    for name in fast:
+        assert fast[name] == stock[name], f"{example}: {name} differs between the fast and the stock path"
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_output_has_no_machine_specific_paths(runs, example):
+    outdir, _ = runs[example, "fast"]
+    for path in outdir.rglob("cdk.tf.json"):
+        text = path.read_text()
+        for machine_path in {str(ROOT), str(outdir), sys.prefix, _fastimport.PRELOAD_PATH}:
+            assert machine_path not in text, f"{path.name} contains {machine_path}"
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_fast_runs_took_the_fast_path(runs, example):
+    _, proc = runs[example, "fast"]
+    # Python: only the submodules the stack uses were imported.
+    imported = _imported(proc.stderr)
+    assert 0 < len(imported) < 150, sorted(imported)
+    # Node: the kernel got the preload, and it made the aws index lazy.
+    assert "tapinfra fast import (node): lazy index for @cdktf/provider-aws@" in proc.stderr
+    loaded = re.search(r"@cdktf/provider-aws: (\d+) of (\d+) submodules loaded", proc.stderr)
+    if loaded:  # printed at kernel exit
+        assert int(loaded.group(1)) < 150 and int(loaded.group(2)) == AWS_SUBMODULES
+    # No fallback to the stock way, on either side.
+    assert "stock way" not in proc.stderr, proc.stderr[-3000:]
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_stock_runs_took_the_stock_path(runs, example):
+    _, proc = runs[example, "stock"]
+    assert len(_imported(proc.stderr)) >= AWS_SUBMODULES
+    assert "lazy index" not in proc.stderr
+    assert "tapinfra fast import" not in proc.stderr
+
+
+def _python(code: str, **env: str) -> dict:
+    full_env = {k: v for k, v in os.environ.items() if k not in ("TAP_STOCK_IMPORT", "NODE_OPTIONS")}
+    full_env.update(env)
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT, env=full_env,
+        capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_seam_is_light_and_resolves_unimported_types():
+    result = _python(
+        """
+        import json, sys
+        import tapinfra.provider as p
+        mode = p.import_mode()
+        pre = {"jsii": "jsii" in sys.modules, "cdktf": "cdktf" in sys.modules, "node_options": "NODE_OPTIONS" in __import__("os").environ}
+        from cdktf import App, TerraformStack
+        stack = TerraformStack(App(outdir="unused"), "s")
+        bucket = p.aws.s3_bucket.S3Bucket(stack, "b")
+        versioning = bucket.versioning  # a complex object made by the kernel
+        # A resource made on the JS side, of a submodule Python never imported: jsii must
+        # import it on demand to give it its Python class.
+        from jsii._kernel.types import CreateRequest
+        from jsii._runtime import kernel
+        unimported = "cdktf_cdktf_provider_aws.sqs_queue_policy"
+        before = unimported in sys.modules
+        kernel.provider.create(CreateRequest(fqn="@cdktf/provider-aws.sqsQueuePolicy.SqsQueuePolicy",
+                                             args=[stack, "q", {"policy": "{}", "queueUrl": "u"}]))
+        child = stack.node.find_child("q")
+        pre["node_options_after"] = "NODE_OPTIONS" in __import__("os").environ
+        mods = sorted(m for m in sys.modules if m.startswith("cdktf_cdktf_provider_aws.") and not m.endswith("._private"))
+        print(json.dumps({"mode": mode, "pre": pre, "mods": mods, "before": before,
+                          "child": type(child).__module__ + "." + type(child).__name__,
+                          "versioning": type(versioning).__name__,
+                          "light": getattr(sys.modules["cdktf_cdktf_provider_aws"], "__tapinfra_fast_import__", None) is not None}))
+        """
+    )
+    assert result["mode"] == {"node": "fast", AWS_PACKAGE: "fast", ARCHIVE_PACKAGE: "fast"}
+    # Importing the seam starts nothing and leaks no NODE_OPTIONS.
+    assert result["pre"] == {"jsii": False, "cdktf": False, "node_options": False, "node_options_after": False}
+    assert result["light"] is True
+    assert result["before"] is False
+    assert result["child"] == "cdktf_cdktf_provider_aws.sqs_queue_policy.SqsQueuePolicy"
+    assert result["versioning"] == "S3BucketVersioningOutputReference"
+    assert result["mods"] == [
+        "cdktf_cdktf_provider_aws._jsii",
+        "cdktf_cdktf_provider_aws.s3_bucket",
+        "cdktf_cdktf_provider_aws.sqs_queue_policy",
+    ]
+
+
+def test_stock_switch_installs_nothing():
+    result = _python(
+        """
+        import json, sys
+        import tapinfra.provider as p
+        from tapinfra import _fastimport
+        mode = p.import_mode()
+        hooks = [type(f).__name__ for f in sys.meta_path if type(f).__module__ == "tapinfra._fastimport"]
+        pre = "cdktf_cdktf_provider_aws" in sys.modules
+        p.archive.provider  # the stock package: its __init__ imports every submodule
+        archive = sys.modules["cdktf_cdktf_provider_archive"]
+        print(json.dumps({"mode": mode, "hooks": hooks, "aws_registered": pre,
+                          "light": getattr(archive, "__tapinfra_fast_import__", None) is not None,
+                          "archive_mods": sorted(m for m in sys.modules if m.startswith("cdktf_cdktf_provider_archive.")
+                                                 and not m.endswith("_private"))}))
+        """,
+        TAP_STOCK_IMPORT="1",
+    )
+    assert result["mode"] == {"node": "stock", AWS_PACKAGE: "stock", ARCHIVE_PACKAGE: "stock"}
+    assert result["hooks"] == []
+    assert result["aws_registered"] is False
+    assert result["light"] is False
+    assert result["archive_mods"] == [
+        "cdktf_cdktf_provider_archive._jsii",
+        "cdktf_cdktf_provider_archive.data_archive_file",
+        "cdktf_cdktf_provider_archive.file",
+        "cdktf_cdktf_provider_archive.provider",
+    ]
+
+
+def _package_dir(package: str) -> Path:
+    import importlib.util
+
+    spec = importlib.util.find_spec(package)
+    assert spec is not None and spec.submodule_search_locations
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+@pytest.mark.parametrize("package", [AWS_PACKAGE, ARCHIVE_PACKAGE])
+def test_submodule_map_matches_generated_types(package):
+    """jsii namespace -> Python submodule, as the light package registers it, is exact."""
+    directory = _package_dir(package)
+    submodules = _fastimport._check_root_init((directory / "__init__.py").read_text(), "__init__.py")
+    assembly = {AWS_PACKAGE: "@cdktf/provider-aws", ARCHIVE_PACKAGE: "@cdktf/provider-archive"}[package]
+    for name in submodules:
+        with open(directory / name / "__init__.py", encoding="utf-8") as f:
+            head = f.read(65536)
+        fqn = re.search(r'jsii_type="([^"]+)"', head).group(1)
+        assert fqn.rsplit(".", 1)[0] == f"{assembly}.{_fastimport.namespace_of(name)}", name
+
+
+def test_unexpected_package_layout_is_refused():
+    source = (_package_dir(ARCHIVE_PACKAGE) / "__init__.py").read_text()
+    assert _fastimport._check_root_init(source, "ok") == ["data_archive_file", "file", "provider"]
+    for changed in (
+        source + "\nclass RootLevelType:\n    pass\n",  # a root-level type
+        source + "\nSOMETHING = 1\n",
+        source.replace("from ._jsii import *", ""),
+        source.replace("from . import file\n", ""),  # __all__ and the imports disagree
+    ):
+        with pytest.raises(_fastimport.FastImportUnavailable):
+            _fastimport._check_root_init(changed, "changed")
+
+
+# ---- the node preload on its own, on a made-up package --------------------------------
+
+_INDEX = """\
+"use strict";
+/**
+ * Copyright (c) HashiCorp, Inc.
+ * SPDX-License-Identifier: MPL-2.0
+ */
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.zeta = exports.alpha = exports.midWay = void 0;
+// generated by cdktf get
+exports.alpha = require("./alpha");
+exports.midWay = require("./mid-way");
+exports.zeta = require("./zeta");
+//# sourceMappingURL=data:application/json;base64,e30=
+"""
+
+_PROBE = """\
+const lib = require(process.argv[2]);
+const state = { before: [...globalThis.loaded] };
+state.keys = Object.keys(lib);
+state.esModule = lib.__esModule;
+state.afterKeys = [...globalThis.loaded];
+state.alpha = lib.alpha.name;
+state.afterAlpha = [...globalThis.loaded];
+state.desc = Object.getOwnPropertyDescriptor(lib, 'alpha');
+state.json = JSON.stringify(lib);
+state.final = [...globalThis.loaded];
+console.log(JSON.stringify(state));
+"""
+
+
+def _fake_package(root: Path, name: str, index: str) -> Path:
+    pkg = root / "node_modules" / Path(*name.split("/"))
+    for sub in ("alpha", "mid-way", "zeta"):
+        (pkg / "lib" / sub).mkdir(parents=True)
+        (pkg / "lib" / sub / "index.js").write_text(
+            f"globalThis.loaded = globalThis.loaded || []; globalThis.loaded.push({sub!r});\n"
+            f"exports.name = {sub!r};\n"
+        )
+    (pkg / "lib" / "index.js").write_text(index)
+    (pkg / "package.json").write_text(json.dumps({"name": name, "version": "1.0.0", "main": "lib/index.js"}))
+    return pkg
+
+
+def _node(pkg: Path, preload: bool, tmp_path: Path) -> tuple[dict, str]:
+    probe = tmp_path / "probe.js"
+    probe.write_text("globalThis.loaded = [];\n" + _PROBE)
+    env = {k: v for k, v in os.environ.items() if k != "NODE_OPTIONS"}
+    env.update(JSII_AGENT="Python/test", TAPINFRA_FASTIMPORT_DEBUG="1")
+    cmd = ["node"] + (["--require", _fastimport.PRELOAD_PATH] if preload else []) + [str(probe), str(pkg)]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout), proc.stderr
+
+
+def test_preload_makes_a_generated_index_lazy_and_equivalent(tmp_path):
+    pkg = _fake_package(tmp_path, "@cdktf/provider-archive", _INDEX)
+    lazy, err = _node(pkg, True, tmp_path)
+    stock, _ = _node(pkg, False, tmp_path)
+    assert "lazy index for @cdktf/provider-archive@1.0.0: 3 submodules" in err
+    # Nothing loads until asked for, then only what is asked for ...
+    assert lazy["before"] == [] and lazy["afterKeys"] == [] and lazy["afterAlpha"] == ["alpha"]
+    assert stock["before"] == ["alpha", "mid-way", "zeta"]
+    # ... and the exports look the same: keys in the same order, the same data property
+    # once loaded, the same serialization.
+    for key in ("keys", "esModule", "alpha", "desc", "json"):
+        assert lazy[key] == stock[key], key
+    assert lazy["final"] == ["alpha", "mid-way", "zeta"]  # JSON.stringify touched them all
+
+
+def test_preload_leaves_unexpected_indexes_alone(tmp_path):
+    odd = _INDEX.replace("// generated by cdktf get", "globalThis.sideEffect = 1;")
+    pkg = _fake_package(tmp_path / "odd", "@cdktf/provider-archive", odd)
+    result, err = _node(pkg, True, tmp_path)
+    assert "not the expected generated re-export index; loading it the stock way" in err
+    assert result["before"] == ["alpha", "mid-way", "zeta"]
+    # Packages it was not written for are never touched, not even with a warning.
+    other = _fake_package(tmp_path / "other", "@someone/else", _INDEX)
+    result, err = _node(other, True, tmp_path)
+    assert err == "" and result["before"] == ["alpha", "mid-way", "zeta"]
