@@ -6,6 +6,9 @@ export PIPENV_VENV_IN_PROJECT := 1
 export PIPENV_NOSPIN := 1
 export PIPENV_YES := 1
 export PIPENV_IGNORE_VIRTUALENVS := 1
+# The machine's Node is 20, past end-of-life; jsii prints a banner on every synth. The
+# README says to use Node 22+; here the banner would only bury the output.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
 VENV := .venv
 SYNCED := $(VENV)/.synced-$(shell cksum Pipfile.lock | cut -d' ' -f1)
