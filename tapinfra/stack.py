@@ -7,7 +7,7 @@ from pathlib import Path
 from cdktf import LocalBackend, S3Backend, TerraformOutput, TerraformStack
 from constructs import Construct
 
-from tapinfra.config import TapConfig
+from tapinfra.config import TapConfig, config_from_dict
 from tapinfra.constructs.api import ApiGatewayAccount, RegionalApi, TenantKeys
 from tapinfra.constructs.bucket import SecureBucket, access_log_bucket
 from tapinfra.constructs.canary import HealthCanary
@@ -47,13 +47,18 @@ def default_tags(config: TapConfig) -> dict[str, str]:
 
 
 class TapStack(TerraformStack):
-    """The whole two-region service for one :class:`TapConfig`.
+    """The whole two-region service for one :class:`TapConfig` (default: the embedded default).
+
+    ``TapStack(App(), "tap-dev")`` is a complete deployment; any default can be overridden
+    through the config.
 
     Attributes: ``primary`` and ``secondary`` (:class:`Region`), ``regions`` (both, primary
     first), and the constructs of each concern.
     """
 
-    def __init__(self, scope: Construct, id_: str, config: TapConfig) -> None:
+    def __init__(self, scope: Construct, id_: str, config: TapConfig | None = None) -> None:
+        # A TapConfig built in code skips the loader: validate it here too (ConfigError).
+        config = config_from_dict((config or TapConfig()).to_dict())
         super().__init__(scope, id_)
         self.config = config
         self._backend(config)

@@ -127,3 +127,13 @@ def test_no_machine_path_in_the_synthesized_json(any_tf):
     text = json.dumps(any_tf.doc)
     for marker in ("/tmp/", "/work/", "/root/", "/home/", "tapinfra-tests-"):
         assert marker not in text
+
+
+def test_a_config_built_in_code_is_validated_too():
+    from cdktf import App
+    from tapinfra.config import RegionsConfig
+    from tapinfra.errors import ConfigError
+    from tapinfra.stack import TapStack
+
+    with pytest.raises(ConfigError, match="regions.secondary"):
+        TapStack(App(), "bad", TapConfig(regions=RegionsConfig(primary="us-east-1", secondary="us-east-1")))
