@@ -102,13 +102,13 @@ class FunctionConfig:
 
     runtime: str = setting("python3.12", "Lambda runtime.", choices=LAMBDA_PYTHON_RUNTIMES)
     memory_mb: int = setting(512, "Memory in MB.", minimum=128, maximum=10240)
-    timeout_seconds: int = setting(10, "Timeout; at most 29 s, API Gateway's integration limit.", minimum=1, maximum=29)
+    timeout_seconds: int = setting(15, "Timeout; at most 29 s, API Gateway's integration limit. The code's AWS calls retry for up to ~14 s.", minimum=1, maximum=29)
     alias_name: str = setting("live", "Alias API Gateway invokes (never $LATEST).", pattern=r"^[a-zA-Z][a-zA-Z0-9_-]{0,31}$")
     provisioned_concurrency: int = setting(2, "Provisioned concurrent executions on the alias.", minimum=1, maximum=1000)
     reserved_concurrency: int = setting(100, "Concurrency reserved for (and capping) the function; at least provisioned_concurrency.", minimum=1, maximum=10000)
     log_retention_days: int = setting(365, "Retention of /aws/lambda/<name>.", choices=LOG_RETENTION_DAYS)
     dlq_retention_days: int = setting(14, "How long failed asynchronous invocations wait in the dead-letter queue.", minimum=1, maximum=14)
-    powertools_layer_version: int = setting(24, "Version number of the AWS-managed layer AWSLambdaPowertoolsPythonV3-<runtime>-x86_64 (account 017000801446) matching powertools_version.", minimum=1, maximum=1000)
+    powertools_layer_version: int = setting(27, "Version number of the AWS-managed layer AWSLambdaPowertoolsPythonV3-<runtime>-x86_64 (account 017000801446) matching powertools_version (check: aws lambda get-layer-version-by-arn ... --query Description).", minimum=1, maximum=1000)
     powertools_version: str = setting("3.23.0", "Powertools for AWS Lambda (Python) version the layer carries; tests install the same.", pattern=r"^3\.[0-9]+\.[0-9]+$")
 
 

@@ -88,3 +88,14 @@ def test_the_zip_name_changes_with_the_code(tmp_path):
     (tmp_path / "code" / "a.py").write_text("x = 2\n")
     two = CodePackage(stack, "two", source_dir=tmp_path / "code", name="fn", mode="asset")
     assert one.zip_name != two.zip_name and one.zip_name.startswith("fn-")
+
+
+def test_packaged_file_lists_are_exactly_the_runtime_files(default_tf):
+    """What ships: lambda/'s runtime modules and the canary's two files, nothing else."""
+    by_zip = {b["output_path"].split("/")[-1].rsplit("-", 1)[0]: [s["filename"] for s in b["source"]]
+              for b in default_tf.data("archive_file").values()}
+    assert by_zip["function"] == [
+        "app.py", "clients.py", "clock.py", "codec.py", "config.py", "encoding.py", "errors.py", "events.py",
+        "health.py", "items.py", "observability.py", "pagination.py", "schemas.py", "tenancy.py",
+    ]
+    assert by_zip["canary"] == ["nodejs/node_modules/tapCanary.js", "nodejs/node_modules/tapHealth.js"]

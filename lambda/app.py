@@ -1,0 +1,272 @@
+"""Lambda entry point (``app.handler``): the multi-tenant item REST API.
+
+Routes (API Gateway REST proxy integration):
+
+    GET    /health            deep health (no API key, no tenant)
+    GET    /items             list the caller's items (limit, next_token)
+    POST   /items             create an item
+    GET    /items/{id}        read one item
+    PUT    /items/{id}        replace name/attributes (optimistic concurrency)
+    DELETE /items/{id}        delete an item
+    GET    /metrics           the caller's live item count and serving region
+
+Importing this module builds the resolver and the Powertools utilities only;
+AWS clients are created on first use (see clients.py).
+"""
+
+from __future__ import annotations
+
+import re
+
+from aws_lambda_powertools.event_handler import (
+    APIGatewayRestResolver,
+    CORSConfig,
+    Response,
+    content_types,
+)
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.logging import correlation_paths
+
+import config
+import events
+import health
+import items
+import pagination
+import schemas
+import tenancy
+from encoding import dumps, loads
+from errors import (
+    BadRequestError,
+    ConflictError,
+    MethodNotAllowedError,
+    PayloadTooLargeError,
+    ServiceError,
+)
+from observability import count, logger, metrics, tracer
+
+_ERROR_CODES = {
+    400: "bad_request",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+}
+
+
+def _cors() -> CORSConfig | None:
+    origins = config.cors_origins()
+    if not origins:
+        return None
+    return CORSConfig(
+        allow_origin=origins[0],
+        extra_origins=origins[1:] or None,
+        expose_headers=["Location"],
+        max_age=600,
+    )
+
+
+app = APIGatewayRestResolver(cors=_cors(), serializer=dumps)
+
+# What exists, for telling 405 (known path, other method) from 404. Mirrors the
+# routes registered below.
+_KNOWN_PATHS: list[tuple[re.Pattern, tuple[str, ...]]] = [
+    (re.compile(r"/health/*"), ("GET",)),
+    (re.compile(r"/items/*"), ("GET", "POST")),
+    (re.compile(r"/items/[^/]+/*"), ("GET", "PUT", "DELETE")),
+    (re.compile(r"/metrics/*"), ("GET",)),
+]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _correlation_id() -> str | None:
+    return logger.get_correlation_id()
+
+
+def _json(status: int, body: dict, headers: dict | None = None) -> Response:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers)
+
+
+def _error(status: int, message, headers: dict | None = None, **details) -> Response:
+    body = {"error": _ERROR_CODES.get(status, "error"), "message": message, **details}
+    body["correlation_id"] = _correlation_id()
+    return _json(status, body, headers)
+
+
+def _tenant() -> str:
+    tenant_id = tenancy.tenant_for(app.current_event)
+    logger.append_keys(tenant_id=tenant_id)
+    tracer.put_annotation(key="tenant_id", value=tenant_id)
+    return tenant_id
+
+
+def _json_body(schema: dict) -> dict:
+    """The request body as a validated JSON object (413 if too large, 400 if not valid)."""
+    event = app.current_event
+    if not event.body:
+        raise BadRequestError("a JSON object body is required")
+    try:
+        text = event.decoded_body  # Powertools base64-decodes when isBase64Encoded
+    except ValueError:  # binascii.Error, UnicodeDecodeError
+        raise BadRequestError("body is not valid base64-encoded UTF-8") from None
+    limit = config.get_settings().max_body_bytes
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > limit:
+        raise PayloadTooLargeError(size, limit)
+    try:
+        body = loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise BadRequestError(f"malformed JSON: {exc}") from None
+    return schemas.validate_body(body, schema)
+
+
+def _item_fields(body: dict) -> tuple[str, dict]:
+    name = body["name"]
+    attributes = body.get("attributes", {})
+    schemas.check_storable(name, "name")
+    schemas.check_storable(attributes, "attributes")
+    return name, attributes
+
+
+# --------------------------------------------------------------------------- routes
+
+
+@app.get("/health")
+def get_health():
+    result = health.check()
+    return _json(result.http_status, result.body(), {"Cache-Control": "no-store"})
+
+
+@app.get("/items")
+def list_items():
+    tenant_id = _tenant()
+    query = app.current_event.query_string_parameters or {}
+    limit = pagination.parse_limit(query.get("limit"))
+    token = query.get("next_token")
+    start_after = pagination.decode_token(token, tenant_id) if token is not None else None
+    page = items.list_page(tenant_id, limit, start_after)
+    next_token = pagination.encode_token(tenant_id, page.last_item_id) if page.last_item_id else None
+    return {"items": page.items, "count": len(page.items), "next_token": next_token}
+
+
+@app.post("/items")
+def create_item():
+    tenant_id = _tenant()
+    body = _json_body(schemas.CREATE_ITEM_SCHEMA)
+    item_id = body.get("id")
+    if item_id is not None:
+        schemas.check_item_id(item_id, "id")
+    name, attributes = _item_fields(body)
+    item = items.create(tenant_id, item_id, name, attributes)
+    count("ItemCreated")
+    events.publish(events.CREATED, tenant_id, item)
+    return _json(201, item, {"Location": f"/items/{item['id']}"})
+
+
+@app.get("/items/<item_id>")
+def get_item(item_id: str):
+    tenant_id = _tenant()
+    schemas.check_item_id(item_id)
+    return items.get(tenant_id, item_id)
+
+
+@app.put("/items/<item_id>")
+def update_item(item_id: str):
+    tenant_id = _tenant()
+    schemas.check_item_id(item_id)
+    body = _json_body(schemas.UPDATE_ITEM_SCHEMA)
+    name, attributes = _item_fields(body)
+    item = items.update(tenant_id, item_id, name, attributes, body["version"])
+    count("ItemUpdated")
+    events.publish(events.UPDATED, tenant_id, item)
+    return item
+
+
+@app.delete("/items/<item_id>")
+def delete_item(item_id: str):
+    tenant_id = _tenant()
+    schemas.check_item_id(item_id)
+    item = items.delete(tenant_id, item_id)
+    count("ItemDeleted")
+    events.publish(events.DELETED, tenant_id, item)
+    return Response(status_code=204, content_type=None, body="")
+
+
+@app.get("/metrics")
+def tenant_metrics():
+    tenant_id = _tenant()
+    return {
+        "tenant_id": tenant_id,
+        "item_count": items.count(tenant_id),
+        "region": config.get_settings().region,
+    }
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@app.not_found
+def route_not_found(_exc: NotFoundError) -> Response:
+    event = app.current_event
+    method = (event.http_method or "").upper()
+    path = event.path or ""
+    for pattern, allowed in _KNOWN_PATHS:
+        if pattern.fullmatch(path) and method not in allowed:
+            error = MethodNotAllowedError(method, path, list(allowed))
+            return _error(405, error.msg, {"Allow": ", ".join(allowed)})
+    return _error(404, f"no route for {method} {path}")
+
+
+@app.exception_handler(ServiceError)
+def service_error(exc: ServiceError) -> Response:
+    details = {}
+    if isinstance(exc, ConflictError) and "current_version" in exc.details:
+        details["current_version"] = exc.details["current_version"]
+    if exc.status_code >= 500:
+        logger.error("service error", extra={"status": exc.status_code, "error_message": exc.msg})
+    return _error(int(exc.status_code), exc.msg, **details)
+
+
+@app.exception_handler(Exception)
+def unexpected_error(exc: Exception) -> Response:
+    logger.exception("unhandled error")
+    count("InternalError")
+    return _json(500, {"message": "internal error", "correlation_id": _correlation_id()})
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def _last_resort() -> dict:
+    """500 for failures outside the resolver's own handling (e.g. a malformed event)."""
+    return {
+        "statusCode": 500,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "body": dumps({"message": "internal error", "correlation_id": _correlation_id()}),
+        "isBase64Encoded": False,
+    }
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def handler(event: dict, context) -> dict:
+    if not _correlation_id():
+        logger.set_correlation_id(getattr(context, "aws_request_id", None))
+    try:
+        response = app.resolve(event, context)
+    except Exception:  # noqa: BLE001 - the resolver already handled everything it could
+        logger.exception("unhandled error outside the resolver")
+        count("InternalError")
+        return _last_resort()
+    logger.info(
+        "request",
+        extra={
+            "http_method": event.get("httpMethod"),
+            "path": event.get("path"),
+            "status_code": response.get("statusCode"),
+        },
+    )
+    return response

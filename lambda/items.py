@@ -1,0 +1,244 @@
+"""Tenant-scoped item storage on the DynamoDB global table.
+
+Every operation takes the tenant id as the partition key, so no call can reach
+another tenant's partition. Items carry ``expires_at`` (epoch seconds, the
+table's TTL attribute) = write time + RETENTION_DAYS; because DynamoDB deletes
+expired items lazily, every read, list, count, update and delete also treats
+``expires_at <= now`` as gone.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+
+from botocore.exceptions import ClientError
+
+import clients
+import clock
+from codec import from_item, to_item
+from config import get_settings
+from errors import ConflictError, ItemNotFoundError
+
+# Longest run of DynamoDB pages one list request may read to fill a page when
+# many items are expired but not yet deleted by TTL. Past it, the page is
+# returned short, with a token to continue.
+MAX_QUERY_ROUNDS = 5
+
+_NAMES = {
+    "#tenant": "tenant_id",
+    "#id": "item_id",
+    "#name": "name",
+    "#attrs": "attributes",
+    "#version": "version",
+    "#updated": "updated_at",
+    "#expires": "expires_at",
+    "#region": "updated_region",
+}
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict]
+    last_item_id: str | None
+
+
+def _iso(epoch: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+def _key(tenant_id: str, item_id: str) -> dict:
+    return {"tenant_id": {"S": tenant_id}, "item_id": {"S": item_id}}
+
+
+def _alive(raw: dict | None, now: int) -> bool:
+    if not raw:
+        return False
+    expires = raw.get("expires_at", {}).get("N")
+    return expires is None or int(expires) > now
+
+
+def public(raw: dict) -> dict:
+    """The API representation of a stored item (no tenant id, no key names)."""
+    item = from_item(raw)
+    return {
+        "id": item["item_id"],
+        "name": item.get("name"),
+        "attributes": item.get("attributes", {}),
+        "version": item.get("version"),
+        "created_at": item.get("created_at"),
+        "updated_at": item.get("updated_at"),
+        "expires_at": item.get("expires_at"),
+        "region": item.get("updated_region"),
+    }
+
+
+def _expiry(now: int) -> int:
+    return now + get_settings().retention_days * 86400
+
+
+def _table() -> str:
+    return get_settings().table_name
+
+
+def _condition_failed(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+def create(tenant_id: str, item_id: str | None, name: str, attributes: dict) -> dict:
+    """Insert a new item; never overwrites a live one (409 on clash)."""
+    now = clock.now()
+    item_id = item_id or uuid.uuid4().hex
+    stamp = _iso(now)
+    raw = to_item(
+        {
+            "tenant_id": tenant_id,
+            "item_id": item_id,
+            "name": name,
+            "attributes": attributes,
+            "version": 1,
+            "created_at": stamp,
+            "updated_at": stamp,
+            "expires_at": _expiry(now),
+            "updated_region": get_settings().region,
+        }
+    )
+    try:
+        clients.dynamodb().put_item(
+            TableName=_table(),
+            Item=raw,
+            # An expired item that TTL has not deleted yet counts as gone.
+            ConditionExpression="attribute_not_exists(#id) OR #expires <= :now",
+            ExpressionAttributeNames={"#id": "item_id", "#expires": "expires_at"},
+            ExpressionAttributeValues={":now": {"N": str(now)}},
+        )
+    except ClientError as exc:
+        if _condition_failed(exc):
+            raise ConflictError(f"item {item_id!r} already exists", item_id=item_id) from None
+        raise
+    return public(raw)
+
+
+def get(tenant_id: str, item_id: str) -> dict:
+    response = clients.dynamodb().get_item(TableName=_table(), Key=_key(tenant_id, item_id), ConsistentRead=True)
+    raw = response.get("Item")
+    if not _alive(raw, clock.now()):
+        raise ItemNotFoundError(item_id)
+    return public(raw)
+
+
+def list_page(tenant_id: str, limit: int, start_after: str | None) -> Page:
+    """Up to ``limit`` live items in id order, after ``start_after`` if given."""
+    now = clock.now()
+    client = clients.dynamodb()
+    collected: list[dict] = []
+    start_key = _key(tenant_id, start_after) if start_after else None
+    last_key = None
+    for _ in range(MAX_QUERY_ROUNDS):
+        kwargs = {
+            "TableName": _table(),
+            "KeyConditionExpression": "#tenant = :tenant",
+            "FilterExpression": "attribute_not_exists(#expires) OR #expires > :now",
+            "ExpressionAttributeNames": {"#tenant": "tenant_id", "#expires": "expires_at"},
+            "ExpressionAttributeValues": {":tenant": {"S": tenant_id}, ":now": {"N": str(now)}},
+            "Limit": limit - len(collected),
+            "ConsistentRead": True,
+        }
+        if start_key:
+            kwargs["ExclusiveStartKey"] = start_key
+        response = client.query(**kwargs)
+        collected.extend(public(raw) for raw in response.get("Items", []))
+        last_key = response.get("LastEvaluatedKey")
+        if not last_key or len(collected) >= limit:
+            break
+        start_key = last_key
+    next_id = last_key["item_id"]["S"] if last_key else None
+    return Page(items=collected, last_item_id=next_id)
+
+
+def update(tenant_id: str, item_id: str, name: str, attributes: dict, expected_version: int) -> dict:
+    """Replace name and attributes if the stored version matches (optimistic concurrency)."""
+    now = clock.now()
+    try:
+        response = clients.dynamodb().update_item(
+            TableName=_table(),
+            Key=_key(tenant_id, item_id),
+            UpdateExpression=(
+                "SET #name = :name, #attrs = :attrs, #version = :next, #updated = :stamp, "
+                "#expires = :expires, #region = :region"
+            ),
+            ConditionExpression="attribute_exists(#id) AND #expires > :now AND #version = :expected",
+            ExpressionAttributeNames={k: v for k, v in _NAMES.items() if k != "#tenant"},
+            ExpressionAttributeValues=to_item(
+                {
+                    ":name": name,
+                    ":attrs": attributes,
+                    ":next": expected_version + 1,
+                    ":stamp": _iso(now),
+                    ":expires": _expiry(now),
+                    ":region": get_settings().region,
+                    ":now": now,
+                    ":expected": expected_version,
+                }
+            ),
+            ReturnValues="ALL_NEW",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except ClientError as exc:
+        if not _condition_failed(exc):
+            raise
+        current = exc.response.get("Item")
+        if not _alive(current, now):
+            raise ItemNotFoundError(item_id) from None
+        current_version = int(current["version"]["N"])
+        raise ConflictError(
+            f"version conflict: item {item_id!r} is at version {current_version}, "
+            f"the request expected {expected_version}",
+            item_id=item_id,
+            current_version=current_version,
+        ) from None
+    return public(response["Attributes"])
+
+
+def delete(tenant_id: str, item_id: str) -> dict:
+    """Delete a live item and return what it was (404 if missing or expired)."""
+    now = clock.now()
+    try:
+        response = clients.dynamodb().delete_item(
+            TableName=_table(),
+            Key=_key(tenant_id, item_id),
+            ConditionExpression="attribute_exists(#id) AND #expires > :now",
+            ExpressionAttributeNames={"#id": "item_id", "#expires": "expires_at"},
+            ExpressionAttributeValues={":now": {"N": str(now)}},
+            ReturnValues="ALL_OLD",
+        )
+    except ClientError as exc:
+        if _condition_failed(exc):
+            raise ItemNotFoundError(item_id) from None
+        raise
+    return public(response["Attributes"])
+
+
+def count(tenant_id: str) -> int:
+    """Number of the tenant's live items (reads the whole partition, keys only)."""
+    now = clock.now()
+    client = clients.dynamodb()
+    total = 0
+    start_key = None
+    while True:
+        kwargs = {
+            "TableName": _table(),
+            "KeyConditionExpression": "#tenant = :tenant",
+            "FilterExpression": "attribute_not_exists(#expires) OR #expires > :now",
+            "ExpressionAttributeNames": {"#tenant": "tenant_id", "#expires": "expires_at"},
+            "ExpressionAttributeValues": {":tenant": {"S": tenant_id}, ":now": {"N": str(now)}},
+            "Select": "COUNT",
+        }
+        if start_key:
+            kwargs["ExclusiveStartKey"] = start_key
+        response = client.query(**kwargs)
+        total += response.get("Count", 0)
+        start_key = response.get("LastEvaluatedKey")
+        if not start_key:
+            return total

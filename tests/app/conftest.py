@@ -1,0 +1,112 @@
+"""Fixtures for the Lambda application tests: moto in-process, no AWS.
+
+``lambda/`` is not a package (``lambda`` is a keyword), so its directory goes
+on ``sys.path`` and the handler is imported, once, as the top-level module
+``app``. The function's environment is set for that import and, by an autouse
+fixture, for each test in this directory only; nothing of it outlives a test.
+Every test also gets fresh AWS mocks, fresh clients and empty caches, so no
+state leaks between tests.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # app_testkit, whatever the import mode
+
+from app_testkit import APP_ENV, LAMBDA_DIR, Api, fresh_aws  # noqa: E402
+
+
+def pytest_configure(config):
+    # Powertools warns once per process when an invocation emits no metric.
+    config.addinivalue_line("filterwarnings", "ignore:No application metrics to publish")
+
+
+@pytest.fixture(autouse=True)
+def app_env(monkeypatch):
+    """The function's environment, for the duration of each test here."""
+    for key, value in APP_ENV.items():
+        monkeypatch.setenv(key, value)
+    return APP_ENV
+
+
+@pytest.fixture(scope="session")
+def lam():
+    """The application's modules, imported once under the function's environment."""
+    saved_env = {key: os.environ.get(key) for key in APP_ENV}
+    saved_bytecode = sys.dont_write_bytecode
+    os.environ.update(APP_ENV)
+    sys.dont_write_bytecode = True  # everything in lambda/ is zipped: leave no __pycache__ there
+    sys.path.insert(0, str(LAMBDA_DIR))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import app  # noqa: PLC0415 - must follow the environment set-up
+            import clients  # noqa: PLC0415
+            import clock  # noqa: PLC0415
+            import config  # noqa: PLC0415
+            import health  # noqa: PLC0415
+    finally:
+        sys.dont_write_bytecode = saved_bytecode
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+    @dataclass
+    class Modules:
+        app: object
+        clients: object
+        clock: object
+        config: object
+        health: object
+
+    return Modules(app=app, clients=clients, clock=clock, config=config, health=health)
+
+
+@pytest.fixture
+def aws(lam):
+    with fresh_aws(lam) as world:
+        yield world
+
+
+@pytest.fixture
+def api(lam, aws) -> Api:
+    return Api(lam)
+
+
+@pytest.fixture
+def frozen_clock(lam, monkeypatch):
+    """Control the application's wall clock: ``frozen_clock.now = ...``."""
+
+    class Clock:
+        now = 1_750_000_000
+
+        def advance(self, seconds: int):
+            self.now += seconds
+
+    clock = Clock()
+    monkeypatch.setattr(lam.clock, "now", lambda: clock.now)
+    return clock
+
+
+@pytest.fixture
+def set_env(lam, monkeypatch):
+    """Change one of the function's environment variables for this test only."""
+
+    def _set(name: str, value: str | None):
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+        lam.config.reset()
+
+    yield _set
+    lam.config.reset()
