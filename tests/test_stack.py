@@ -137,3 +137,17 @@ def test_a_config_built_in_code_is_validated_too():
 
     with pytest.raises(ConfigError, match="regions.secondary"):
         TapStack(App(), "bad", TapConfig(regions=RegionsConfig(primary="us-east-1", secondary="us-east-1")))
+
+
+def test_provider_bindings_are_imported_only_through_the_seam():
+    import re
+    from tests.synth import ROOT
+
+    offenders = []
+    for path in [ROOT / "main.py", *(ROOT / "tapinfra").rglob("*.py")]:
+        rel = path.relative_to(ROOT).as_posix()
+        if rel == "tapinfra/provider.py" or rel.startswith("tapinfra/_fastimport/"):
+            continue
+        if re.search(r"^\s*(from|import)\s+cdktf_cdktf_provider_", path.read_text(), re.M):
+            offenders.append(rel)
+    assert offenders == []
