@@ -128,6 +128,20 @@ def get(tenant_id: str, item_id: str) -> dict:
     return public(raw)
 
 
+def _live_items_query(tenant_id: str, now: int, start_key: dict | None) -> dict:
+    """Query arguments for the tenant's partition, skipping items past their expiry (TTL deletes lazily)."""
+    query = {
+        "TableName": _table(),
+        "KeyConditionExpression": "#tenant = :tenant",
+        "FilterExpression": "attribute_not_exists(#expires) OR #expires > :now",
+        "ExpressionAttributeNames": {"#tenant": "tenant_id", "#expires": "expires_at"},
+        "ExpressionAttributeValues": {":tenant": {"S": tenant_id}, ":now": {"N": str(now)}},
+    }
+    if start_key:
+        query["ExclusiveStartKey"] = start_key
+    return query
+
+
 def list_page(tenant_id: str, limit: int, start_after: str | None) -> Page:
     """Up to ``limit`` live items in id order, after ``start_after`` if given."""
     now = clock.now()
@@ -136,18 +150,8 @@ def list_page(tenant_id: str, limit: int, start_after: str | None) -> Page:
     start_key = _key(tenant_id, start_after) if start_after else None
     last_key = None
     for _ in range(MAX_QUERY_ROUNDS):
-        kwargs = {
-            "TableName": _table(),
-            "KeyConditionExpression": "#tenant = :tenant",
-            "FilterExpression": "attribute_not_exists(#expires) OR #expires > :now",
-            "ExpressionAttributeNames": {"#tenant": "tenant_id", "#expires": "expires_at"},
-            "ExpressionAttributeValues": {":tenant": {"S": tenant_id}, ":now": {"N": str(now)}},
-            "Limit": limit - len(collected),
-            "ConsistentRead": True,
-        }
-        if start_key:
-            kwargs["ExclusiveStartKey"] = start_key
-        response = client.query(**kwargs)
+        response = client.query(**_live_items_query(tenant_id, now, start_key),
+                                Limit=limit - len(collected), ConsistentRead=True)
         collected.extend(public(raw) for raw in response.get("Items", []))
         last_key = response.get("LastEvaluatedKey")
         if not last_key or len(collected) >= limit:
@@ -227,17 +231,7 @@ def count(tenant_id: str) -> int:
     total = 0
     start_key = None
     while True:
-        kwargs = {
-            "TableName": _table(),
-            "KeyConditionExpression": "#tenant = :tenant",
-            "FilterExpression": "attribute_not_exists(#expires) OR #expires > :now",
-            "ExpressionAttributeNames": {"#tenant": "tenant_id", "#expires": "expires_at"},
-            "ExpressionAttributeValues": {":tenant": {"S": tenant_id}, ":now": {"N": str(now)}},
-            "Select": "COUNT",
-        }
-        if start_key:
-            kwargs["ExclusiveStartKey"] = start_key
-        response = client.query(**kwargs)
+        response = client.query(**_live_items_query(tenant_id, now, start_key), Select="COUNT")
         total += response.get("Count", 0)
         start_key = response.get("LastEvaluatedKey")
         if not start_key:
