@@ -1,4 +1,4 @@
-"""The region's custom EventBridge bus, with an archive for replay."""
+"""EventBridge: the region's custom bus with an archive, and forwarding to the peer region's bus."""
 
 from __future__ import annotations
 
