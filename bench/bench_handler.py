@@ -27,11 +27,13 @@ import statistics
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 LAMBDA_DIR = ROOT / "lambda"
+sys.path.insert(0, str(ROOT))
+
+from tests.app.app_testkit import make_event  # noqa: E402
 
 IMPORT_TARGET_MS = 300.0
 OVERHEAD_TARGET_MS = 2.0
@@ -127,28 +129,12 @@ class Context:
     aws_request_id = "bench"
 
 
+BENCH_HEADERS = {"Origin": "https://app.example.com", "Content-Type": "application/json"}
+
+
 def event(method: str, path: str, body=None, query=None, key="bench-key-id") -> dict:
-    return {
-        "resource": "/{proxy+}",
-        "path": path,
-        "httpMethod": method,
-        "headers": {"Origin": "https://app.example.com", "Content-Type": "application/json"},
-        "multiValueHeaders": {"Origin": ["https://app.example.com"], "Content-Type": ["application/json"]},
-        "queryStringParameters": query,
-        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
-        "pathParameters": {"proxy": path.lstrip("/")},
-        "stageVariables": None,
-        "requestContext": {
-            "resourcePath": "/{proxy+}",
-            "httpMethod": method,
-            "path": f"/prod{path}",
-            "stage": "prod",
-            "requestId": str(uuid.uuid4()),
-            "identity": {"apiKeyId": key, "sourceIp": "198.51.100.7"},
-        },
-        "body": json.dumps(body) if body is not None else None,
-        "isBase64Encoded": False,
-    }
+    """The same API Gateway REST proxy event the application's tests send."""
+    return make_event(method, path, body=body, query=query, key=key, headers=BENCH_HEADERS)
 
 
 def stored_item(item_id: str, version: int = 1) -> dict:
