@@ -1,20 +1,33 @@
-"""``python -m tapinfra schema`` prints the config's JSON Schema; ``reference`` its Markdown reference."""
+"""``python -m tapinfra <command> [args]``: the library's command line.
 
-import json
+Each command lives in its own module as ``main(argv: list[str]) -> int`` and is imported
+only when asked for, so ``schema`` does not start the jsii kernel.
+"""
+
+from __future__ import annotations
+
+import importlib
 import sys
 
-from tapinfra.config import config_reference, json_schema
+# command -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "schema": ("tapinfra.cli.schema", "print the config's JSON Schema"),
+    "reference": ("tapinfra.cli.reference", "print the config reference (Markdown)"),
+}
+
+
+def usage() -> str:
+    width = max(map(len, COMMANDS))
+    lines = [f"  {name.ljust(width)}  {help_}" for name, (_, help_) in COMMANDS.items()]
+    return "usage: python -m tapinfra <command> [args]\n\ncommands:\n" + "\n".join(lines)
 
 
 def main(argv: list[str]) -> int:
-    if argv[1:] == ["schema"]:
-        print(json.dumps(json_schema(), indent=2))
-        return 0
-    if argv[1:] == ["reference"]:
-        print(config_reference(), end="")
-        return 0
-    print("usage: python -m tapinfra schema|reference", file=sys.stderr)
-    return 2
+    if len(argv) < 2 or argv[1] not in COMMANDS:
+        print(usage(), file=sys.stderr)
+        return 2
+    module = importlib.import_module(COMMANDS[argv[1]][0])
+    return module.main(argv[2:])
 
 
 if __name__ == "__main__":

@@ -227,6 +227,7 @@ class TapConfig:
     features: FeaturesConfig = setting(FeaturesConfig(), "Feature switches.")
     packaging: PackagingConfig = setting(PackagingConfig(), "Code packaging.")
     backend: BackendConfig = setting(BackendConfig(), "Terraform state backend.")
+    emulator: Optional[str] = setting(None, "Endpoint of a local AWS emulator (moto server, LocalStack) for a deploy rehearsal: every provider then talks to it with test credentials and skips account checks. null (the default) deploys to AWS.", pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$", max_length=200)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict (tuples become lists)."""

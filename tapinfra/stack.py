@@ -20,6 +20,7 @@ from tapinfra.constructs.replication import BucketReplication
 from tapinfra.constructs.table import GlobalTable
 from tapinfra.constructs.waf import StageFirewall
 from tapinfra.constructs.packaging import CodePackage
+from tapinfra.emulator import provider_settings
 from tapinfra.naming import NameRegistry, Namer
 from tapinfra.provider import archive, aws
 from tapinfra.region import Region
@@ -68,6 +69,7 @@ class TapStack(TerraformStack):
             role: aws.provider.AwsProvider(
                 self, f"aws-{role}", alias=role, region=name,
                 default_tags=[aws.provider.AwsProviderDefaultTags(tags=tags)],
+                **provider_settings(config.emulator),
             )
             for role, name in (("primary", config.regions.primary), ("secondary", config.regions.secondary))
         }
@@ -233,6 +235,7 @@ class TapStack(TerraformStack):
         provider = aws.provider.AwsProvider(
             self, "aws-us-east-1", alias="us_east_1", region=HEALTH_METRICS_REGION,
             default_tags=[aws.provider.AwsProviderDefaultTags(tags=tags)],
+            **provider_settings(config.emulator),
         )
         namer = Namer(config.app, config.environment, HEALTH_METRICS_REGION, self.primary.namer.registry)
         key = RegionKey(self, "us-east-1-key", provider=provider, region=HEALTH_METRICS_REGION, namer=namer,

@@ -1,0 +1,1 @@
+"""One module per ``python -m tapinfra`` command (see ``tapinfra/__main__.py``)."""
