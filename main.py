@@ -23,12 +23,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         config = load_config(args.config)
+        from tapinfra.app import synth_app
+
+        path = synth_app(config, args.outdir)  # the stack re-validates: a ConfigError here too
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
-    from tapinfra.app import synth_app
-
-    path = synth_app(config, args.outdir)
     print(f"synthesized {path}")
     return 0
 

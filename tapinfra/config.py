@@ -8,6 +8,7 @@ all derived from those declarations, so they cannot drift apart.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import typing
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any, Mapping, Optional
 
 from tapinfra.errors import ConfigError, Problem
+from tapinfra.strict_json import deep_value_problem, join, read_json_file
 
 # CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
 LOG_RETENTION_DAYS = (
@@ -47,8 +49,24 @@ S3_REPLICA_STORAGE_CLASSES = (
 )
 API_CACHE_SIZES_GB = ("0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237")
 
+# A TCP port, 1..65535, as a regex (so the JSON Schema says the same as the loader).
+_PORT = r"(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})"
+# Synthetics rate() expressions: rate(1 minute) .. rate(60 minutes) or rate(1 hour); rate(0 minute)
+# and rate(0 hour) run once. Synthetics refuses other units, hours beyond 1, and plural 0/1.
+CANARY_SCHEDULE_PATTERN = r"^rate\((0 minute|0 hour|1 minute|([2-9]|[1-5][0-9]|60) minutes|1 hour)\)$"
+# Names S3 reserves for other features (general purpose bucket naming rules).
+_S3_RESERVED = r"^(xn--|sthree-|amzn-s3-demo-)|(-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$|\.\.|^[0-9]+(\.[0-9]+){3}$"
+# WAF body inspection sizes a regional web ACL can set for API Gateway (AssociationConfig), in KB.
+WAF_BODY_INSPECTION_KB = (16, 32, 48, 64)
+# The body limit keeps every item storable: JSON text never takes more than twice its length
+# as a DynamoDB item (one-digit numbers and brackets: 2 bytes per character), and the
+# item's own attributes take well under 16 KB; 2 x 192 KiB + 16 KB < 400 KB.
+MAX_BODY_BYTES_LIMIT = 192 * 1024
+# Lambda keeps this much account concurrency unreserved in each region.
+LAMBDA_UNRESERVED_MINIMUM = 100
+
 # Field metadata keys. ``doc`` is required on every field.
-_RULE_KEYS = ("minimum", "maximum", "choices", "pattern", "max_length", "item_choices", "item_pattern", "min_items", "max_items")
+_RULE_KEYS = ("minimum", "maximum", "choices", "pattern", "not_pattern", "max_length", "item_choices", "item_pattern", "min_items", "max_items")
 
 
 def setting(default: Any, doc: str, **rules: Any) -> Any:
@@ -86,14 +104,15 @@ class ApiConfig:
     usage_plan_burst_limit: int = setting(2000, "Per-API-key burst in the usage plan.", minimum=1, maximum=5000)
     quota_limit: Optional[int] = setting(None, "Requests per quota period per API key; null means no quota.", minimum=1, maximum=1_000_000_000)
     quota_period: str = setting("DAY", "Quota period when quota_limit is set.", choices=("DAY", "WEEK", "MONTH"))
-    cors_allowed_origins: tuple[str, ...] = setting(("*",), "Origins allowed by CORS (preflight and responses). '*' or https:// origins.", item_pattern=r"^(\*|https://[a-z0-9.-]+(:[0-9]{1,5})?)$", min_items=1, max_items=20)
+    cors_allowed_origins: tuple[str, ...] = setting(("*",), "Origins allowed by CORS (preflight and responses). '*' or https:// origins.", item_pattern=r"^(\*|https://[a-z0-9.-]{1,253}(:" + _PORT + r")?)$", min_items=1, max_items=20)
     cache_enabled: bool = setting(False, "Stage cache (encrypted when on).")
     cache_size_gb: str = setting("0.5", "Stage cache cluster size in GB.", choices=API_CACHE_SIZES_GB)
     cache_ttl_seconds: int = setting(300, "Cache entry lifetime.", minimum=0, maximum=3600)
     tenants: tuple[str, ...] = setting(("demo",), "Tenants that get an API key (same key value in both regions).", item_pattern=r"^[a-z][a-z0-9-]{0,31}$", min_items=1, max_items=100)
     log_retention_days: int = setting(365, "Retention of the stage's access-log group and the WAF log group.", choices=LOG_RETENTION_DAYS)
     waf_rate_limit: int = setting(2000, "WAF: requests per client IP per 5 minutes before it is blocked.", minimum=100, maximum=2_000_000_000)
-    max_body_bytes: int = setting(16384, "Largest request body the function accepts (413 above).", minimum=1024, maximum=6_000_000)
+    max_body_bytes: int = setting(16384, "Largest request body the function accepts (413 above). At most 192 KiB, so any accepted body fits one DynamoDB item; with features.waf at most api.waf_body_inspection_kb KB.", minimum=1024, maximum=MAX_BODY_BYTES_LIMIT)
+    waf_body_inspection_kb: int = setting(16, "WAF: how much of a request body the web ACL inspects, in KB (API Gateway's default is 16; 32, 48 and 64 bill extra). api.max_body_bytes must fit in it when features.waf is on.", choices=WAF_BODY_INSPECTION_KB)
 
 
 @dataclass(frozen=True)
@@ -105,7 +124,8 @@ class FunctionConfig:
     timeout_seconds: int = setting(15, "Timeout; at most 29 s, API Gateway's integration limit. The code's AWS calls retry for up to ~14 s.", minimum=1, maximum=29)
     alias_name: str = setting("live", "Alias API Gateway invokes (never $LATEST).", pattern=r"^[a-zA-Z][a-zA-Z0-9_-]{0,31}$")
     provisioned_concurrency: int = setting(2, "Provisioned concurrent executions on the alias.", minimum=1, maximum=1000)
-    reserved_concurrency: int = setting(100, "Concurrency reserved for (and capping) the function; at least provisioned_concurrency.", minimum=1, maximum=10000)
+    reserved_concurrency: int = setting(100, "Concurrency reserved for (and capping) the function; at least provisioned_concurrency, and at most function.account_concurrency_limit - 100.", minimum=1, maximum=10000)
+    account_concurrency_limit: int = setting(1000, "The account's Lambda concurrent-executions quota in each of the two regions (AWS's default is 1000; new accounts may have less). Lambda keeps 100 of it unreserved, so reserved_concurrency may be at most this - 100.", minimum=LAMBDA_UNRESERVED_MINIMUM + 1, maximum=1_000_000)
     log_retention_days: int = setting(365, "Retention of /aws/lambda/<name>.", choices=LOG_RETENTION_DAYS)
     dlq_retention_days: int = setting(14, "How long failed asynchronous invocations wait in the dead-letter queue.", minimum=1, maximum=14)
     powertools_layer_version: int = setting(27, "Version number of the AWS-managed layer AWSLambdaPowertoolsPythonV3-<runtime>-x86_64 (account 017000801446) matching powertools_version (check: aws lambda get-layer-version-by-arn ... --query Description).", minimum=1, maximum=1000)
@@ -144,7 +164,7 @@ class DnsConfig:
 
     zone_id: Optional[str] = setting(None, "Existing public hosted zone id; exclusive with create_zone_name.", pattern=r"^Z[A-Z0-9]{1,31}$")
     create_zone_name: Optional[str] = setting("example.com", "Zone to create (the default is a reserved documentation domain: delegate your own instead); exclusive with zone_id, so set it to null when you give zone_id.", pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", max_length=253)
-    domain_name: Optional[str] = setting("api.example.com", "The API's name, inside the zone.", pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", max_length=253)
+    domain_name: Optional[str] = setting("api.example.com", "The API's name, inside the zone; at most 64 characters (ACM's limit for a certificate's domain name).", pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", max_length=64)
     routing_policy: str = setting("latency", "latency (active-active), failover (primary/secondary) or weighted.", choices=ROUTING_POLICIES)
     primary_weight: Optional[int] = setting(None, "weighted: the primary record's weight.", minimum=0, maximum=255)
     secondary_weight: Optional[int] = setting(None, "weighted: the secondary record's weight.", minimum=0, maximum=255)
@@ -169,8 +189,8 @@ class MonitoringConfig:
     alarm_period_seconds: int = setting(300, "Period of every alarm's metric.", choices=(60, 300, 900, 3600))
     alarm_evaluation_periods: int = setting(2, "Consecutive breaching periods before an alarm fires.", minimum=1, maximum=24)
     canary_runtime: str = setting("syn-nodejs-puppeteer-9.1", "Synthetics runtime version.", pattern=r"^syn-nodejs-puppeteer-[0-9]+\.[0-9]+$")
-    canary_schedule: str = setting("rate(5 minutes)", "Canary schedule expression.", pattern=r"^rate\(([0-9]+ (minute|minutes|hour|hours))\)$")
-    canary_timeout_seconds: int = setting(60, "Canary run timeout.", minimum=3, maximum=840)
+    canary_schedule: str = setting("rate(5 minutes)", "Canary schedule: rate(1 minute) to rate(60 minutes), rate(1 hour), or rate(0 minute) to run once.", pattern=CANARY_SCHEDULE_PATTERN)
+    canary_timeout_seconds: int = setting(60, "Canary run timeout; at most the schedule's interval.", minimum=3, maximum=840)
     canary_success_percent: int = setting(90, "Alarm when SuccessPercent drops below this.", minimum=1, maximum=100)
     canary_retention_days: int = setting(31, "Days canary runs (success and failure) are kept.", minimum=1, maximum=455)
     canary_artifact_expiration_days: int = setting(90, "Days canary artifacts (logs, HAR files) stay in their bucket.", minimum=1, maximum=3650)
@@ -199,7 +219,7 @@ class BackendConfig:
     """Where Terraform keeps state."""
 
     type: str = setting("local", "local, or s3 (encrypted, locked).", choices=("local", "s3"))
-    bucket: Optional[str] = setting(None, "s3: state bucket.", pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    bucket: Optional[str] = setting(None, "s3: state bucket.", pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", not_pattern=_S3_RESERVED)
     key: str = setting("tapinfra/terraform.tfstate", "s3: state object key.", pattern=r"^[A-Za-z0-9!_.*'()/-]+$", max_length=1024)
     region: Optional[str] = setting(None, "s3: bucket region (default: regions.primary).", choices=AWS_REGIONS)
     kms_key_id: Optional[str] = setting(None, "s3: KMS key ARN for state encryption (default: SSE-S3).", pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/[A-Za-z0-9/_-]+$")
@@ -227,7 +247,7 @@ class TapConfig:
     features: FeaturesConfig = setting(FeaturesConfig(), "Feature switches.")
     packaging: PackagingConfig = setting(PackagingConfig(), "Code packaging.")
     backend: BackendConfig = setting(BackendConfig(), "Terraform state backend.")
-    emulator: Optional[str] = setting(None, "Endpoint of a local AWS emulator (moto server, LocalStack) for a deploy rehearsal: every provider then talks to it with test credentials and skips account checks. null (the default) deploys to AWS.", pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$", max_length=200)
+    emulator: Optional[str] = setting(None, "Endpoint of a local AWS emulator (moto server, LocalStack) for a deploy rehearsal: every provider then talks to it with test credentials and skips account checks. null (the default) deploys to AWS.", pattern=r"^https?://[A-Za-z0-9.-]+(:" + _PORT + r")?/?$", max_length=200)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict (tuples become lists)."""
@@ -245,6 +265,7 @@ ENV_OVERRIDES = {
     "TAP_PRIMARY_REGION": ("regions", "primary"),
     "TAP_SECONDARY_REGION": ("regions", "secondary"),
 }
+SCHEMA_KEY = "$schema"  # editors add it to point at the published schema; ignored
 
 
 def load_config(path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None) -> TapConfig:
@@ -253,41 +274,47 @@ def load_config(path: str | os.PathLike[str] | None = None, environ: Mapping[str
     if path is None:
         path = environ.get("TAP_CONFIG") or None
     raw: Any = {}
+    found: list[Problem] = []
     if path is not None:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError([Problem("<file>", str(path), f"a readable JSON file ({exc.strerror})")]) from None
-        try:
-            raw = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ConfigError([Problem("<file>", str(path), f"valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})")]) from None
-    return config_from_dict(apply_env_overrides(raw, environ))
+        raw, found = read_json_file(path)
+        if raw is None and found:
+            raise ConfigError(found)
+    return _validate(apply_env_overrides(raw, environ), found)
 
 
 def apply_env_overrides(raw: Any, environ: Mapping[str, str]) -> Any:
+    """A copy of ``raw`` with the TAP_* variables applied (only the objects on their paths are copied)."""
     if not isinstance(raw, dict):
         return raw
-    raw = json.loads(json.dumps(raw))
+    raw = dict(raw)
     for var, keys in ENV_OVERRIDES.items():
         value = environ.get(var)
-        if value:
-            node = raw
-            for key in keys[:-1]:
-                node = node.setdefault(key, {})
-                if not isinstance(node, dict):
-                    break
-            else:
-                node[keys[-1]] = value
+        if not value:
+            continue
+        node = raw
+        for key in keys[:-1]:
+            child = node.get(key, {})
+            if not isinstance(child, dict):
+                break  # validation reports the section
+            node[key] = node = dict(child)
+        else:
+            node[keys[-1]] = value
     return raw
 
 
 def config_from_dict(raw: Any) -> TapConfig:
     """Validate a plain dict and build the frozen config, or raise one ConfigError with every problem."""
-    problems: list[Problem] = []
+    return _validate(raw, [])
+
+
+def _validate(raw: Any, found: list[Problem]) -> TapConfig:
+    too_deep = deep_value_problem(raw)
+    if too_deep is not None:
+        raise ConfigError([*found, too_deep])
+    problems = list(found)
     config = _build(TapConfig, raw, "", problems)
-    already = {problem.path for problem in problems}
-    problems.extend(p for p in _cross_checks(config) if p.path not in already)
+    invalid = {problem.path for problem in problems}
+    problems.extend(p for p in _cross_checks(config, invalid) if p.path not in invalid)
     if problems:
         raise ConfigError(problems)
     return config
@@ -295,12 +322,15 @@ def config_from_dict(raw: Any) -> TapConfig:
 
 def _build(cls: type, raw: Any, path: str, problems: list[Problem]) -> Any:
     if not isinstance(raw, dict):
-        problems.append(Problem(path or "<root>", raw, "a JSON object"))
+        problems.append(Problem(path or "<root>", raw, _section_allowed(cls, path)))
         return cls()
     hints = typing.get_type_hints(cls)
     known = [f.name for f in fields(cls)]
     for key in raw:
-        if key not in known:
+        if cls is TapConfig and key == SCHEMA_KEY:
+            if not isinstance(raw[key], str):
+                problems.append(Problem(SCHEMA_KEY, raw[key], "a string (the URL or path of this file's JSON Schema)"))
+        elif key not in known:
             problems.append(Problem(_join(path, key), raw[key], f"a known key; unknown key (typo?). Allowed here: {', '.join(known)}"))
     values: dict[str, Any] = {}
     for f in fields(cls):
@@ -316,10 +346,30 @@ def _build(cls: type, raw: Any, path: str, problems: list[Problem]) -> Any:
 _INVALID = object()
 
 
-def _join(path: str, key: str) -> str:
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
-        return f"{path}[{json.dumps(key)}]"
-    return f"{path}.{key}" if path else key
+def _join(path: str, key: Any) -> str:
+    return join(path, key if isinstance(key, str) else str(key))
+
+
+def _section_allowed(cls: type, path: str) -> str:
+    doc = (cls.__doc__ or "").strip().rstrip(".")
+    names = ", ".join(f.name for f in fields(cls))
+    if not path:
+        return f"a JSON object: {doc[:1].lower()}{doc[1:]} (keys: {names})"
+    return (f"a JSON object: the {path} section, {doc[:1].lower()}{doc[1:]} (keys: {names}); "
+            f"leave {path} out to use its defaults")
+
+
+# Terraform evaluates "${...}" and "%{...}" in every string of its JSON; control characters and
+# unpaired surrogates make invalid JSON or invalid AWS names. No config string needs any of them.
+_UNSAFE_TEXT = re.compile(r"[$%]\{|[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+UNSAFE_TEXT_ALLOWED = "a string without \"${\" or \"%{\" (Terraform template syntax) and without control characters"
+
+
+def _safe_text(value: str, where: str, problems: list[Problem]) -> bool:
+    if _UNSAFE_TEXT.search(value):
+        problems.append(Problem(where, value, UNSAFE_TEXT_ALLOWED))
+        return False
+    return True
 
 
 def _convert(hint: Any, value: Any, where: str, meta: Mapping[str, Any], problems: list[Problem]) -> Any:
@@ -327,34 +377,18 @@ def _convert(hint: Any, value: Any, where: str, meta: Mapping[str, Any], problem
     if typing.get_origin(hint) is typing.Union:
         args = [a for a in typing.get_args(hint) if a is not type(None)]
         hint, optional = args[0], True
+    if is_dataclass(hint):
+        if value is None:
+            problems.append(Problem(where, value, _section_allowed(hint, where)))
+            return _INVALID
+        return _build(hint, value, where, problems)
     if value is None:
         if optional:
             return None
         problems.append(Problem(where, value, _describe(hint, meta)))
         return _INVALID
-    if is_dataclass(hint):
-        return _build(hint, value, where, problems)
     if typing.get_origin(hint) is tuple:
-        if not isinstance(value, list):
-            problems.append(Problem(where, value, _describe(hint, meta)))
-            return _INVALID
-        ok = True
-        for i, item in enumerate(value):
-            if not isinstance(item, str):
-                problems.append(Problem(f"{where}[{i}]", item, "a string"))
-                ok = False
-            elif not _check_scalar(item, f"{where}[{i}]", {"choices": meta.get("item_choices"), "pattern": meta.get("item_pattern")}, problems):
-                ok = False
-        if "min_items" in meta and len(value) < meta["min_items"]:
-            problems.append(Problem(where, value, f"at least {meta['min_items']} item(s)"))
-            ok = False
-        if "max_items" in meta and len(value) > meta["max_items"]:
-            problems.append(Problem(where, value, f"at most {meta['max_items']} item(s)"))
-            ok = False
-        if len(set(value)) != len(value):
-            problems.append(Problem(where, value, "no duplicates"))
-            ok = False
-        return tuple(value) if ok else _INVALID
+        return _convert_list(value, where, meta, problems)
     if hint is bool:
         if not isinstance(value, bool):
             problems.append(Problem(where, value, "true or false"))
@@ -365,15 +399,45 @@ def _convert(hint: Any, value: Any, where: str, meta: Mapping[str, Any], problem
             problems.append(Problem(where, value, _describe(hint, meta)))
             return _INVALID
     elif hint is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (isinstance(value, float) and not math.isfinite(value)):
             problems.append(Problem(where, value, _describe(hint, meta)))
             return _INVALID
-        value = float(value)
+        if not _check_scalar(value, where, meta, problems):  # before float(): 10**400 has no float
+            return _INVALID
+        return float(value)
     elif hint is str:
         if not isinstance(value, str):
             problems.append(Problem(where, value, _describe(hint, meta)))
             return _INVALID
+        if not _safe_text(value, where, problems):
+            return _INVALID
     return value if _check_scalar(value, where, meta, problems) else _INVALID
+
+
+def _convert_list(value: Any, where: str, meta: Mapping[str, Any], problems: list[Problem]) -> Any:
+    if not isinstance(value, list):
+        problems.append(Problem(where, value, "a list of strings"))
+        return _INVALID
+    ok = True
+    item_rules = {"choices": meta.get("item_choices"), "pattern": meta.get("item_pattern")}
+    for i, item in enumerate(value):
+        at = f"{where}[{i}]"
+        if not isinstance(item, str):
+            problems.append(Problem(at, item, "a string"))
+            ok = False
+        elif not (_safe_text(item, at, problems) and _check_scalar(item, at, item_rules, problems)):
+            ok = False
+    if "min_items" in meta and len(value) < meta["min_items"]:
+        problems.append(Problem(where, value, f"at least {meta['min_items']} item(s)"))
+        ok = False
+    if "max_items" in meta and len(value) > meta["max_items"]:
+        problems.append(Problem(where, value, f"at most {meta['max_items']} item(s)"))
+        ok = False
+    strings = [item for item in value if isinstance(item, str)]  # lists and objects are unhashable
+    if len(set(strings)) != len(strings):
+        problems.append(Problem(where, value, "no duplicates"))
+        ok = False
+    return tuple(value) if ok else _INVALID
 
 
 def _check_scalar(value: Any, where: str, meta: Mapping[str, Any], problems: list[Problem]) -> bool:
@@ -391,13 +455,17 @@ def _check_scalar(value: Any, where: str, meta: Mapping[str, Any], problems: lis
     if pattern is not None and not re.fullmatch(pattern, value):
         problems.append(Problem(where, value, f"a string matching {pattern}"))
         return False
+    reserved = meta.get("not_pattern")
+    if reserved is not None and re.search(reserved, value):
+        problems.append(Problem(where, value, f"a name AWS does not reserve (nothing matching {reserved})"))
+        return False
     return True
 
 
 def _describe(hint: Any, meta: Mapping[str, Any]) -> str:
     if typing.get_origin(hint) is tuple:
         return "a list of strings"
-    kind = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}.get(hint, "a value")
+    kind = {int: "an integer", float: "a finite number", str: "a string", bool: "true or false"}.get(hint, "a value")
     if "minimum" in meta:
         kind += f" from {meta['minimum']} to {meta['maximum']}"
     if "choices" in meta:
@@ -405,48 +473,190 @@ def _describe(hint: Any, meta: Mapping[str, Any]) -> str:
     return kind
 
 
-def _cross_checks(c: TapConfig) -> list[Problem]:
-    """Rules that involve more than one field."""
+# ---------------------------------------------------------------- limits AWS enforces at deploy
+
+LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096  # all of a function's variables, measured as their JSON
+API_KEY_ID_LENGTH = 10  # API Gateway key ids, e.g. "a1b2c3d4e5"
+# Bounds for values the constructs derive: the middle part of a resource name
+# (tapinfra/naming.py: <app>-<resource>-<env>) and the application's event source.
+RESOURCE_PART_MAX = 24
+EVENT_SOURCE_MAX = 32
+LOG_LEVEL_MAX = 8  # "CRITICAL"
+
+
+def function_environment(config: TapConfig) -> dict[str, str]:
+    """The API function's environment variables, each at its longest for this config.
+
+    Mirrors tapinfra/constructs/function.py (a test compares the two on a synthesized
+    stack): values the config gives are exact; API key ids and derived names are padded
+    to their bounds, so the size of this dict never understates the deployed one.
+    """
+    app, env = config.app, config.environment
+    name = "n" * (len(app) + len(env) + 2 + RESOURCE_PART_MAX)
+    tenant_keys = "{" + ",".join(f'"{"k" * API_KEY_ID_LENGTH}":"{tenant}"' for tenant in config.api.tenants) + "}"
+    return {
+        "TABLE_NAME": name,
+        "EVENT_BUS_NAME": name,
+        "EVENT_SOURCE": "s" * EVENT_SOURCE_MAX,
+        "RETENTION_DAYS": str(config.table.item_retention_days),
+        "TENANT_KEYS": tenant_keys,
+        "DRAIN_PARAMETER_NAME": f"/{app}/{env}/drain" if config.features.drain_switch else "",
+        "CORS_ALLOWED_ORIGINS": ",".join(config.api.cors_allowed_origins),
+        "MAX_BODY_BYTES": str(config.api.max_body_bytes),
+        "POWERTOOLS_SERVICE_NAME": app,
+        "POWERTOOLS_METRICS_NAMESPACE": f"{app}-{env}",
+        "POWERTOOLS_LOG_LEVEL": "l" * LOG_LEVEL_MAX,
+    }
+
+
+def environment_bytes(variables: Mapping[str, str]) -> int:
+    """Size of a Lambda environment as Lambda measures it: the variables as a JSON object (spaced, to be safe)."""
+    return len(json.dumps(dict(variables), ensure_ascii=False).encode("utf-8"))
+
+
+def canary_interval_seconds(schedule: str) -> int | None:
+    """Seconds between canary runs for a valid ``rate()`` schedule; None when it runs once."""
+    match = re.fullmatch(r"rate\((\d+) (minute|minutes|hour)\)", schedule)
+    if match is None:
+        raise ValueError(f"not a canary rate expression: {schedule!r}")
+    count = int(match.group(1))
+    if count == 0:
+        return None
+    return count * (3600 if match.group(2) == "hour" else 60)
+
+
+# ---------------------------------------------------------------- rules across fields
+
+def _cross_checks(c: TapConfig, invalid: frozenset[str] | set[str] = frozenset()) -> list[Problem]:
+    """Rules that involve more than one field; a rule is skipped when a field it reads was invalid."""
+    def ok(*paths: str) -> bool:
+        return _usable(invalid, paths)
+
     p: list[Problem] = []
-    if c.regions.primary == c.regions.secondary:
+    if ok("regions.primary", "regions.secondary") and c.regions.primary == c.regions.secondary:
         p.append(Problem("regions.secondary", c.regions.secondary, f"a region other than regions.primary ({c.regions.primary})"))
-    if c.api.throttle_burst_limit < c.api.throttle_rate_limit // 10:
+    if ok("api.throttle_burst_limit", "api.throttle_rate_limit") and c.api.throttle_burst_limit < c.api.throttle_rate_limit // 10:
         p.append(Problem("api.throttle_burst_limit", c.api.throttle_burst_limit, f"at least a tenth of api.throttle_rate_limit ({c.api.throttle_rate_limit})"))
-    if c.function.reserved_concurrency < c.function.provisioned_concurrency:
-        p.append(Problem("function.reserved_concurrency", c.function.reserved_concurrency, f"at least function.provisioned_concurrency ({c.function.provisioned_concurrency})"))
-    if c.api.quota_limit is None and c.api.quota_period != "DAY":
+    if ok("api.quota_limit", "api.quota_period") and c.api.quota_limit is None and c.api.quota_period != "DAY":
         p.append(Problem("api.quota_period", c.api.quota_period, "left at DAY unless api.quota_limit is set"))
-    if c.table.max_read_capacity < c.table.read_capacity:
+    p.extend(_api_limits(c, ok))
+    p.extend(_function_limits(c, ok))
+    if ok("table.max_read_capacity", "table.read_capacity") and c.table.max_read_capacity < c.table.read_capacity:
         p.append(Problem("table.max_read_capacity", c.table.max_read_capacity, f"at least table.read_capacity ({c.table.read_capacity})"))
-    if c.table.max_write_capacity < c.table.write_capacity:
+    if ok("table.max_write_capacity", "table.write_capacity") and c.table.max_write_capacity < c.table.write_capacity:
         p.append(Problem("table.max_write_capacity", c.table.max_write_capacity, f"at least table.write_capacity ({c.table.write_capacity})"))
     s = c.storage
-    if s.transition_to_glacier_days < s.transition_to_ia_days + 30:
+    if ok("storage.transition_to_glacier_days", "storage.transition_to_ia_days") and s.transition_to_glacier_days < s.transition_to_ia_days + 30:
         p.append(Problem("storage.transition_to_glacier_days", s.transition_to_glacier_days, f"at least storage.transition_to_ia_days + 30 ({s.transition_to_ia_days + 30})"))
-    if s.expiration_days is not None and s.expiration_days <= s.transition_to_glacier_days:
+    if (ok("storage.expiration_days", "storage.transition_to_glacier_days") and s.expiration_days is not None
+            and s.expiration_days <= s.transition_to_glacier_days):
         p.append(Problem("storage.expiration_days", s.expiration_days, f"more than storage.transition_to_glacier_days ({s.transition_to_glacier_days}), or null"))
-    p.extend(_dns_checks(c))
+    p.extend(_reserved_names(c, ok))
+    p.extend(_canary_checks(c, ok))
+    p.extend(_dns_checks(c, ok))
+    p.extend(_backend_checks(c, ok))
+    return p
+
+
+def _usable(invalid: frozenset[str] | set[str], paths: tuple[str, ...]) -> bool:
+    """False when one of ``paths`` (or its section, or the whole document) was reported invalid."""
+    for bad in invalid:
+        if bad in ("<root>", "<file>"):
+            return False
+        for path in paths:
+            if bad == path or bad.startswith((path + ".", path + "[")) or path.startswith(bad + "."):
+                return False
+    return True
+
+
+def _api_limits(c: TapConfig, ok: typing.Callable[..., bool]) -> list[Problem]:
+    p: list[Problem] = []
+    a = c.api
+    if ok("features.waf", "api.max_body_bytes", "api.waf_body_inspection_kb") and c.features.waf:
+        inspected = a.waf_body_inspection_kb * 1024
+        if a.max_body_bytes > inspected:
+            enough = [str(kb) for kb in WAF_BODY_INSPECTION_KB if kb * 1024 >= a.max_body_bytes]
+            remedy = (f"or set api.waf_body_inspection_kb to {' or '.join(enough)}" if enough
+                      else f"or turn features.waf off (a web ACL inspects at most {WAF_BODY_INSPECTION_KB[-1]} KB)")
+            p.append(Problem("api.max_body_bytes", a.max_body_bytes,
+                             f"at most api.waf_body_inspection_kb x 1024 = {inspected} when features.waf is on "
+                             f"(the web ACL inspects no more of a body), {remedy}"))
+    env_fields = ("app", "environment", "api.tenants", "api.cors_allowed_origins", "api.max_body_bytes",
+                  "table.item_retention_days", "features.drain_switch")
+    if ok(*env_fields):
+        size = environment_bytes(function_environment(c))
+        if size > LAMBDA_ENVIRONMENT_LIMIT_BYTES:
+            tenants = sum(len(t) + API_KEY_ID_LENGTH + 8 for t in a.tenants)
+            origins = sum(len(o) + 1 for o in a.cors_allowed_origins)
+            path, value = ("api.tenants", a.tenants) if tenants >= origins else ("api.cors_allowed_origins", a.cors_allowed_origins)
+            p.append(Problem(path, value,
+                             f"fewer or shorter entries: the function's environment would take up to {size} bytes "
+                             f"(tenant key map and CORS origins included); Lambda allows {LAMBDA_ENVIRONMENT_LIMIT_BYTES}"))
+    return p
+
+
+def _function_limits(c: TapConfig, ok: typing.Callable[..., bool]) -> list[Problem]:
+    p: list[Problem] = []
+    f = c.function
+    if ok("function.reserved_concurrency", "function.provisioned_concurrency") and f.reserved_concurrency < f.provisioned_concurrency:
+        p.append(Problem("function.reserved_concurrency", f.reserved_concurrency, f"at least function.provisioned_concurrency ({f.provisioned_concurrency})"))
+    ceiling = f.account_concurrency_limit - LAMBDA_UNRESERVED_MINIMUM
+    if ok("function.reserved_concurrency", "function.account_concurrency_limit") and f.reserved_concurrency > ceiling:
+        p.append(Problem("function.reserved_concurrency", f.reserved_concurrency,
+                         f"at most function.account_concurrency_limit - {LAMBDA_UNRESERVED_MINIMUM} = {ceiling} "
+                         f"(Lambda keeps {LAMBDA_UNRESERVED_MINIMUM} of the account's concurrency unreserved; "
+                         "raise the quota and account_concurrency_limit, or reserve less)"))
+    return p
+
+
+def _reserved_names(c: TapConfig, ok: typing.Callable[..., bool]) -> list[Problem]:
+    p: list[Problem] = []
+    if ok("app") and c.app == "sthree":
+        p.append(Problem("app", c.app, "an app name other than sthree: bucket names start with <app>-, and S3 reserves the prefix sthree-"))
+    if ok("app", "features.drain_switch") and c.features.drain_switch and c.app.startswith(("aws", "ssm")):
+        p.append(Problem("app", c.app, f"an app name that does not start with aws or ssm while features.drain_switch is on: "
+                                       f"the switch is the SSM parameter /{c.app}/{c.environment}/drain, and SSM reserves those prefixes"))
+    return p
+
+
+def _canary_checks(c: TapConfig, ok: typing.Callable[..., bool]) -> list[Problem]:
+    m = c.monitoring
+    if not (ok("features.canaries", "monitoring.canary_schedule", "monitoring.canary_timeout_seconds") and c.features.canaries):
+        return []
+    interval = canary_interval_seconds(m.canary_schedule)
+    if interval is not None and m.canary_timeout_seconds > interval:
+        return [Problem("monitoring.canary_timeout_seconds", m.canary_timeout_seconds,
+                        f"at most the interval of monitoring.canary_schedule ({m.canary_schedule}: {interval} s)")]
+    return []
+
+
+def _backend_checks(c: TapConfig, ok: typing.Callable[..., bool]) -> list[Problem]:
+    p: list[Problem] = []
     b = c.backend
-    if b.type == "s3" and b.bucket is None:
+    if ok("backend.type", "backend.bucket") and b.type == "s3" and b.bucket is None:
         p.append(Problem("backend.bucket", None, "a bucket name when backend.type is s3"))
-    if b.type == "s3" and b.lock == "dynamodb" and b.dynamodb_table is None:
+    if ok("backend.type", "backend.lock", "backend.dynamodb_table") and b.type == "s3" and b.lock == "dynamodb" and b.dynamodb_table is None:
         p.append(Problem("backend.dynamodb_table", None, "a table name when backend.lock is dynamodb"))
-    if b.type == "local" and (b.bucket or b.dynamodb_table or b.kms_key_id or b.region):
+    if (ok("backend.type", "backend.bucket", "backend.dynamodb_table", "backend.kms_key_id", "backend.region")
+            and b.type == "local" and (b.bucket or b.dynamodb_table or b.kms_key_id or b.region)):
         p.append(Problem("backend.type", b.type, "s3 when bucket, region, kms_key_id or dynamodb_table are set"))
     return p
 
 
-def _dns_checks(c: TapConfig) -> list[Problem]:
+def _dns_checks(c: TapConfig, ok: typing.Callable[..., bool]) -> list[Problem]:
     d, p = c.dns, []
-    if not c.features.dns:
+    if not (ok("features.dns") and c.features.dns):
         return p  # the section is not used
-    if bool(d.zone_id) == bool(d.create_zone_name):
+    if ok("dns.zone_id", "dns.create_zone_name") and bool(d.zone_id) == bool(d.create_zone_name):
         p.append(Problem("dns.zone_id", d.zone_id, "exactly one of dns.zone_id or dns.create_zone_name when features.dns is on"))
-    if d.domain_name is None:
+    if ok("dns.domain_name") and d.domain_name is None:
         p.append(Problem("dns.domain_name", None, "the API's domain name when features.dns is on"))
-    elif d.create_zone_name and not (d.domain_name == d.create_zone_name or d.domain_name.endswith("." + d.create_zone_name)):
+    elif (ok("dns.domain_name", "dns.create_zone_name") and d.domain_name and d.create_zone_name
+            and not (d.domain_name == d.create_zone_name or d.domain_name.endswith("." + d.create_zone_name))):
         p.append(Problem("dns.domain_name", d.domain_name, f"a name inside dns.create_zone_name ({d.create_zone_name})"))
     weights = (d.primary_weight, d.secondary_weight)
+    if not ok("dns.routing_policy", "dns.primary_weight", "dns.secondary_weight"):
+        return p
     if d.routing_policy == "weighted":
         if None in weights:
             p.append(Problem("dns.primary_weight", d.primary_weight, "both dns.primary_weight and dns.secondary_weight when routing_policy is weighted"))
@@ -464,7 +674,18 @@ def json_schema() -> dict[str, Any]:
     schema = _schema_for(TapConfig)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "tapinfra configuration"
+    schema["properties"] = {
+        SCHEMA_KEY: {"type": "string", "description": "The JSON Schema this file follows (editors add it); not used by tapinfra."},
+        **schema["properties"],
+    }
     return schema
+
+
+def _text_rules(node: dict[str, Any], reserved: str | None = None) -> dict[str, Any]:
+    """A string node plus the rules every config string follows (and a field's reserved names)."""
+    unsafe = {"type": "string", "pattern": _UNSAFE_TEXT.pattern}  # "pattern" alone would also match null
+    node["not"] = unsafe if reserved is None else {"anyOf": [unsafe, {"type": "string", "pattern": reserved}]}
+    return node
 
 
 def _schema_for(cls: type) -> dict[str, Any]:
@@ -487,7 +708,7 @@ def _field_schema(hint: Any, f: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"description": meta["doc"]}
     default = f.default if f.default is not MISSING else None
     if typing.get_origin(hint) is tuple:
-        item: dict[str, Any] = {"type": "string"}
+        item: dict[str, Any] = _text_rules({"type": "string"})
         if "item_choices" in meta:
             item["enum"] = list(meta["item_choices"])
         if "item_pattern" in meta:
@@ -506,7 +727,7 @@ def _field_schema(hint: Any, f: Any) -> dict[str, Any]:
     for rule, key in (("minimum", "minimum"), ("maximum", "maximum"), ("pattern", "pattern"), ("max_length", "maxLength")):
         if rule in meta:
             out[key] = meta[rule]
-    return out
+    return _text_rules(out, meta.get("not_pattern")) if hint is str else out
 
 
 def config_reference() -> str:
@@ -515,7 +736,7 @@ def config_reference() -> str:
 
     def describe(node: dict[str, Any]) -> str:
         allowed = []
-        if "enum" in node and len(node["enum"]) > 12:
+        if "enum" in node and [v for v in node["enum"] if v is not None] == list(AWS_REGIONS):
             allowed.append("a commercial AWS region")
         elif "enum" in node:
             allowed.append("one of " + ", ".join(f"`{json.dumps(v)}`" for v in node["enum"]))
@@ -525,6 +746,8 @@ def config_reference() -> str:
             allowed.append(f"`{node['pattern']}`".replace("|", "\\|"))
         if "maxLength" in node:
             allowed.append(f"at most {node['maxLength']} chars")
+        for reserved in node.get("not", {}).get("anyOf", [])[1:]:
+            allowed.append(f"nothing matching `{reserved['pattern']}`".replace("|", "\\|"))
         if "items" in node:
             item = node["items"]
             if "enum" in item:
@@ -539,12 +762,14 @@ def config_reference() -> str:
         lines.append("| field | default | allowed | meaning |")
         lines.append("|---|---|---|---|")
         for key, child in node["properties"].items():
-            if child.get("type") == "object":
+            if child.get("type") == "object" or key == SCHEMA_KEY:
                 continue
             lines.append(f"| `{key}` | `{json.dumps(child.get('default'))}` | {describe(child)} | {child['description']} |")
         lines.append("")
 
     schema = json_schema()
+    lines.append("Every string, list items included, refuses `${` and `%{` (Terraform would evaluate them) and "
+                 f"control characters. A top-level `\"{SCHEMA_KEY}\"` key (editors add it) is allowed and ignored.\n")
     section("(top level)", schema)
     for key, child in schema["properties"].items():
         if child.get("type") == "object":
