@@ -13,6 +13,8 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "schema": ("tapinfra.cli.schema", "print the config's JSON Schema"),
     "reference": ("tapinfra.cli.reference", "print the config reference (Markdown)"),
+    "review": ("tapinfra.cli.review", "summarize a plan JSON and flag dangerous changes (exit 1 on findings)"),
+    "cli-config": ("tapinfra.cli.cli_config", "write the Terraform CLI config for the offline provider mirror"),
 }
 
 

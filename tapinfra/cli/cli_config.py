@@ -1,0 +1,42 @@
+"""``python -m tapinfra cli-config [--out FILE]``: the Terraform CLI config for an air-gapped machine.
+
+Writes a config that installs hashicorp/aws from the offline filesystem mirror
+(``$TAP_TF_PROVIDER_MIRROR``, else the first mirror found on the machine) and prints the one
+line that points terraform and cdktf at it, so ``eval "$(python -m tapinfra cli-config)"``
+works. The user's own ``~/.terraformrc`` is neither read nor changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+from tapinfra import tfcli
+
+DEFAULT_OUT = "terraform.rc"
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tapinfra cli-config", description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=DEFAULT_OUT, help=f"file to write (default: ./{DEFAULT_OUT})")
+    args = parser.parse_args(argv)
+    mirror = tfcli.find_mirror()
+    if mirror is None:
+        print(
+            f"tapinfra cli-config: no filesystem mirror of {tfcli.AWS_PROVIDER} {tfcli.AWS_VERSION} for {tfcli.os_arch()}: "
+            f"set {tfcli.MIRROR_ENV} to its root (make one with `terraform providers mirror DIR` on a connected machine)",
+            file=sys.stderr,
+        )
+        return 1
+    out = Path(args.out).resolve()
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(tfcli.cli_config_text(mirror))
+    except OSError as exc:
+        print(f"tapinfra cli-config: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {out} (provider mirror: {mirror})", file=sys.stderr)
+    print(f"export TF_CLI_CONFIG_FILE={shlex.quote(str(out))}")
+    return 0

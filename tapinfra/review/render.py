@@ -1,0 +1,84 @@
+"""A review as text (terminal), JSON (CI) or Markdown (a pull-request comment)."""
+
+from __future__ import annotations
+
+import json
+from itertools import groupby
+
+from tapinfra.review.report import COUNTED, Finding, Report
+
+
+def verdict(report: Report) -> str:
+    if report.findings:
+        return f"{len(report.findings)} finding(s): do not apply before someone has read them"
+    return "no findings"
+
+
+def _totals(report: Report) -> str:
+    return ", ".join(f"{n} to {kind}" for kind, n in report.totals.items())
+
+
+def text(report: Report) -> str:
+    lines = [f"tapinfra review (terraform {report.terraform_version}): {_totals(report)}", ""]
+    width = max((len(r.type) for r in report.rows), default=4)
+    for region, rows in groupby(report.rows, key=lambda r: r.region):
+        lines.append(region)
+        lines.append(f"  {'type'.ljust(width)}  " + "  ".join(k.rjust(7) for k in COUNTED))
+        for row in rows:
+            lines.append(f"  {row.type.ljust(width)}  " + "  ".join(_count(row.counts[k]).rjust(7) for k in COUNTED))
+        lines.append("")
+    if not report.rows:
+        lines += ["no resource changes", ""]
+    for title, items in (("findings", report.findings), ("warnings", report.warnings)):
+        if items:
+            lines.append(f"{title} ({len(items)}):")
+            lines += [f"  [{f.rule}] {f.address}: {f.reason}" for f in items]
+            lines.append("")
+    lines.append(verdict(report))
+    return "\n".join(lines) + "\n"
+
+
+def as_json(report: Report) -> str:
+    def items(findings: list[Finding]) -> list[dict[str, str]]:
+        return [{"rule": f.rule, "address": f.address, "reason": f.reason} for f in findings]
+
+    return json.dumps(
+        {
+            "terraform_version": report.terraform_version,
+            "ok": not report.findings,
+            "totals": report.totals,
+            "summary": [{"region": r.region, "type": r.type, **r.counts} for r in report.rows],
+            "findings": items(report.findings),
+            "warnings": items(report.warnings),
+        },
+        indent=2,
+    ) + "\n"
+
+
+def markdown(report: Report) -> str:
+    mark = "❌" if report.findings else "✅"
+    lines = [f"### {mark} tapinfra plan review: {verdict(report)}", "", f"Terraform {report.terraform_version}: {_totals(report)}.", ""]
+    if report.findings:
+        lines += ["#### Findings", ""]
+        lines += [f"- **{f.rule}** `{f.address}`: {_md(f.reason)}" for f in report.findings]
+        lines.append("")
+    if report.rows:
+        lines += ["| region | type | " + " | ".join(COUNTED) + " |", "|---|---|" + "---:|" * len(COUNTED)]
+        lines += [
+            f"| {_md(r.region)} | `{r.type}` | " + " | ".join(_count(r.counts[k]) for k in COUNTED) + " |"
+            for r in report.rows
+        ]
+        lines.append("")
+    if report.warnings:
+        lines += [f"<details><summary>{len(report.warnings)} warning(s)</summary>", ""]
+        lines += [f"- **{f.rule}** `{f.address}`: {_md(f.reason)}" for f in report.warnings]
+        lines += ["", "</details>", ""]
+    return "\n".join(lines)
+
+
+def _count(n: int) -> str:
+    return str(n) if n else "-"
+
+
+def _md(value: str) -> str:
+    return value.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")

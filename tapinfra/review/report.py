@@ -1,0 +1,60 @@
+"""The result of a review: counts per region and type, findings and warnings."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from tapinfra.review.plan import Plan
+
+COUNTED = ("create", "update", "replace", "delete")
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One dangerous change: which rule, which resource, and why."""
+
+    rule: str
+    address: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Row:
+    region: str  # "us-east-1 (aws.primary)", or "global" when nothing places it
+    type: str
+    counts: dict[str, int] = field(compare=False)
+
+
+@dataclass
+class Report:
+    terraform_version: str
+    rows: list[Row]
+    findings: list[Finding]
+    warnings: list[Finding]
+
+    @property
+    def totals(self) -> dict[str, int]:
+        total: Counter[str] = Counter()
+        for row in self.rows:
+            total.update(row.counts)
+        return {kind: total[kind] for kind in COUNTED}
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.findings else 0
+
+
+def summarize(plan: Plan) -> list[Row]:
+    """Create/update/replace/delete counts per region and resource type (reads and no-ops left out)."""
+    counts: dict[tuple[str, str], Counter[str]] = {}
+    for change in plan.managed():
+        if change.kind not in COUNTED:
+            continue
+        region = plan.region_of(change)
+        label = f"{region} ({change.provider_key})" if region and change.provider_key else region or "global"
+        counts.setdefault((label, change.type), Counter())[change.kind] += 1
+    return [
+        Row(region, rtype, {kind: c[kind] for kind in COUNTED})
+        for (region, rtype), c in sorted(counts.items())
+    ]
