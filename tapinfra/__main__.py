@@ -13,6 +13,10 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "schema": ("tapinfra.cli.schema", "print the config's JSON Schema"),
     "reference": ("tapinfra.cli.reference", "print the config reference (Markdown)"),
+    "diagram": ("tapinfra.operator.diagram", "draw the synthesized architecture (--out FILE.svg|.png|.dot)"),
+    "cost": ("tapinfra.operator.cost", "fixed monthly baseline per region, and variable unit prices"),
+    "drill": ("tapinfra.operator.drill", "failover drill against a deployed stack (--dry-run shows the steps)"),
+    "smoke": ("tapinfra.operator.smoke", "smoke test a deployed stack through every endpoint"),
     "review": ("tapinfra.cli.review", "summarize a plan JSON and flag dangerous changes (exit 1 on findings)"),
     "cli-config": ("tapinfra.cli.cli_config", "write the Terraform CLI config for the offline provider mirror"),
 }

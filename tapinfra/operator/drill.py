@@ -1,0 +1,354 @@
+"""``python -m tapinfra drill --region primary|secondary --outputs outputs.json [--dry-run]``.
+
+A failover drill against a deployed stack: turn one region's drain switch on, poll its
+Route 53 health check and the custom domain's DNS answer until traffic has left the region,
+clear the switch, poll until the region is back, and report both times. The switch is
+cleared on every way out: normal end, timeout, error, Ctrl-C, SIGTERM.
+
+The switch (its name and region) comes from the synthesized stack, the health check ids and
+the domain from the deployment's outputs (``terraform output -json``). AWS clients come from
+an injectable factory and DNS answers from an injectable resolver, so the tests run it on
+moto with a fake clock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import socket
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping, Optional
+
+from tapinfra.errors import ConfigError, Problem
+from tapinfra.operator.model import ROLES, Architecture, add_source_arguments, architecture_from_args
+
+ON, OFF = "on", "off"
+# Route 53 considers an endpoint healthy when more than 18% of its checkers report it healthy.
+HEALTHY_FRACTION = 0.18
+
+ClientFactory = Callable[[str, str], Any]          # (service, region) -> client
+Resolver = Callable[[str], frozenset]              # name -> addresses
+
+
+class DrillError(RuntimeError):
+    """The drill cannot start or cannot go on (nothing is left switched on)."""
+
+
+class DrillInterrupted(KeyboardInterrupt):
+    """SIGTERM arrived: unwind like Ctrl-C so the switch is cleared."""
+
+
+# ---------------------------------------------------------------- what the drill touches
+
+@dataclass(frozen=True)
+class DrillPlan:
+    role: str
+    peer: str
+    regions: Mapping[str, str]                 # role -> region name
+    parameter_name: str
+    health_checks: Mapping[str, str]           # role -> health check id
+    domain: str
+    routing_policy: str
+
+    @property
+    def region(self) -> str:
+        return self.regions[self.role]
+
+    def describe(self) -> list[str]:
+        r, p = self.role, self.peer
+        checks = ", ".join(f"{role} {self.health_checks.get(role, '<id from outputs>')}" for role in ROLES)
+        return [
+            f"Failover drill of the {r} region ({self.region}); {self.routing_policy} routing for {self.domain}.",
+            "Resources it touches:",
+            f"  SSM parameter {self.parameter_name} in {self.region}: read, set to '{ON}', then back to '{OFF}' "
+            "(same type and KMS key as it has)",
+            f"  Route 53 health checks ({checks}): read status",
+            f"  API Gateway custom domain {self.domain} in {self.region} and {self.regions[p]}: read its regional endpoint name",
+            f"  DNS: resolves {self.domain} and both regional endpoint names with the local resolver",
+            "Steps:",
+            f"  1. refuse to start if the switch is already '{ON}' (a drill or an incident in progress)",
+            "  2. note the DNS answer and which region's endpoint it contains",
+            f"  3. set the switch '{ON}': {self.region}'s /health answers 503",
+            f"  4. poll every --interval s until the {r} health check is unhealthy and the DNS answer holds no "
+            f"{self.region} address: time to fail over (or --timeout)",
+            f"  5. set the switch '{OFF}'",
+            f"  6. poll until the {r} health check is healthy again (and {self.region} is back in the answer if it "
+            "was there before): time to recover (or --timeout)",
+            f"  7. on any exit (error, timeout, Ctrl-C, SIGTERM) set the switch '{OFF}' if the drill set it '{ON}'",
+            "Permissions: ssm:GetParameter, ssm:DescribeParameters, ssm:PutParameter, kms:Encrypt and "
+            "kms:GenerateDataKey on the region's key, route53:GetHealthCheckStatus, apigateway:GET",
+        ]
+
+
+def read_outputs(path: str | Path) -> dict[str, Any]:
+    """Outputs as name -> value from ``terraform output -json``, a cdktf outputs file, or a flat map."""
+    try:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError([Problem("--outputs", str(path), f"a readable outputs file ({exc.strerror})")]) from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError([Problem("--outputs", str(path), f"valid JSON (line {exc.lineno}: {exc.msg})")]) from None
+    if not isinstance(raw, dict):
+        raise ConfigError([Problem("--outputs", str(path), "a JSON object of outputs (terraform output -json)")])
+    if len(raw) == 1 and isinstance(next(iter(raw.values())), dict) and "value" not in next(iter(raw.values())):
+        raw = next(iter(raw.values()))  # cdktf --outputs-file: {"<stack>": {...}}
+    return {k: v["value"] if isinstance(v, dict) and "value" in v else v for k, v in raw.items()}
+
+
+def plan_drill(arch: Architecture, outputs: Mapping[str, Any], role: str) -> DrillPlan:
+    """What a drill of ``role`` touches, from the synthesized stack and the deployment's outputs."""
+    problems = []
+    if role not in ROLES:
+        problems.append(Problem("--region", role, "primary or secondary"))
+        raise ConfigError(problems)
+    peer = next(r for r in ROLES if r != role)
+    parameter = arch.drain_parameter(role)
+    if parameter is None:
+        problems.append(Problem("features.drain_switch", False, "true: the drill needs the region's drain switch"))
+    if "dns" not in arch.features:
+        problems.append(Problem("features.dns", False, "true: the drill watches Route 53 health checks and the custom domain"))
+    checks = {}
+    for r in ROLES:
+        value = outputs.get(f"{r}_health_check_id")
+        if isinstance(value, str) and value:
+            checks[r] = value
+    url = outputs.get("custom_domain_url")
+    if outputs and "dns" in arch.features:
+        for r in ROLES:
+            if r not in checks:
+                problems.append(Problem(f"outputs.{r}_health_check_id", outputs.get(f"{r}_health_check_id"), "the health check id terraform output gives"))
+        if not isinstance(url, str) or not url.startswith("https://"):
+            problems.append(Problem("outputs.custom_domain_url", url, "https://<domain> as terraform output gives"))
+    if problems:
+        raise ConfigError(problems)
+    domain = url[len("https://"):].rstrip("/") if isinstance(url, str) else arch.domain_name
+    return DrillPlan(
+        role=role, peer=peer, regions={r: arch.region(r).name for r in ROLES},
+        parameter_name=parameter.get("name"), health_checks=checks, domain=domain,
+        routing_policy=arch.routing_policy or "?",
+    )
+
+
+# ---------------------------------------------------------------- running it
+
+def boto3_clients(service: str, region: str) -> Any:
+    import boto3  # a dev dependency; only the drill needs it
+
+    return boto3.client(service, region_name=region)
+
+
+def system_resolver(name: str) -> frozenset:
+    """The addresses the local resolver gives for ``name`` (empty when it does not resolve)."""
+    try:
+        return frozenset(info[4][0] for info in socket.getaddrinfo(name, 443, proto=socket.IPPROTO_TCP))
+    except socket.gaierror:
+        return frozenset()
+
+
+@dataclass(frozen=True)
+class Observation:
+    at: float                  # seconds since the switch was set on
+    phase: str                 # failover | recovery
+    healthy_checkers: str      # e.g. "1/16"
+    healthy: bool
+    answer: tuple[str, ...]
+    drained_in_answer: bool
+
+
+@dataclass
+class DrillResult:
+    time_to_unhealthy: Optional[float] = None
+    time_to_failover: Optional[float] = None
+    time_to_recover: Optional[float] = None
+    observations: list[Observation] = field(default_factory=list)
+
+    @property
+    def completed(self) -> bool:
+        return self.time_to_failover is not None and self.time_to_recover is not None
+
+
+class Drill:
+    def __init__(self, plan: DrillPlan, clients: ClientFactory = boto3_clients, resolver: Resolver = system_resolver, *,
+                 interval: float = 10.0, timeout: float = 900.0, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep, log: Callable[[str], None] = print) -> None:
+        self.plan, self.clients, self.resolver = plan, clients, resolver
+        self.interval, self.timeout, self.clock, self.sleep, self.log = interval, timeout, clock, sleep, log
+        self.ssm = clients("ssm", plan.region)
+        self.route53 = clients("route53", "us-east-1")  # a global service with its endpoint in us-east-1
+
+    # -- the switch
+
+    def switch_value(self) -> str:
+        response = self.ssm.get_parameter(Name=self.plan.parameter_name, WithDecryption=True)
+        return str(response["Parameter"]["Value"]).strip().lower()
+
+    def set_switch(self, value: str) -> None:
+        described = self.ssm.describe_parameters(
+            ParameterFilters=[{"Key": "Name", "Option": "Equals", "Values": [self.plan.parameter_name]}])["Parameters"]
+        if not described:
+            raise DrillError(f"the drain switch {self.plan.parameter_name} does not exist in {self.plan.region}")
+        kind = described[0].get("Type", "SecureString")
+        extra = {"KeyId": described[0]["KeyId"]} if kind == "SecureString" and described[0].get("KeyId") else {}
+        self.ssm.put_parameter(Name=self.plan.parameter_name, Value=value, Type=kind, Overwrite=True, **extra)
+
+    # -- what Route 53 and DNS say
+
+    def health(self, role: str) -> tuple[bool, str]:
+        observations = self.route53.get_health_check_status(HealthCheckId=self.plan.health_checks[role])["HealthCheckObservations"]
+        ok = sum(1 for o in observations if str(o.get("StatusReport", {}).get("Status", "")).startswith("Success"))
+        healthy = bool(observations) and ok / len(observations) > HEALTHY_FRACTION
+        return healthy, f"{ok}/{len(observations)}"
+
+    def regional_names(self) -> dict[str, str]:
+        names = {}
+        for role in ROLES:
+            client = self.clients("apigateway", self.plan.regions[role])
+            names[role] = client.get_domain_name(domainName=self.plan.domain)["regionalDomainName"]
+        return names
+
+    # -- the drill
+
+    def run(self) -> DrillResult:
+        plan, result = self.plan, DrillResult()
+        if self.switch_value() == ON:
+            raise DrillError(f"the drain switch {plan.parameter_name} in {plan.region} is already '{ON}': a drill or an "
+                             "incident is in progress; clear it on purpose before drilling")
+        names = self.regional_names()
+        drained = set(self.resolver(names[plan.role]))
+        baseline = self.resolver(plan.domain)
+        was_in_answer = bool(baseline & drained)
+        self.log(f"DNS {plan.domain} -> {sorted(baseline)} ({plan.region} {'in' if was_in_answer else 'not in'} the answer)")
+        switched_on = False
+        with _terminate_as_interrupt():
+            try:
+                self.set_switch(ON)
+                switched_on = True
+                start = self.clock()
+                self.log(f"drain switch {plan.parameter_name} in {plan.region}: {ON}")
+                for obs in self._poll("failover", start, names, drained):
+                    result.observations.append(obs)
+                    if not obs.healthy and result.time_to_unhealthy is None:
+                        result.time_to_unhealthy = obs.at
+                    if not obs.healthy and obs.answer and not obs.drained_in_answer:
+                        result.time_to_failover = obs.at
+                        break
+                self.set_switch(OFF)
+                switched_on = False
+                cleared = self.clock()
+                self.log(f"drain switch {plan.parameter_name} in {plan.region}: {OFF}")
+                for obs in self._poll("recovery", start, names, drained):
+                    result.observations.append(obs)
+                    if obs.healthy and (obs.drained_in_answer or not was_in_answer):
+                        result.time_to_recover = obs.at - (cleared - start)
+                        break
+            finally:
+                if switched_on:
+                    self._clear_after_interruption()
+        return result
+
+    def _poll(self, phase: str, start: float, names: Mapping[str, str], drained: set) -> Iterator[Observation]:
+        began = self.clock()
+        while True:
+            healthy, checkers = self.health(self.plan.role)
+            drained |= self.resolver(names[self.plan.role])
+            answer = self.resolver(self.plan.domain)
+            obs = Observation(round(self.clock() - start, 3), phase, checkers, healthy, tuple(sorted(answer)), bool(answer & drained))
+            self.log(f"t+{obs.at:.0f}s {phase}: {self.plan.role} health check {'healthy' if healthy else 'UNHEALTHY'} "
+                     f"({checkers} checkers); DNS {self.plan.domain} -> {list(obs.answer)}"
+                     f"{'' if obs.drained_in_answer else f' (no {self.plan.region} address)'}")
+            yield obs
+            if self.clock() - began >= self.timeout:
+                self.log(f"{phase}: gave up after --timeout {self.timeout:g} s")
+                return
+            self.sleep(self.interval)
+
+    def _clear_after_interruption(self) -> None:
+        """Set the switch off whatever happened; say loudly how to do it by hand if that fails."""
+        previous = _ignore_sigint()
+        try:
+            for attempt in range(3):
+                try:
+                    self.set_switch(OFF)
+                    self.log(f"drain switch {self.plan.parameter_name} in {self.plan.region}: {OFF} (cleared on exit)")
+                    return
+                except Exception as exc:  # noqa: BLE001 - keep trying, then tell the operator
+                    error = exc
+            self.log(f"COULD NOT CLEAR THE DRAIN SWITCH ({error}). Clear it now: aws ssm put-parameter --region "
+                     f"{self.plan.region} --name {self.plan.parameter_name} --type SecureString --value {OFF} --overwrite")
+            raise DrillError("the drain switch could not be cleared") from error
+        finally:
+            _restore_sigint(previous)
+
+
+class _terminate_as_interrupt:
+    """SIGTERM unwinds like Ctrl-C while the drill runs (main thread only; signals go nowhere else)."""
+
+    def __enter__(self):
+        self.previous = None
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGTERM, self._raise)
+        return self
+
+    @staticmethod
+    def _raise(signum, frame):
+        raise DrillInterrupted(f"signal {signum}")
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGTERM, self.previous)
+        return False
+
+
+def _ignore_sigint():
+    if threading.current_thread() is threading.main_thread():
+        return signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return None
+
+
+def _restore_sigint(previous) -> None:
+    if previous is not None:
+        signal.signal(signal.SIGINT, previous)
+
+
+# ---------------------------------------------------------------- command line
+
+def main(argv: list[str], clients: ClientFactory = boto3_clients, resolver: Resolver = system_resolver) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tapinfra drill", description=__doc__.splitlines()[0])
+    parser.add_argument("--region", required=True, choices=ROLES, help="the region to drain")
+    add_source_arguments(parser)
+    parser.add_argument("--outputs", help="terraform output -json of the deployment (required unless --dry-run)")
+    parser.add_argument("--dry-run", action="store_true", help="print the steps and the resources, change nothing")
+    parser.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for failover, and again for recovery")
+    parser.add_argument("--interval", type=float, default=10.0, help="seconds between polls")
+    args = parser.parse_args(argv)
+    try:
+        if not args.dry_run and not args.outputs:
+            raise ConfigError([Problem("--outputs", None, "the deployment's outputs file (terraform output -json > outputs.json)")])
+        if args.timeout <= 0 or args.interval <= 0:
+            raise ConfigError([Problem("--timeout/--interval", (args.timeout, args.interval), "positive numbers of seconds")])
+        outputs = read_outputs(args.outputs) if args.outputs else {}
+        plan = plan_drill(architecture_from_args(args), outputs, args.region)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if args.dry_run:
+        print("DRY RUN: nothing is changed.")
+        print("\n".join(plan.describe()))
+        return 0
+    try:
+        result = Drill(plan, clients, resolver, interval=args.interval, timeout=args.timeout).run()
+    except DrillError as exc:
+        print(f"drill: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("drill interrupted; the drain switch was cleared", file=sys.stderr)
+        return 130
+    fmt = lambda v: "not reached" if v is None else f"{v:.0f} s"  # noqa: E731
+    print(f"time to unhealthy: {fmt(result.time_to_unhealthy)}; time to fail over: {fmt(result.time_to_failover)}; "
+          f"time to recover: {fmt(result.time_to_recover)}")
+    return 0 if result.completed else 1

@@ -1,0 +1,275 @@
+"""A small typed model of a deployment, read from its synthesized Terraform JSON.
+
+The diagram, the price and the drill all read this model, and the model reads only the
+synthesized stack (``cdk.tf.json``), never the config: what they show is what ``deploy``
+creates. Resources are grouped by provider alias (``primary``, ``secondary`` and the
+``us_east_1`` helper when there is one); features are recognised by the resources they
+create.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Mapping, Optional
+
+from tapinfra.errors import ConfigError, Problem
+
+ROLES = ("primary", "secondary")
+_REF = re.compile(r"^\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z0-9_]+)\}$")
+_RATE = re.compile(r"^rate\(([0-9]+) (minute|minutes|hour|hours|day|days)\)$")
+
+
+@dataclass(frozen=True)
+class Resource:
+    type: str
+    name: str
+    alias: Optional[str]          # provider alias ("primary", "secondary", "us_east_1"), None if unaliased
+    body: Mapping[str, Any]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.body.get(key, default)
+
+
+@dataclass(frozen=True)
+class Region:
+    """The resources one aliased AWS provider creates."""
+
+    alias: str
+    name: str                     # e.g. us-east-1
+    resources: tuple[Resource, ...]
+
+    def of(self, rtype: str) -> list[Resource]:
+        return [r for r in self.resources if r.type == rtype]
+
+    def count(self, rtype: str) -> int:
+        return len(self.of(rtype))
+
+    @property
+    def role(self) -> Optional[str]:
+        return self.alias if self.alias in ROLES else None
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """What a synthesized stack deploys: its regions, their resources, its outputs."""
+
+    regions: Mapping[str, Region]         # alias -> Region, in the stack's provider order
+    resources: tuple[Resource, ...]
+    outputs: tuple[str, ...]
+
+    # ------------------------------------------------------------ lookups
+
+    def region(self, alias: str) -> Region:
+        return self.regions[alias]
+
+    @property
+    def helpers(self) -> list[Region]:
+        """Regions other than primary and secondary (the us-east-1 helper for Route 53)."""
+        return [r for alias, r in self.regions.items() if alias not in ROLES]
+
+    def of(self, rtype: str) -> list[Resource]:
+        return [r for r in self.resources if r.type == rtype]
+
+    def resolve(self, reference: Any) -> Optional[Resource]:
+        """The resource a ``${type.name.attr}`` reference points at (None for literals)."""
+        if not isinstance(reference, str):
+            return None
+        m = _REF.match(reference)
+        if not m:
+            return None
+        return next((r for r in self.resources if r.type == m.group(1) and r.name == m.group(2)), None)
+
+    # ------------------------------------------------------------ what is deployed
+
+    def function(self, role: str) -> Optional[Resource]:
+        return next(iter(self.regions[role].of("aws_lambda_function")), None) if role in self.regions else None
+
+    def drain_parameter(self, role: str) -> Optional[Resource]:
+        """The SSM parameter the region's function reads as its drain switch (its DRAIN_PARAMETER_NAME)."""
+        fn = self.function(role)
+        if fn is None:
+            return None
+        variables = (fn.get("environment") or {}).get("variables") or {}
+        found = self.resolve(variables.get("DRAIN_PARAMETER_NAME"))
+        return found if found is not None and found.type == "aws_ssm_parameter" else None
+
+    def health_check(self, role: str) -> Optional[Resource]:
+        return next(iter(self.regions[role].of("aws_route53_health_check")), None) if role in self.regions else None
+
+    @property
+    def zone(self) -> Optional[Resource]:
+        return next(iter(self.of("aws_route53_zone")), None)
+
+    @property
+    def routing_records(self) -> list[Resource]:
+        """The custom domain's records (one per region, with a set identifier)."""
+        return [r for r in self.of("aws_route53_record") if r.get("set_identifier")]
+
+    @property
+    def routing_policy(self) -> Optional[str]:
+        for record in self.routing_records:
+            for policy in ("latency", "failover", "weighted"):
+                if record.get(f"{policy}_routing_policy"):
+                    return policy
+        return None
+
+    @property
+    def domain_name(self) -> Optional[str]:
+        return next((r.get("name") for r in self.routing_records), None)
+
+    @property
+    def table(self) -> Optional[Resource]:
+        return next(iter(self.of("aws_dynamodb_table")), None)
+
+    @property
+    def replication(self) -> Optional[Resource]:
+        return next(iter(self.of("aws_s3_bucket_replication_configuration")), None)
+
+    def replication_time_control(self) -> bool:
+        config = self.replication
+        return config is not None and any(
+            ((rule.get("destination") or {}).get("replication_time") or {}).get("status") == "Enabled"
+            for rule in config.get("rule") or [])
+
+    def forwarding(self) -> list[tuple[str, str]]:
+        """(from alias, to alias) for every event target that delivers to another region's bus."""
+        pairs = []
+        for target in self.of("aws_cloudwatch_event_target"):
+            bus = self.resolve(target.get("arn"))
+            if bus is not None and bus.type == "aws_cloudwatch_event_bus" and bus.alias != target.alias:
+                pairs.append((target.alias, bus.alias))
+        return pairs
+
+    def replication_pairs(self) -> list[tuple[str, str]]:
+        """(source alias, destination alias) of S3 replication."""
+        pairs = []
+        for config in self.of("aws_s3_bucket_replication_configuration"):
+            for rule in config.get("rule") or []:
+                bucket = self.resolve((rule.get("destination") or {}).get("bucket"))
+                if bucket is not None:
+                    pairs.append((config.alias, bucket.alias))
+        return pairs
+
+    def table_replica_aliases(self) -> list[str]:
+        """Aliases whose region holds the global table or one of its replicas."""
+        table = self.table
+        if table is None:
+            return []
+        by_name = {r.name: alias for alias, r in self.regions.items()}
+        aliases = [table.alias]
+        aliases += [by_name[rep["region_name"]] for rep in table.get("replica") or [] if rep.get("region_name") in by_name]
+        return aliases
+
+    @property
+    def features(self) -> frozenset[str]:
+        """Which switchable features and optional modules the stack contains, by their resources."""
+        found = set()
+        checks = {
+            "waf": "aws_wafv2_web_acl",
+            "canaries": "aws_synthetics_canary",
+            "dnssec": "aws_route53_hosted_zone_dnssec",
+            "alarm_emails": "aws_sns_topic_subscription",
+            "aurora": "aws_rds_cluster",
+            "s3_replication": "aws_s3_bucket_replication_configuration",
+        }
+        found.update(name for name, rtype in checks.items() if self.of(rtype))
+        if any(self.drain_parameter(role) for role in ROLES):
+            found.add("drain_switch")
+        if self.forwarding():
+            found.add("event_forwarding")
+        if self.routing_records or self.of("aws_route53_health_check"):
+            found.add("dns")
+        if any(s.get("cache_cluster_enabled") for s in self.of("aws_api_gateway_stage")):
+            found.add("api_cache")
+        if any(t.get("service_namespace") == "dynamodb" for t in self.of("aws_appautoscaling_target")):
+            found.add("table_autoscaling")
+        if any(e.get("vpc_endpoint_type") == "Interface" for e in self.of("aws_vpc_endpoint")):
+            found.add("vpc_endpoints")
+        if self.replication_time_control():
+            found.add("replication_time_control")
+        return frozenset(found)
+
+
+# ---------------------------------------------------------------- reading a synthesized stack
+
+def from_document(doc: Any, where: str = "<stack>") -> Architecture:
+    """The architecture of a synthesized stack document (``cdk.tf.json`` or ``Testing.synth``)."""
+    providers = doc.get("provider", {}).get("aws") if isinstance(doc, dict) else None
+    if not isinstance(providers, list) or not all(isinstance(p, dict) and p.get("alias") and p.get("region") for p in providers):
+        raise ConfigError([Problem(where, _shape(doc), "a synthesized tapinfra stack (cdk.tf.json) with aliased AWS providers")])
+    resources = tuple(_resources(doc))
+    regions = {}
+    for provider in providers:
+        alias = provider["alias"]
+        regions[alias] = Region(alias, provider["region"], tuple(r for r in resources if r.alias == alias))
+    missing = [role for role in ROLES if role not in regions]
+    if missing:
+        raise ConfigError([Problem(where, sorted(regions), f"providers aliased {' and '.join(ROLES)}")])
+    return Architecture(regions=regions, resources=resources, outputs=tuple(sorted(doc.get("output", {}))))
+
+
+def _resources(doc: Mapping[str, Any]) -> Iterator[Resource]:
+    for rtype, items in sorted(doc.get("resource", {}).items()):
+        for name, body in sorted(items.items()):
+            provider = body.get("provider")
+            alias = provider.split(".", 1)[1] if isinstance(provider, str) and provider.startswith("aws.") else None
+            yield Resource(rtype, name, alias, body)
+
+
+def _shape(doc: Any) -> Any:
+    return sorted(doc)[:8] if isinstance(doc, dict) else type(doc).__name__
+
+
+def read_stack_json(path: str | Path) -> Architecture:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([Problem("--stack-json", str(path), f"a readable cdk.tf.json ({exc.strerror})")]) from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError([Problem("--stack-json", str(path), f"valid JSON (line {exc.lineno}: {exc.msg})")]) from None
+    return from_document(doc, "--stack-json")
+
+
+def synthesize(config: Any) -> dict[str, Any]:
+    """Synthesize ``config`` in-process into a temporary directory (removed afterwards); the stack document."""
+    from tapinfra.app import synth_app  # the jsii kernel starts only when a stack is needed
+
+    outdir = Path(tempfile.mkdtemp(prefix="tapinfra-operator-"))
+    try:
+        return json.loads(synth_app(config, outdir).read_text(encoding="utf-8"))
+    finally:
+        shutil.rmtree(outdir, ignore_errors=True)
+
+
+def canary_runs_per_month(expression: str, hours_per_month: float) -> Optional[float]:
+    """Runs a month of a ``rate(...)`` schedule; None for schedules this cannot count (cron)."""
+    m = _RATE.match(expression or "")
+    if not m:
+        return None
+    every = int(m.group(1)) * {"minute": 1, "hour": 60, "day": 1440}[m.group(2).rstrip("s")]
+    return hours_per_month * 60 / every
+
+
+# ---------------------------------------------------------------- command-line plumbing
+
+def add_source_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--config F`` (synthesized here) or ``--stack-json cdk.tf.json`` (already synthesized)."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--config", help="JSON config file to synthesize (default: $TAP_CONFIG, else the embedded default)")
+    group.add_argument("--stack-json", help="an already synthesized cdk.tf.json (cdktf.out/stacks/<app>-<env>/cdk.tf.json)")
+
+
+def architecture_from_args(args: argparse.Namespace) -> Architecture:
+    if getattr(args, "stack_json", None):
+        return read_stack_json(args.stack_json)
+    from tapinfra.config import load_config
+
+    return from_document(synthesize(load_config(args.config)))

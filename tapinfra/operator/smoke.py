@@ -1,0 +1,240 @@
+"""``python -m tapinfra smoke --outputs outputs.json --tenant T [--key VALUE]``: after ``deploy``.
+
+Against the deployed stack, through each region's invoke URL and the custom domain: /health
+in both regions; create, read, list, update and delete an item; and an item written in the
+primary read in the secondary once the global table has replicated it. HTTP with urllib
+only. Every item it creates is deleted again, whatever fails. The key value comes from
+``--key`` (or ``$TAP_API_KEY``), else from API Gateway by the tenant's key id in the outputs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Optional
+
+from tapinfra.errors import ConfigError, Problem
+from tapinfra.operator.drill import read_outputs
+from tapinfra.operator.model import ROLES
+
+USER_AGENT = "tapinfra-smoke/1"
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: Any
+
+
+class Http:
+    """JSON over urllib, with the tenant's API key on every request."""
+
+    def __init__(self, key: str, timeout: float = 10.0) -> None:
+        self.key, self.timeout = key, timeout
+
+    def __call__(self, method: str, url: str, body: Any = None) -> Reply:
+        data = None if body is None else json.dumps(body).encode("utf-8")
+        request = urllib.request.Request(url, data=data, method=method, headers={
+            "x-api-key": self.key, "content-type": "application/json", "user-agent": USER_AGENT})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - https URLs from outputs
+                return Reply(response.status, _json(response.read()))
+        except urllib.error.HTTPError as exc:
+            return Reply(exc.code, _json(exc.read()))
+
+
+def _json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        return raw.decode("utf-8", "replace")[:200]
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str = ""
+
+
+@dataclass
+class SmokeReport:
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.checks) and all(c.ok for c in self.checks)
+
+
+class CheckFailed(Exception):
+    pass
+
+
+class Smoke:
+    def __init__(self, endpoints: Mapping[str, str], http: Callable[..., Reply], *, replication_timeout: float = 30.0,
+                 interval: float = 1.0, sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
+                 log: Callable[[str], None] = print) -> None:
+        self.endpoints, self.http = dict(endpoints), http
+        self.replication_timeout, self.interval, self.sleep, self.clock, self.log = replication_timeout, interval, sleep, clock, log
+        self.report = SmokeReport()
+        self._created: list[tuple[str, str]] = []     # (base url, item id) still to delete
+
+    def run(self) -> SmokeReport:
+        try:
+            for role in ROLES:
+                self._check(f"{role}: GET /health", lambda r=role: self._health(r))
+            for name, base in self.endpoints.items():
+                self._check(f"{name}: create, read, list, update, delete", lambda b=base: self._crud(b))
+            if all(role in self.endpoints for role in ROLES):
+                self._check("primary write, read in secondary after replication", self._replication)
+        finally:
+            self._cleanup()
+        return self.report
+
+    def _check(self, name: str, body: Callable[[], str]) -> None:
+        started = self.clock()
+        try:
+            detail = body()
+            check = Check(name, True, detail)
+        except CheckFailed as exc:
+            check = Check(name, False, str(exc))
+        except OSError as exc:  # connection refused, DNS, TLS, timeouts
+            check = Check(name, False, f"{type(exc).__name__}: {exc}")
+        self.report.checks.append(check)
+        self.log(f"{'ok  ' if check.ok else 'FAIL'} {name} ({self.clock() - started:.1f} s){': ' + check.detail if check.detail else ''}")
+
+    def _expect(self, reply: Reply, status: int, what: str) -> Any:
+        if reply.status != status:
+            raise CheckFailed(f"{what}: expected {status}, got {reply.status} {reply.body}")
+        return reply.body
+
+    def _health(self, role: str) -> str:
+        base = self.endpoints[role]
+        body = self._expect(self.http("GET", f"{base}/health"), 200, "GET /health")
+        if not isinstance(body, dict) or body.get("status") != "ok":
+            raise CheckFailed(f"GET /health: expected status ok, got {body}")
+        return f"region {body.get('region')}"
+
+    def _create(self, base: str) -> dict:
+        item_id = f"smoke-{uuid.uuid4().hex[:16]}"
+        body = self._expect(self.http("POST", f"{base}/items", {"id": item_id, "name": "smoke test",
+                                                                "attributes": {"by": USER_AGENT}}), 201, "POST /items")
+        self._created.append((base, item_id))
+        return body
+
+    def _delete(self, base: str, item_id: str) -> None:
+        self._expect(self.http("DELETE", f"{base}/items/{item_id}"), 204, "DELETE /items/{id}")
+        self._created = [c for c in self._created if c[1] != item_id]
+
+    def _crud(self, base: str) -> str:
+        item = self._create(base)
+        item_id = item["id"]
+        read = self._expect(self.http("GET", f"{base}/items/{item_id}"), 200, "GET /items/{id}")
+        if read.get("name") != "smoke test":
+            raise CheckFailed(f"GET /items/{{id}}: expected the created item, got {read}")
+        if not self._listed(base, item_id):
+            raise CheckFailed("GET /items: the created item is not listed")
+        updated = self._expect(self.http("PUT", f"{base}/items/{item_id}", {"name": "smoke test, updated",
+                                                                           "version": read["version"]}), 200, "PUT /items/{id}")
+        if updated.get("version") != read["version"] + 1:
+            raise CheckFailed(f"PUT /items/{{id}}: expected version {read['version'] + 1}, got {updated.get('version')}")
+        self._delete(base, item_id)
+        self._expect(self.http("GET", f"{base}/items/{item_id}"), 404, "GET /items/{id} after delete")
+        return f"item {item_id}"
+
+    def _listed(self, base: str, item_id: str) -> bool:
+        token: Optional[str] = None
+        for _ in range(100):  # pages; a smoke tenant has few items
+            query = "?limit=100" + (f"&next_token={urllib.request.quote(token)}" if token else "")
+            page = self._expect(self.http("GET", f"{base}/items{query}"), 200, "GET /items")
+            if any(i.get("id") == item_id for i in page.get("items", [])):
+                return True
+            token = page.get("next_token")
+            if not token:
+                return False
+        return False
+
+    def _replication(self) -> str:
+        primary, secondary = self.endpoints["primary"], self.endpoints["secondary"]
+        item_id = self._create(primary)["id"]
+        waited = self._wait_for(secondary, item_id, 200)
+        self._delete(secondary, item_id)
+        self._wait_for(primary, item_id, 404)
+        return f"item {item_id} visible in the secondary after {waited:.1f} s, deleted there, gone in the primary"
+
+    def _wait_for(self, base: str, item_id: str, status: int) -> float:
+        started = self.clock()
+        while True:
+            reply = self.http("GET", f"{base}/items/{item_id}")
+            if reply.status == status:
+                return self.clock() - started
+            if self.clock() - started >= self.replication_timeout:
+                raise CheckFailed(f"GET {base}/items/{item_id}: still {reply.status} after {self.replication_timeout:g} s")
+            self.sleep(self.interval)
+
+    def _cleanup(self) -> None:
+        for base, item_id in list(self._created):
+            try:
+                self.http("DELETE", f"{base}/items/{item_id}")
+            except OSError as exc:
+                self.log(f"could not delete smoke item {item_id} at {base}: {exc}")
+
+
+def endpoints_from(outputs: Mapping[str, Any]) -> dict[str, str]:
+    endpoints, problems = {}, []
+    for role in ROLES:
+        url = outputs.get(f"{role}_invoke_url")
+        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+            problems.append(Problem(f"outputs.{role}_invoke_url", url, "the stage's invoke URL as terraform output gives"))
+        else:
+            endpoints[role] = url.rstrip("/")
+    if isinstance(outputs.get("custom_domain_url"), str):
+        endpoints["custom domain"] = outputs["custom_domain_url"].rstrip("/")
+    if problems:
+        raise ConfigError(problems)
+    return endpoints
+
+
+def key_from_api_gateway(outputs: Mapping[str, Any], tenant: str, clients: Callable[[str, str], Any]) -> str:
+    ids = outputs.get("primary_api_key_ids") or {}
+    if tenant not in ids:
+        raise ConfigError([Problem("--tenant", tenant, f"a tenant with a key in outputs.primary_api_key_ids ({', '.join(sorted(ids)) or 'none'})")])
+    region = _region_of(outputs.get("primary_invoke_url", ""))
+    return clients("apigateway", region).get_api_key(apiKey=ids[tenant], includeValue=True)["value"]
+
+
+def _region_of(invoke_url: str) -> str:
+    host = invoke_url.split("//", 1)[-1].split("/", 1)[0]          # <id>.execute-api.<region>.amazonaws.com
+    parts = host.split(".")
+    return parts[2] if len(parts) > 3 and parts[1] == "execute-api" else os.environ.get("AWS_REGION", "us-east-1")
+
+
+def main(argv: list[str], clients: Optional[Callable[[str, str], Any]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tapinfra smoke", description=__doc__.splitlines()[0])
+    parser.add_argument("--outputs", required=True, help="terraform output -json of the deployment")
+    parser.add_argument("--tenant", required=True, help="the tenant whose key the smoke test uses")
+    parser.add_argument("--key", help="the key's value (default: $TAP_API_KEY, else read from API Gateway)")
+    parser.add_argument("--replication-timeout", type=float, default=30.0, help="seconds to wait for the secondary to see a write")
+    args = parser.parse_args(argv)
+    try:
+        outputs = read_outputs(args.outputs)
+        endpoints = endpoints_from(outputs)
+        key = args.key or os.environ.get("TAP_API_KEY")
+        if not key:
+            from tapinfra.operator.drill import boto3_clients
+
+            key = key_from_api_gateway(outputs, args.tenant, clients or boto3_clients)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    report = Smoke(endpoints, Http(key), replication_timeout=args.replication_timeout).run()
+    passed = sum(c.ok for c in report.checks)
+    print(f"{passed} passed, {len(report.checks) - passed} failed")
+    return 0 if report.ok else 1
