@@ -1,0 +1,150 @@
+"""The fixed monthly baseline matches figures computed by hand from the price table."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+
+import pytest
+
+from tapinfra.operator import cost, diagram, model
+from tests.synth import example_config, synth
+
+PRICES = cost.load_prices()
+HOURS = 730
+# By hand, from prices.json (us-east-1 unless noted; WAF, KMS and Route 53 are priced in every region):
+PC_2_X_512MB = 2 * (512 / 1024) * HOURS * 3600 * 0.0000041667      # 2,628,000 GB-s = 10.9500876
+CANARY_5_MIN = (HOURS * 60 / 5) * 0.0012                             # 8,760 runs = 10.512
+WAF = 5.00 + 5 * 1.00                                                # one web ACL, five rules
+HEALTH_CHECK = 0.50 + 2 * 1.00                                       # HTTPS + latency measurement
+
+
+def _estimate(doc) -> cost.Estimate:
+    return cost.estimate(model.from_document(doc), PRICES)
+
+
+def _example(name) -> cost.Estimate:
+    return _estimate(synth(example_config(name)).doc)
+
+
+def test_default_example_by_hand():
+    est = _example("default")
+    primary = PC_2_X_512MB + CANARY_5_MIN + WAF + 2 * 1.00 + 17 * 0.10 + 3.00 + HEALTH_CHECK
+    # 2 keys: the data key and the DNSSEC key (us-east-1 is the primary); 14 alarms evaluate 17 metrics
+    # (three metric-math alarms read two metrics each); one dashboard.
+    secondary = WAF + 1.00 + HEALTH_CHECK   # us-west-2: provisioned concurrency, canary runs, alarms unpriced
+    assert est.subtotal("primary") == pytest.approx(primary) == pytest.approx(40.6620876)
+    assert est.subtotal("secondary") == pytest.approx(secondary) == pytest.approx(13.50)
+    assert est.subtotal("global") == pytest.approx(0.50)
+    assert est.total == pytest.approx(54.6620876)
+    unpriced = {(line.scope, line.item) for line in est.unpriced}
+    assert unpriced == {("secondary", "lambda_provisioned_concurrency"), ("secondary", "synthetics_canary_run"),
+                        ("secondary", "cloudwatch_alarm_metric"), ("primary", "s3_replication_time_control")}
+
+
+def test_minimal_example_by_hand():
+    est = _example("minimal")
+    # No canaries, no DNS (no zone, no health checks, no DNSSEC key); 11 alarms evaluate 14 metrics.
+    assert est.subtotal("primary") == pytest.approx(PC_2_X_512MB + WAF + 1.00 + 14 * 0.10 + 3.00) == pytest.approx(26.3500876)
+    assert est.subtotal("secondary") == pytest.approx(WAF + 1.00)
+    assert not est.scope_lines("global")
+    assert not [line for line in est.lines if line.item.startswith("route53") or line.item == "synthetics_canary_run"]
+
+
+def test_full_example_by_hand_and_honest_about_what_it_cannot_price():
+    est = _example("full")
+    assert est.subtotal("primary") == pytest.approx(WAF + 1.00 + HEALTH_CHECK)       # eu-west-1
+    assert est.subtotal("secondary") == pytest.approx(WAF + 1.00 + HEALTH_CHECK)     # eu-central-1
+    assert est.subtotal("us_east_1") == pytest.approx(2 * 1.00 + 2 * 0.10)           # DNSSEC + alarm-topic keys; 2 health alarms
+    assert est.total == pytest.approx(29.70)
+    lines = {(line.scope, line.item): line for line in est.lines}
+    assert lines[("primary", "lambda_provisioned_concurrency")].quantity == pytest.approx(5 * 1.0 * HOURS * 3600)
+    assert lines[("primary", "api_cache_hour")].quantity == HOURS and lines[("primary", "api_cache_hour")].unit_price is None
+    assert lines[("secondary", "dynamodb_write_capacity_unit_hour")].quantity == 10 * HOURS
+    assert json.loads(json.dumps(est.to_json()))["complete"] is False
+
+
+def test_quantities_follow_the_stack_not_the_defaults():
+    """A canary every minute and 10-second health checks show up as what they cost."""
+    doc = copy.deepcopy(synth(example_config("default")).doc)
+    canary = next(c for c in doc["resource"]["aws_synthetics_canary"].values() if c["provider"] == "aws.primary")
+    canary["schedule"]["expression"] = "rate(1 minute)"
+    check = next(c for c in doc["resource"]["aws_route53_health_check"].values() if c["provider"] == "aws.primary")
+    check["request_interval"] = 10
+    lines = {(line.scope, line.item): line for line in _estimate(doc).lines}
+    assert lines[("primary", "synthetics_canary_run")].quantity == HOURS * 60
+    assert lines[("primary", "route53_health_check_feature")].quantity == 3
+
+
+def _with_optional_modules(doc):
+    """Aurora and VPC interface endpoints as the optional modules will synthesize them."""
+    doc = copy.deepcopy(doc)
+    resources = doc["resource"]
+    resources["aws_rds_cluster"] = {"db": {"provider": "aws.primary", "engine": "aurora-postgresql",
+                                           "serverlessv2_scaling_configuration": {"min_capacity": 0.5, "max_capacity": 4}}}
+    resources["aws_rds_cluster_instance"] = {
+        "db-writer": {"provider": "aws.primary", "instance_class": "db.serverless", "cluster_identifier": "${aws_rds_cluster.db.id}"},
+        "db-reader": {"provider": "aws.primary", "instance_class": "db.r6g.large", "cluster_identifier": "${aws_rds_cluster.db.id}"},
+    }
+    resources["aws_vpc_endpoint"] = {
+        f"{role}-ddb": {"provider": f"aws.{role}", "vpc_endpoint_type": "Interface", "service_name": "com.amazonaws.x.dynamodb",
+                        "subnet_ids": ["${aws_subnet.a.id}", "${aws_subnet.b.id}", "${aws_subnet.c.id}"]}
+        for role in ("primary", "secondary")
+    }
+    resources["aws_vpc_endpoint"]["primary-s3-gateway"] = {"provider": "aws.primary", "vpc_endpoint_type": "Gateway",
+                                                            "service_name": "com.amazonaws.x.s3"}
+    return doc
+
+
+def test_aurora_and_interface_endpoints_are_priced_when_they_appear():
+    doc = _with_optional_modules(synth(example_config("minimal")).doc)
+    est = _estimate(doc)
+    lines = {(line.scope, line.item, line.what.split(":")[0]): line for line in est.lines}
+    acu = next(line for line in est.lines if line.item == "aurora_serverless_v2_acu_hour")
+    assert acu.quantity == pytest.approx(0.5 * HOURS) and acu.monthly == pytest.approx(0.5 * HOURS * 0.12)   # 43.80
+    reader = next(line for line in est.lines if line.item == "rds_instance_hour")
+    assert reader.quantity == HOURS and reader.unit_price is None and "db.r6g.large" in reader.what
+    endpoints = [line for line in est.lines if line.item == "vpc_interface_endpoint_hour"]
+    assert len(endpoints) == 2, "gateway endpoints are not interface endpoints"
+    primary = next(line for line in endpoints if line.scope == "primary")
+    assert primary.quantity == 3 * HOURS and primary.monthly == pytest.approx(3 * HOURS * 0.01)             # 21.90
+    assert next(line for line in endpoints if line.scope == "secondary").unit_price is None                # us-west-2
+    assert est.subtotal("primary") == pytest.approx(_example("minimal").subtotal("primary") + 43.80 + 21.90)
+    arch = model.from_document(doc)
+    assert {"aurora", "vpc_endpoints"} <= arch.features
+    assert {"primary_rds_cluster", "primary_vpc_endpoint"} <= set(diagram.build(arch).nodes)
+    assert lines  # every line keyed
+
+
+def test_every_price_states_its_source_and_date_or_that_it_was_not_found():
+    entries = list(PRICES.data["fixed"].items()) + [(v["what"], v) for v in PRICES.variable]
+    for key, entry in entries:
+        assert entry["source"].startswith("https://aws.amazon.com/"), f"{key}: source must be AWS's pricing page"
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", entry["as_of"]), f"{key}: as_of must be a date"
+        tables = [entry.get("prices") or {}] + list((entry.get("prices_by_size") or entry.get("prices_by_class") or {}).values())
+        values = [v for table in tables for v in table.values()]
+        assert values or entry.get("not_found"), f"{key}: neither a price nor a statement that none was found"
+        assert all(isinstance(v, (int, float)) and v > 0 for v in values), f"{key}: prices must be positive numbers"
+        if values:
+            assert entry.get("read_in"), f"{key}: say where the figure was read"
+
+
+def test_command_prints_a_table_and_json(tmp_path, capsys):
+    stack = tmp_path / "cdk.tf.json"
+    stack.write_text(json.dumps(synth(example_config("default")).doc))
+    assert cost.main(["--stack-json", str(stack)]) == 0
+    text = capsys.readouterr().out
+    assert "primary · us-east-1" in text and "TOTAL (priced lines)" in text and "54.66" in text
+    assert "the total is a floor" in text and "Variable costs" in text
+    assert cost.main(["--stack-json", str(stack), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["total"] == pytest.approx(54.6620876)
+    assert data["scopes"]["secondary"]["region"] == "us-west-2"
+    assert all(line["source"] and line["as_of"] for scope in data["scopes"].values() for line in scope["lines"])
+
+
+def test_command_reports_a_missing_stack_as_a_config_error(capsys):
+    assert cost.main(["--stack-json", "/nonexistent/cdk.tf.json"]) == 2
+    err = capsys.readouterr().err
+    assert "--stack-json" in err and "Traceback" not in err
