@@ -28,6 +28,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 
 import config
+import contract
 import events
 import health
 import items
@@ -68,14 +69,17 @@ def _cors() -> CORSConfig | None:
 
 app = APIGatewayRestResolver(cors=_cors(), serializer=dumps)
 
-# What exists, for telling 405 (known path, other method) from 404. Mirrors the
-# routes registered below.
-_KNOWN_PATHS: list[tuple[re.Pattern, tuple[str, ...]]] = [
-    (re.compile(r"/health/*"), ("GET",)),
-    (re.compile(r"/items/*"), ("GET", "POST")),
-    (re.compile(r"/items/[^/]+/*"), ("GET", "PUT", "DELETE")),
-    (re.compile(r"/metrics/*"), ("GET",)),
-]
+
+def _known_paths() -> list[tuple[re.Pattern, tuple[str, ...]]]:
+    """What exists, from the contract, for telling 405 (known path, other method) from 404."""
+    methods: dict[str, list[str]] = {}
+    for route in contract.ROUTES:
+        methods.setdefault(route.path, []).append(route.method)
+    return [(re.compile(re.sub(r"\\\{[^/]+\\\}", "[^/]+", re.escape(path)) + "/*"), tuple(found))
+            for path, found in methods.items()]
+
+
+_KNOWN_PATHS = _known_paths()
 
 
 # --------------------------------------------------------------------------- helpers

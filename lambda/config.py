@@ -7,7 +7,9 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-DEFAULT_EVENT_SOURCE = "tap.items"
+from contract import EVENT_SOURCE, Env, Tuning
+
+DEFAULT_EVENT_SOURCE = EVENT_SOURCE
 DEFAULT_MAX_BODY_BYTES = 16384
 DEFAULT_HEALTH_CACHE_SECONDS = 5.0
 DEFAULT_HEALTH_TIMEOUT_SECONDS = 2.0
@@ -74,21 +76,21 @@ def _tenant_keys(raw: str) -> dict[str, str]:
 
 def cors_origins() -> list[str]:
     """CORS_ALLOWED_ORIGINS as a list (empty when unset). Read at import by app.py."""
-    return [o.strip() for o in os.environ.get("CORS_ALLOWED_ORIGINS", "").split(",") if o.strip()]
+    return [o.strip() for o in os.environ.get(Env.CORS_ALLOWED_ORIGINS, "").split(",") if o.strip()]
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings(
-        table_name=os.environ.get("TABLE_NAME", ""),
-        event_bus_name=os.environ.get("EVENT_BUS_NAME", ""),
-        event_source=os.environ.get("EVENT_SOURCE", "").strip() or DEFAULT_EVENT_SOURCE,
-        retention_days=_int("RETENTION_DAYS", DEFAULT_RETENTION_DAYS, 1),
-        tenant_keys=_tenant_keys(os.environ.get("TENANT_KEYS", "")),
-        drain_parameter_name=os.environ.get("DRAIN_PARAMETER_NAME", "").strip(),
-        max_body_bytes=_int("MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, 1),
-        health_cache_seconds=_float("HEALTH_CACHE_SECONDS", DEFAULT_HEALTH_CACHE_SECONDS, 0.0),
-        health_timeout_seconds=_float("HEALTH_TIMEOUT_SECONDS", DEFAULT_HEALTH_TIMEOUT_SECONDS, 0.1),
+        table_name=os.environ.get(Env.TABLE_NAME, ""),
+        event_bus_name=os.environ.get(Env.EVENT_BUS_NAME, ""),
+        event_source=os.environ.get(Env.EVENT_SOURCE, "").strip() or DEFAULT_EVENT_SOURCE,
+        retention_days=_int(Env.RETENTION_DAYS, DEFAULT_RETENTION_DAYS, 1),
+        tenant_keys=_tenant_keys(os.environ.get(Env.TENANT_KEYS, "")),
+        drain_parameter_name=os.environ.get(Env.DRAIN_PARAMETER_NAME, "").strip(),
+        max_body_bytes=_int(Env.MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES, 1),
+        health_cache_seconds=_float(Tuning.HEALTH_CACHE_SECONDS, DEFAULT_HEALTH_CACHE_SECONDS, 0.0),
+        health_timeout_seconds=_float(Tuning.HEALTH_TIMEOUT_SECONDS, DEFAULT_HEALTH_TIMEOUT_SECONDS, 0.1),
         region=os.environ.get("AWS_REGION", "") or os.environ.get("AWS_DEFAULT_REGION", ""),
     )
 

@@ -15,19 +15,20 @@ import uuid
 import clients
 import clock
 from config import get_settings
+from contract import ITEM_CREATED, ITEM_DELETED, ITEM_UPDATED, ORIGIN_REGION_FIELD
 from encoding import dumps
 from observability import count, logger
 
-CREATED = "item.created"
-UPDATED = "item.updated"
-DELETED = "item.deleted"
+CREATED = ITEM_CREATED
+UPDATED = ITEM_UPDATED
+DELETED = ITEM_DELETED
 
 
 def build_entry(detail_type: str, tenant_id: str, item: dict) -> dict:
     settings = get_settings()
     detail = {
         "event_id": uuid.uuid4().hex,
-        "origin_region": settings.region,
+        ORIGIN_REGION_FIELD: settings.region,
         "tenant_id": tenant_id,
         "item_id": item["id"],
         "version": item.get("version"),

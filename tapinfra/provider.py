@@ -27,6 +27,7 @@ import importlib
 import os
 import sys
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 AWS_PACKAGE = "cdktf_cdktf_provider_aws"
 ARCHIVE_PACKAGE = "cdktf_cdktf_provider_archive"
@@ -102,3 +103,7 @@ class _Bindings:
 
 aws = _Bindings(AWS_PACKAGE)
 archive = _Bindings(ARCHIVE_PACKAGE)
+
+
+if TYPE_CHECKING:  # binding types for annotations, through the seam like everything else
+    from cdktf_cdktf_provider_aws.provider import AwsProvider  # noqa: F401

@@ -21,6 +21,7 @@ from tapinfra.config import TapConfig, load_config
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 EXAMPLE_NAMES = ("minimal", "default", "full")
+REGIONS = ("aws.primary", "aws.secondary")  # the serving regions' provider references
 
 _SESSION_DIR = Path(tempfile.mkdtemp(prefix="tapinfra-tests-"))
 atexit.register(shutil.rmtree, _SESSION_DIR, True)
@@ -46,15 +47,20 @@ class Synth:
         return self._full_dir
 
 
+def scratch_app():
+    """A ``Testing.app`` writing below the session directory (removed at exit)."""
+    from cdktf import Testing
+
+    return Testing.app(outdir=tempfile.mkdtemp(dir=_SESSION_DIR))
+
+
 def synth(config: TapConfig) -> Synth:
     key = json.dumps(config.to_dict(), sort_keys=True)
     if key not in _CACHE:
         from cdktf import Testing
         from tapinfra.stack import TapStack
 
-        outdir = tempfile.mkdtemp(dir=_SESSION_DIR)
-        app = Testing.app(outdir=outdir)
-        stack = TapStack(app, "test", config)
+        stack = TapStack(scratch_app(), "test", config)
         _CACHE[key] = Synth(config, json.loads(Testing.synth(stack)), stack)
     return _CACHE[key]
 
@@ -97,8 +103,31 @@ class Tf:
         """alias -> region of the primary and secondary providers."""
         return {p["alias"]: p["region"] for p in self.doc["provider"]["aws"] if p["alias"] in ("primary", "secondary")}
 
-    def by_provider(self, rtype: str, provider: str) -> dict[str, dict[str, Any]]:
-        return {k: v for k, v in self.resources(rtype).items() if v.get("provider") == provider}
+    def by_provider(self, rtype: str) -> dict[str, tuple[str, dict[str, Any]]]:
+        """provider -> (name, body) of the one ``rtype`` in each region (asserts there is one)."""
+        out: dict[str, tuple[str, dict[str, Any]]] = {}
+        for name, body in self.resources(rtype).items():
+            assert body["provider"] not in out, f"two {rtype} in {body['provider']}"
+            out[body["provider"]] = (name, body)
+        return out
+
+    def bucket_of(self, ref: str) -> str:
+        """The aws_s3_bucket a ``${aws_s3_bucket.<name>.id|arn|bucket}`` reference names."""
+        rtype, name, _ = self.referenced(ref)
+        assert rtype == "aws_s3_bucket", ref
+        return name
+
+    def log_buckets(self) -> set[str]:
+        """Buckets that receive server access logs (targets of aws_s3_bucket_logging)."""
+        return {self.bucket_of(b["target_bucket"]) for b in self.resources("aws_s3_bucket_logging").values()}
+
+    def data_buckets(self) -> set[str]:
+        """The replicated data buckets: the replication rule's source and destination."""
+        found = set()
+        for body in self.resources("aws_s3_bucket_replication_configuration").values():
+            found.add(self.bucket_of(body["bucket"]))
+            found.update(self.bucket_of(rule["destination"]["bucket"]) for rule in body["rule"])
+        return found
 
     def all_blocks(self):
         """Every (kind, type, name, body) for resources and data sources."""

@@ -6,18 +6,8 @@ import re
 import pytest
 
 from tapinfra.config import config_from_dict
-from tapinfra.constructs.api import ITEM_MODELS, ROUTES
-from tests.synth import Tf, example_config, synth
-
-REGIONS = ("aws.primary", "aws.secondary")
-
-
-def by_provider(tf: Tf, rtype: str) -> dict[str, tuple[str, dict]]:
-    out = {}
-    for name, body in tf.resources(rtype).items():
-        assert body["provider"] not in out, f"two {rtype} in {body['provider']}"
-        out[body["provider"]] = (name, body)
-    return out
+from tapinfra.contract import ITEM_MODELS, ROUTES
+from tests.synth import REGIONS, Tf, example_config, synth
 
 
 def key_arn(tf, provider):
@@ -28,7 +18,7 @@ def key_arn(tf, provider):
 
 def test_function_settings_in_both_regions(full_tf):
     cfg = example_config("full").function
-    fns = by_provider(full_tf, "aws_lambda_function")
+    fns = full_tf.by_provider("aws_lambda_function")
     assert set(fns) == set(REGIONS)
     for provider, (name, fn) in fns.items():
         assert fn["runtime"] == cfg.runtime == "python3.12"
@@ -45,7 +35,7 @@ def test_function_settings_in_both_regions(full_tf):
 
 def test_function_code_comes_from_the_inline_archive_with_its_hash(default_tf):
     (zip_name,) = [n for n, b in default_tf.data("archive_file").items() if "/function-" in b["output_path"]]
-    for _, fn in by_provider(default_tf, "aws_lambda_function").values():
+    for _, fn in default_tf.by_provider("aws_lambda_function").values():
         assert fn["filename"] == default_tf.data_ref("archive_file", zip_name, "output_path")
         assert fn["source_code_hash"] == default_tf.data_ref("archive_file", zip_name, "output_base64sha256")
 
@@ -53,16 +43,16 @@ def test_function_code_comes_from_the_inline_archive_with_its_hash(default_tf):
 def test_asset_mode_function_uses_the_asset_and_its_file_hash():
     from tapinfra.config import with_changes
     tf = Tf(synth(with_changes(example_config("default"), packaging={"mode": "asset"})).doc)
-    for _, fn in by_provider(tf, "aws_lambda_function").values():
+    for _, fn in tf.by_provider("aws_lambda_function").values():
         assert fn["filename"].startswith("assets/") and fn["filename"].endswith(".zip")
         assert fn["source_code_hash"] == f'${{filebase64sha256("{fn["filename"]}")}}'
 
 
 def test_function_environment_is_complete_and_encrypted(default_tf):
-    buses = by_provider(default_tf, "aws_cloudwatch_event_bus")
-    keys = {p: n for p, (n, _) in by_provider(default_tf, "aws_api_gateway_api_key").items()}
+    buses = default_tf.by_provider("aws_cloudwatch_event_bus")
+    keys = {p: n for p, (n, _) in default_tf.by_provider("aws_api_gateway_api_key").items()}
     (table_name,) = [t["name"] for t in default_tf.resources("aws_dynamodb_table").values()]
-    for provider, (_, fn) in by_provider(default_tf, "aws_lambda_function").items():
+    for provider, (_, fn) in default_tf.by_provider("aws_lambda_function").items():
         env = fn["environment"]["variables"]
         assert env["TABLE_NAME"] == table_name
         assert env["EVENT_BUS_NAME"] == default_tf.ref("aws_cloudwatch_event_bus", buses[provider][0], "name")
@@ -75,7 +65,7 @@ def test_function_environment_is_complete_and_encrypted(default_tf):
 
 def test_tenant_map_holds_every_tenant_with_that_regions_key(full_tf):
     tenants = example_config("full").api.tenants
-    for provider, (_, fn) in by_provider(full_tf, "aws_lambda_function").items():
+    for provider, (_, fn) in full_tf.by_provider("aws_lambda_function").items():
         mapping = fn["environment"]["variables"]["TENANT_KEYS"]
         for tenant in tenants:
             (key,) = [n for n, k in full_tf.resources("aws_api_gateway_api_key").items()
@@ -84,15 +74,15 @@ def test_tenant_map_holds_every_tenant_with_that_regions_key(full_tf):
 
 
 def test_dead_letter_queue_is_kms_encrypted(any_tf):
-    queues = by_provider(any_tf, "aws_sqs_queue")
-    for provider, (_, fn) in by_provider(any_tf, "aws_lambda_function").items():
+    queues = any_tf.by_provider("aws_sqs_queue")
+    for provider, (_, fn) in any_tf.by_provider("aws_lambda_function").items():
         qname, queue = queues[provider]
         assert fn["dead_letter_config"]["target_arn"] == any_tf.ref("aws_sqs_queue", qname, "arn")
         assert queue["kms_master_key_id"] == key_arn(any_tf, provider)
 
 
 def test_log_group_first_then_function_after_its_role_policy(any_tf):
-    for provider, (_, fn) in by_provider(any_tf, "aws_lambda_function").items():
+    for provider, (_, fn) in any_tf.by_provider("aws_lambda_function").items():
         (lg_name, lg), = [(n, g) for n, g in any_tf.resources("aws_cloudwatch_log_group").items()
                           if g["name"] == f"/aws/lambda/{fn['function_name']}" and g["provider"] == provider]
         assert lg["kms_key_id"] == key_arn(any_tf, provider) and lg["retention_in_days"] >= 1
@@ -106,9 +96,9 @@ def test_log_group_first_then_function_after_its_role_policy(any_tf):
 
 def test_alias_with_provisioned_concurrency_is_what_api_gateway_invokes(full_tf):
     cfg = example_config("full").function
-    aliases = by_provider(full_tf, "aws_lambda_alias")
-    pcs = by_provider(full_tf, "aws_lambda_provisioned_concurrency_config")
-    for provider, (fname, fn) in by_provider(full_tf, "aws_lambda_function").items():
+    aliases = full_tf.by_provider("aws_lambda_alias")
+    pcs = full_tf.by_provider("aws_lambda_provisioned_concurrency_config")
+    for provider, (fname, fn) in full_tf.by_provider("aws_lambda_function").items():
         aname, alias = aliases[provider]
         assert alias["name"] == cfg.alias_name
         assert alias["function_version"] == full_tf.ref("aws_lambda_function", fname, "version")
@@ -122,10 +112,10 @@ def test_alias_with_provisioned_concurrency_is_what_api_gateway_invokes(full_tf)
 
 
 def test_invoke_permission_is_scoped_to_this_api_stage_and_the_alias(any_tf):
-    apis = by_provider(any_tf, "aws_api_gateway_rest_api")
-    stages = by_provider(any_tf, "aws_api_gateway_stage")
-    aliases = by_provider(any_tf, "aws_lambda_alias")
-    for provider, (_, perm) in by_provider(any_tf, "aws_lambda_permission").items():
+    apis = any_tf.by_provider("aws_api_gateway_rest_api")
+    stages = any_tf.by_provider("aws_api_gateway_stage")
+    aliases = any_tf.by_provider("aws_lambda_alias")
+    for provider, (_, perm) in any_tf.by_provider("aws_lambda_permission").items():
         assert perm["principal"] == "apigateway.amazonaws.com"
         assert perm["action"] == "lambda:InvokeFunction"
         assert perm["qualifier"] == any_tf.ref("aws_lambda_alias", aliases[provider][0], "name")
@@ -136,7 +126,7 @@ def test_invoke_permission_is_scoped_to_this_api_stage_and_the_alias(any_tf):
 def test_function_role_is_least_privilege(any_tf):
     tables = list(any_tf.resources("aws_dynamodb_table").items())
     (tname, table), = tables
-    for provider, (_, fn) in by_provider(any_tf, "aws_lambda_function").items():
+    for provider, (_, fn) in any_tf.by_provider("aws_lambda_function").items():
         role_ref = fn["role"].replace(".arn}", ".id}")
         _, role_name, role = any_tf.referenced(role_ref)
         assert any_tf.policy(role["assume_role_policy"])[0]["principals"] == [{"type": "Service", "identifiers": ["lambda.amazonaws.com"]}]
@@ -149,12 +139,12 @@ def test_function_role_is_least_privilege(any_tf):
             assert items["resources"] == [any_tf.ref("aws_dynamodb_table", tname, "arn")]
         else:
             assert items["resources"] == [f"arn:${{data.aws_partition.partition.partition}}:dynamodb:{any_tf.regions()['secondary']}:${{data.aws_caller_identity.identity.account_id}}:table/{table['name']}"]
-        bus = by_provider(any_tf, "aws_cloudwatch_event_bus")[provider][0]
+        bus = any_tf.by_provider("aws_cloudwatch_event_bus")[provider][0]
         assert st["PublishToThisRegionsBus"] == {**st["PublishToThisRegionsBus"], "actions": ["events:PutEvents"], "resources": [any_tf.ref("aws_cloudwatch_event_bus", bus, "arn")]}
         assert st["UseThisRegionsKey"]["resources"] == [key_arn(any_tf, provider)]
         assert st["DeadLetters"]["actions"] == ["sqs:SendMessage"]
         assert st["WriteOwnLogs"]["resources"][0].endswith(".arn}:*")
-        drain = by_provider(any_tf, "aws_ssm_parameter")[provider][0]
+        drain = any_tf.by_provider("aws_ssm_parameter")[provider][0]
         assert st["ReadDrainSwitch"]["resources"] == [any_tf.ref("aws_ssm_parameter", drain, "arn")]
 
 
@@ -173,7 +163,7 @@ def test_every_wildcard_iam_resource_is_an_action_aws_does_not_scope(any_tf):
 
 
 def test_drain_switch_is_an_encrypted_parameter_terraform_leaves_to_operators(default_tf):
-    for provider, (_, param) in by_provider(default_tf, "aws_ssm_parameter").items():
+    for provider, (_, param) in default_tf.by_provider("aws_ssm_parameter").items():
         assert param["type"] == "SecureString" and param["key_id"] == key_arn(default_tf, provider)
         assert param["value"] == "off"
         assert param["lifecycle"] == {"ignore_changes": ["value"]}
@@ -195,7 +185,7 @@ def _methods(tf, provider):
 
 
 def test_regional_endpoint_in_both_regions(any_tf):
-    apis = by_provider(any_tf, "aws_api_gateway_rest_api")
+    apis = any_tf.by_provider("aws_api_gateway_rest_api")
     assert set(apis) == set(REGIONS)
     for _, api in apis.values():
         assert api["endpoint_configuration"] == {"types": ["REGIONAL"]}
@@ -283,7 +273,7 @@ def test_gateway_errors_carry_cors_headers(any_tf):
 
 
 def test_deployment_redeploys_on_any_change_and_is_replaced_safely(any_tf):
-    for provider, (_, dep) in by_provider(any_tf, "aws_api_gateway_deployment").items():
+    for provider, (_, dep) in any_tf.by_provider("aws_api_gateway_deployment").items():
         assert dep["lifecycle"] == {"create_before_destroy": True}
         trigger = dep["triggers"]["redeployment"]
         assert trigger.startswith("${sha1(jsonencode([")
@@ -306,7 +296,7 @@ def test_trigger_changes_when_cors_changes():
 
 def test_stage_is_complete(full_tf):
     cfg = example_config("full").api
-    for provider, (sname, stage) in by_provider(full_tf, "aws_api_gateway_stage").items():
+    for provider, (sname, stage) in full_tf.by_provider("aws_api_gateway_stage").items():
         assert stage["stage_name"] == cfg.stage_name
         assert stage["xray_tracing_enabled"] is True
         _, _, lg = full_tf.referenced(stage["access_log_settings"]["destination_arn"])
@@ -325,12 +315,12 @@ def test_stage_is_complete(full_tf):
 
 
 def test_cache_off_by_default(default_tf):
-    for _, stage in by_provider(default_tf, "aws_api_gateway_stage").values():
+    for _, stage in default_tf.by_provider("aws_api_gateway_stage").values():
         assert stage["cache_cluster_enabled"] is False and "cache_cluster_size" not in stage
 
 
 def test_api_gateway_account_per_region_with_a_role_created_here(any_tf):
-    accounts = by_provider(any_tf, "aws_api_gateway_account")
+    accounts = any_tf.by_provider("aws_api_gateway_account")
     assert set(accounts) == set(REGIONS)
     for _, acct in accounts.values():
         _, _, role = any_tf.referenced(acct["cloudwatch_role_arn"])
@@ -350,8 +340,8 @@ def test_api_keys_share_values_across_regions(full_tf):
 
 def test_usage_plan_binds_every_key_to_the_stage_with_throttling_and_quota(full_tf, default_tf):
     cfg = example_config("full").api
-    for provider, (pname, plan) in by_provider(full_tf, "aws_api_gateway_usage_plan").items():
-        stage = by_provider(full_tf, "aws_api_gateway_stage")[provider][0]
+    for provider, (pname, plan) in full_tf.by_provider("aws_api_gateway_usage_plan").items():
+        stage = full_tf.by_provider("aws_api_gateway_stage")[provider][0]
         (api_stage,) = plan["api_stages"]
         assert api_stage["stage"] == full_tf.ref("aws_api_gateway_stage", stage, "stage_name")
         assert plan["throttle_settings"] == {"rate_limit": cfg.usage_plan_rate_limit, "burst_limit": cfg.usage_plan_burst_limit}
@@ -359,7 +349,7 @@ def test_usage_plan_binds_every_key_to_the_stage_with_throttling_and_quota(full_
         bound = {k["key_id"] for k in full_tf.resources("aws_api_gateway_usage_plan_key").values()
                  if k["usage_plan_id"] == full_tf.ref("aws_api_gateway_usage_plan", pname, "id")}
         assert len(bound) == len(cfg.tenants)
-    for _, plan in by_provider(default_tf, "aws_api_gateway_usage_plan").values():
+    for _, plan in default_tf.by_provider("aws_api_gateway_usage_plan").values():
         assert plan["throttle_settings"]["rate_limit"] == 1000
         assert "quota_settings" not in plan
 
@@ -368,7 +358,7 @@ def test_usage_plan_binds_every_key_to_the_stage_with_throttling_and_quota(full_
 
 def test_a_regional_acl_per_region_with_the_managed_groups_and_rate_rule(full_tf):
     cfg = example_config("full").api
-    acls = by_provider(full_tf, "aws_wafv2_web_acl")
+    acls = full_tf.by_provider("aws_wafv2_web_acl")
     assert set(acls) == set(REGIONS)
     assert len({a["name"] for _, a in acls.values()}) in (1, 2)
     for _, acl in acls.values():
@@ -383,9 +373,9 @@ def test_a_regional_acl_per_region_with_the_managed_groups_and_rate_rule(full_tf
 
 
 def test_waf_association_points_at_the_stage_arn_and_waits_for_it(any_tf):
-    stages = by_provider(any_tf, "aws_api_gateway_stage")
-    acls = by_provider(any_tf, "aws_wafv2_web_acl")
-    for provider, (_, assoc) in by_provider(any_tf, "aws_wafv2_web_acl_association").items():
+    stages = any_tf.by_provider("aws_api_gateway_stage")
+    acls = any_tf.by_provider("aws_wafv2_web_acl")
+    for provider, (_, assoc) in any_tf.by_provider("aws_wafv2_web_acl_association").items():
         sname = stages[provider][0]
         assert assoc["resource_arn"] == any_tf.ref("aws_api_gateway_stage", sname, "arn")
         assert assoc["web_acl_arn"] == any_tf.ref("aws_wafv2_web_acl", acls[provider][0], "arn")
@@ -393,7 +383,7 @@ def test_waf_association_points_at_the_stage_arn_and_waits_for_it(any_tf):
 
 
 def test_waf_logs_are_encrypted_and_redact_credentials(any_tf):
-    for provider, (_, logging) in by_provider(any_tf, "aws_wafv2_web_acl_logging_configuration").items():
+    for provider, (_, logging) in any_tf.by_provider("aws_wafv2_web_acl_logging_configuration").items():
         (dest,) = logging["log_destination_configs"]
         _, _, lg = any_tf.referenced(dest)
         assert lg["name"].startswith("aws-waf-logs-")

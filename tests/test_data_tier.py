@@ -3,9 +3,7 @@
 import pytest
 
 from tapinfra.config import config_from_dict
-from tests.synth import Tf, example_config, synth
-
-REGIONS = ("aws.primary", "aws.secondary")
+from tests.synth import REGIONS, Tf, example_config, synth
 
 
 def _bucket_parts(tf: Tf, rtype: str) -> dict[str, dict]:
@@ -59,7 +57,7 @@ def test_data_buckets_use_their_regions_key_with_a_bucket_key(any_tf):
     for name, body in sse.items():
         rule = body["rule"][0]
         default = rule["apply_server_side_encryption_by_default"]
-        if "access-logs" in name:
+        if name in any_tf.log_buckets():
             continue
         kms_buckets += 1
         assert default["sse_algorithm"] == "aws:kms", name
@@ -72,7 +70,7 @@ def test_access_log_buckets_are_the_only_sse_s3_exception(any_tf):
     """S3 server access logging delivers only to SSE-S3 buckets: the log buckets are the one exception."""
     sse = _bucket_parts(any_tf, "aws_s3_bucket_server_side_encryption_configuration")
     exceptions = {n for n, b in sse.items() if b["rule"][0]["apply_server_side_encryption_by_default"]["sse_algorithm"] != "aws:kms"}
-    log_buckets = {n for n in any_tf.resources("aws_s3_bucket") if "access-logs" in n}
+    log_buckets = any_tf.log_buckets()
     assert exceptions == log_buckets
     assert {any_tf.resources("aws_s3_bucket")[n]["provider"] for n in log_buckets} == set(REGIONS)
     for n in exceptions:
@@ -82,9 +80,10 @@ def test_access_log_buckets_are_the_only_sse_s3_exception(any_tf):
 def test_every_other_bucket_logs_to_its_regions_log_bucket(any_tf):
     buckets = any_tf.resources("aws_s3_bucket")
     logging = _bucket_parts(any_tf, "aws_s3_bucket_logging")
-    log_bucket = {buckets[n]["provider"]: n for n in buckets if "access-logs" in n}
+    log_bucket = {buckets[n]["provider"]: n for n in any_tf.log_buckets()}
+    assert set(log_bucket) == set(REGIONS)
     for name, bucket in buckets.items():
-        if "access-logs" in name:
+        if name in log_bucket.values():
             assert name not in logging
             continue
         assert logging[name]["target_bucket"] == any_tf.ref("aws_s3_bucket", log_bucket[bucket["provider"]], "id")
@@ -112,7 +111,7 @@ def test_bucket_names_are_regional_and_account_unique(any_tf):
 
 def test_lifecycle_follows_the_storage_config(full_tf):
     cfg = example_config("full").storage
-    data = [b for n, b in _bucket_parts(full_tf, "aws_s3_bucket_lifecycle_configuration").items() if "data" in n]
+    data = [b for n, b in _bucket_parts(full_tf, "aws_s3_bucket_lifecycle_configuration").items() if n in full_tf.data_buckets()]
     assert len(data) == 2
     for body in data:
         rule = body["rule"][0]
@@ -252,7 +251,7 @@ def test_provisioned_mode_autoscales_reads_and_writes_in_both_regions(full_tf):
 
 def test_data_buckets_are_protected_unless_disposable(default_tf):
     protected = {n for n, b in default_tf.resources("aws_s3_bucket").items() if b.get("lifecycle") == {"prevent_destroy": True}}
-    assert protected == {n for n in default_tf.resources("aws_s3_bucket") if "data" in n}
+    assert protected == default_tf.data_buckets()
     assert len(protected) == 2
 
 

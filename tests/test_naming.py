@@ -62,3 +62,17 @@ def test_global_names_collide_across_regions_only_with_the_region_left_out():
     Namer("tap", "dev", "us-west-2", registry).name("role", "iam_role")  # region suffix keeps them apart
     Namer("tap", "dev", "us-east-1", registry).name("fn", "lambda")
     Namer("tap", "dev", "us-west-2", registry).name("fn", "lambda")  # regional: may repeat across regions
+    # A second namer for the same region shares the registry: the same global name collides.
+    with pytest.raises(DuplicateName, match="iam_role name 'tap-role-dev-us-east-1' issued twice"):
+        Namer("tap", "dev", "us-east-1", registry).name("role", "iam_role")
+    with pytest.raises(DuplicateName, match="lambda name 'tap-fn-dev' issued twice"):
+        Namer("tap", "dev", "us-west-2", registry).name("fn", "lambda")
+
+
+def test_fitted_names_that_meet_after_truncation_still_collide_loudly():
+    """Two resources whose fitted names coincide are refused, never silently merged."""
+    registry = NameRegistry()
+    long = "x" * 80
+    Namer("tap", "dev", "us-east-1", registry).name(long, "canary")
+    with pytest.raises(DuplicateName):
+        Namer("tap", "dev", "us-east-1", registry).name(long, "canary")

@@ -6,9 +6,7 @@ import re
 import pytest
 
 from tapinfra.config import config_from_dict, with_changes
-from tests.synth import Tf, example_config, synth
-
-REGIONS = ("aws.primary", "aws.secondary")
+from tests.synth import REGIONS, Tf, example_config, synth
 
 
 def tf_for(policy: str) -> Tf:

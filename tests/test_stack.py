@@ -6,9 +6,9 @@ import pytest
 
 from tapinfra.config import TapConfig, config_from_dict
 from tapinfra.stack import default_tags
-from tests.synth import Tf, example_config, synth
+from tests.synth import REGIONS, Tf, example_config, synth
 
-REGIONAL_PROVIDERS = {"aws.primary", "aws.secondary"}
+REGIONAL_PROVIDERS = set(REGIONS)
 
 
 def test_two_aliased_aws_providers_and_no_default_one(any_tf):

@@ -5,66 +5,20 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Mapping, Optional, Sequence
+from typing import Sequence
 
 from cdktf import Fn, TerraformResourceLifecycle
 from constructs import Construct
 
 from tapinfra.config import ApiConfig
+from tapinfra.constructs.function import ApiFunction
 from tapinfra.constructs.logs import log_group
+from tapinfra.contract import ITEM_MODELS, ROUTES, Route
 from tapinfra.policy import Statement, service_role
 from tapinfra.provider import aws
 from tapinfra.region import Region
 
 CORS_ALLOW_HEADERS = "Content-Type,X-Api-Key,X-Amz-Date,Authorization,X-Amz-Security-Token"
-
-# API Gateway models are JSON Schema draft 4. They are the coarse gate at the edge; the
-# function validates the same bodies in full (tests keep the two in agreement).
-ITEM_MODELS: Mapping[str, dict] = {
-    "CreateItem": {
-        "$schema": "http://json-schema.org/draft-04/schema#",
-        "title": "CreateItem",
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["name"],
-        "properties": {
-            "id": {"type": "string", "minLength": 1, "maxLength": 64},
-            "name": {"type": "string", "minLength": 1, "maxLength": 200},
-            "attributes": {"type": "object", "maxProperties": 50},
-        },
-    },
-    "UpdateItem": {
-        "$schema": "http://json-schema.org/draft-04/schema#",
-        "title": "UpdateItem",
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["name", "version"],
-        "properties": {
-            "name": {"type": "string", "minLength": 1, "maxLength": 200},
-            "attributes": {"type": "object", "maxProperties": 50},
-            "version": {"type": "integer", "minimum": 1},
-        },
-    },
-}
-
-
-@dataclass(frozen=True)
-class Route:
-    path: str
-    method: str
-    api_key: bool = True
-    model: Optional[str] = None
-
-
-ROUTES: Sequence[Route] = (
-    Route("/health", "GET", api_key=False),
-    Route("/items", "GET"),
-    Route("/items", "POST", model="CreateItem"),
-    Route("/items/{id}", "GET"),
-    Route("/items/{id}", "PUT", model="UpdateItem"),
-    Route("/items/{id}", "DELETE"),
-    Route("/metrics", "GET"),
-)
 
 ACCESS_LOG_FORMAT = json.dumps({
     "requestId": "$context.requestId",
@@ -124,11 +78,13 @@ class ApiGatewayAccount(Construct):
 
 
 class TenantKeys(Construct):
-    """An API key per tenant. In the secondary region each key takes the primary key's value,
-    so a client keeps working after a failover. Exposes ``keys`` (tenant -> key) and ``ids``."""
+    """An API key per tenant. Exposes ``keys`` (tenant -> key) and ``ids`` (tenant -> key id).
 
-    def __init__(self, scope: Construct, id_: str, *, region: Region, tenants: Sequence[str],
-                 values_from: Optional["TenantKeys"] = None) -> None:
+    The secondary region's keys take the primary's values (:meth:`take_values_from`), so a
+    client keeps working after a failover.
+    """
+
+    def __init__(self, scope: Construct, id_: str, *, region: Region, tenants: Sequence[str]) -> None:
         super().__init__(scope, id_)
         self.keys = {
             tenant: aws.api_gateway_api_key.ApiGatewayApiKey(
@@ -136,11 +92,34 @@ class TenantKeys(Construct):
                 name=region.namer.name(f"key-{tenant}", "api_key"),
                 description=f"API key of tenant {tenant}",
                 enabled=True,
-                value=values_from.keys[tenant].value if values_from is not None else None,
             )
             for tenant in tenants
         }
         self.ids = {tenant: key.id for tenant, key in self.keys.items()}
+
+    def take_values_from(self, other: "TenantKeys") -> None:
+        """Give each tenant's key here the value of that tenant's key in ``other``."""
+        for tenant, key in self.keys.items():
+            key.value = other.keys[tenant].value
+
+
+@dataclass(frozen=True)
+class ApiEndpoint:
+    """What other constructs need of a region's API: no construct reads the API's internals.
+
+    ``stage_name`` is the literal name (metric dimensions, paths); ``deployed_stage_name`` is
+    the stage's attribute, which orders its users after the stage exists.
+    """
+
+    id: str
+    name: str
+    execution_arn: str
+    stage_name: str
+    deployed_stage_name: str
+    stage_arn: str
+    invoke_url: str
+    health_path: str   # /<stage>/health on the region's own host
+    host: str          # <api id>.execute-api.<region>.amazonaws.com
 
 
 class RegionalApi(Construct):
@@ -154,10 +133,10 @@ class RegionalApi(Construct):
     logs, no data tracing, throttling, caching encrypted when on); a usage plan with the
     tenants' keys.
 
-    Exposes ``rest_api``, ``stage``, ``execution_arn``, ``invoke_url``, ``health_path``.
+    Exposes ``endpoint`` (:class:`ApiEndpoint`) and ``stage`` (what the firewall is attached to).
     """
 
-    def __init__(self, scope: Construct, id_: str, *, region: Region, settings: ApiConfig, invoke_arn: str,
+    def __init__(self, scope: Construct, id_: str, *, region: Region, settings: ApiConfig, target: ApiFunction,
                  keys: TenantKeys, account: ApiGatewayAccount) -> None:
         super().__init__(scope, id_)
         p, namer = region.provider, region.namer
@@ -169,7 +148,7 @@ class RegionalApi(Construct):
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
         )
         api_id = self.rest_api.id
-        self.execution_arn = self.rest_api.execution_arn
+        invoke_arn = target.invoke_arn
         self.resources = self._resources(p, api_id)
         self.validator = validator = aws.api_gateway_request_validator.ApiGatewayRequestValidator(
             self, "body-validator", provider=p, rest_api_id=api_id, name="body",
@@ -216,9 +195,10 @@ class RegionalApi(Construct):
                 destination_arn=self.access_logs.arn, format=ACCESS_LOG_FORMAT),
             depends_on=[account.account],
         )
+        deployed_stage = self.stage.stage_name
         self.method_settings = aws.api_gateway_method_settings.ApiGatewayMethodSettings(
             self, "method-settings", provider=p, rest_api_id=api_id,
-            stage_name=self.stage.stage_name,
+            stage_name=deployed_stage,
             method_path="*/*",
             settings=aws.api_gateway_method_settings.ApiGatewayMethodSettingsSettings(
                 metrics_enabled=True,
@@ -237,7 +217,7 @@ class RegionalApi(Construct):
         self.usage_plan = up.ApiGatewayUsagePlan(
             self, "usage-plan", provider=p, name=namer.name("tenants", "usage_plan"),
             description="Every tenant's key: per-key throttling and quota.",
-            api_stages=[up.ApiGatewayUsagePlanApiStages(api_id=api_id, stage=self.stage.stage_name)],
+            api_stages=[up.ApiGatewayUsagePlanApiStages(api_id=api_id, stage=deployed_stage)],
             throttle_settings=up.ApiGatewayUsagePlanThrottleSettings(
                 rate_limit=settings.usage_plan_rate_limit, burst_limit=settings.usage_plan_burst_limit),
             quota_settings=up.ApiGatewayUsagePlanQuotaSettings(limit=settings.quota_limit, period=settings.quota_period)
@@ -248,10 +228,17 @@ class RegionalApi(Construct):
                 self, f"usage-plan-key-{tenant}", provider=p,
                 key_id=key.id, key_type="API_KEY", usage_plan_id=self.usage_plan.id,
             )
-        self.stage_name = settings.stage_name
-        self.invoke_url = self.stage.invoke_url
-        self.health_path = f"/{settings.stage_name}/health"
-        self.host = f"{api_id}.execute-api.{region.name}.amazonaws.com"
+        self.endpoint = ApiEndpoint(
+            id=api_id,
+            name=self.rest_api.name,
+            execution_arn=self.rest_api.execution_arn,
+            stage_name=settings.stage_name,
+            deployed_stage_name=deployed_stage,
+            stage_arn=self.stage.arn,
+            invoke_url=self.stage.invoke_url,
+            health_path=f"/{settings.stage_name}/health",
+            host=f"{api_id}.execute-api.{region.name}.amazonaws.com",
+        )
 
     def _resources(self, p, api_id):
         resources: dict[str, object] = {}

@@ -55,8 +55,12 @@ class SecureBucket(Construct):
             lifecycle=TerraformResourceLifecycle(prevent_destroy=True) if protect else None,
         )
         b = self.bucket
+        self.arn: str = b.arn
+        self.name: str = b.bucket
+        self.bucket_id: str = b.id
+        bucket_id = self.bucket_id
         self.versioning = aws.s3_bucket_versioning.S3BucketVersioningA(
-            self, "versioning", provider=p, bucket=b.id,
+            self, "versioning", provider=p, bucket=bucket_id,
             versioning_configuration=aws.s3_bucket_versioning.S3BucketVersioningVersioningConfiguration(status="Enabled"),
         )
         sse = aws.s3_bucket_server_side_encryption_configuration
@@ -67,26 +71,26 @@ class SecureBucket(Construct):
             sse.S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(sse_algorithm="AES256")
         )
         self.encryption = sse.S3BucketServerSideEncryptionConfigurationA(
-            self, "encryption", provider=p, bucket=b.id,
+            self, "encryption", provider=p, bucket=bucket_id,
             rule=[sse.S3BucketServerSideEncryptionConfigurationRuleA(
                 apply_server_side_encryption_by_default=default, bucket_key_enabled=kms or None)],
         )
         self.public_access_block = aws.s3_bucket_public_access_block.S3BucketPublicAccessBlock(
-            self, "public-access-block", provider=p, bucket=b.id,
+            self, "public-access-block", provider=p, bucket=bucket_id,
             block_public_acls=True, block_public_policy=True, ignore_public_acls=True, restrict_public_buckets=True,
         )
         self.ownership = aws.s3_bucket_ownership_controls.S3BucketOwnershipControls(
-            self, "ownership", provider=p, bucket=b.id,
+            self, "ownership", provider=p, bucket=bucket_id,
             rule=aws.s3_bucket_ownership_controls.S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
         )
-        policy = policy_document(self, "policy-document", p, [deny_insecure_transport(b.arn), *extra_statements])
+        policy = policy_document(self, "policy-document", p, [deny_insecure_transport(self.arn), *extra_statements])
         self.policy = aws.s3_bucket_policy.S3BucketPolicy(
-            self, "policy", provider=p, bucket=b.id, policy=policy.json,
+            self, "policy", provider=p, bucket=bucket_id, policy=policy.json,
             depends_on=[self.public_access_block],
         )
         lc = aws.s3_bucket_lifecycle_configuration
         self.lifecycle = lc.S3BucketLifecycleConfiguration(
-            self, "lifecycle", provider=p, bucket=b.id,
+            self, "lifecycle", provider=p, bucket=bucket_id,
             depends_on=[self.versioning],
             rule=[
                 lc.S3BucketLifecycleConfigurationRule(
@@ -106,28 +110,20 @@ class SecureBucket(Construct):
         )
         # Object events go to EventBridge's default bus: auditable and free until a rule reads them.
         self.notifications = aws.s3_bucket_notification.S3BucketNotification(
-            self, "notifications", provider=p, bucket=b.id, eventbridge=True,
+            self, "notifications", provider=p, bucket=bucket_id, eventbridge=True,
         )
         self.logging = None
         if log_bucket is not None:
             self.logging = aws.s3_bucket_logging.S3BucketLoggingA(
-                self, "logging", provider=p, bucket=b.id,
-                target_bucket=log_bucket.bucket.id, target_prefix=f"{name}/",
+                self, "logging", provider=p, bucket=bucket_id,
+                target_bucket=log_bucket.bucket_id, target_prefix=f"{name}/",
             )
-
-    @property
-    def arn(self) -> str:
-        return self.bucket.arn
-
-    @property
-    def name(self) -> str:
-        return self.bucket.bucket
 
 
 def access_log_bucket(scope: Construct, id_: str, *, region: Region, storage: StorageConfig) -> SecureBucket:
     """The region's server-access-log bucket (SSE-S3: the only encryption log delivery supports)."""
     name = region.namer.name("access-logs", "s3")
-    arn = f"arn:{region.partition}:s3:::{name}-{region.account_id}"
+    arn = region.arn("s3", f"{name}-{region.account_id}", region="", account="")
     delivery = Statement(
         sid="AllowServerAccessLogDelivery",
         actions=["s3:PutObject"],
@@ -135,7 +131,7 @@ def access_log_bucket(scope: Construct, id_: str, *, region: Region, storage: St
         principals={"Service": ["logging.s3.amazonaws.com"]},
         conditions=[
             Condition("StringEquals", "aws:SourceAccount", [region.account_id]),
-            Condition("ArnLike", "aws:SourceArn", [f"arn:{region.partition}:s3:::*-{region.account_id}"]),
+            Condition("ArnLike", "aws:SourceArn", [region.arn("s3", f"*-{region.account_id}", region="", account="")]),
         ],
     )
     return SecureBucket(scope, id_, region=region, name=name, storage=storage, log_bucket=None, kms=False,

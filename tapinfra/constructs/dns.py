@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Optional
 
 from cdktf import Fn, TerraformResourceLifecycle
 from constructs import Construct
 
 from tapinfra.config import DnsConfig
-from tapinfra.constructs.api import RegionalApi
-from tapinfra.naming import Namer
+from tapinfra.constructs.api import ApiEndpoint
 from tapinfra.policy import Condition, Statement, policy_document
 from tapinfra.provider import aws
 from tapinfra.region import Region
-
-# Route 53 publishes health-check metrics only in us-east-1: their alarms must live there.
-HEALTH_METRICS_REGION = "us-east-1"
-
-
-@dataclass(frozen=True)
-class UsEast1:
-    """What tapinfra keeps in us-east-1 for Route 53: its provider, a namer, a key (for logs and alarm topics)."""
-
-    provider: object
-    namer: Namer
-    key_arn: str
-    account_id: str
-    partition: str
-
 
 class HostedZone(Construct):
     """The zone the API's name lives in: looked up by id, or created.
@@ -39,7 +22,7 @@ class HostedZone(Construct):
     Exposes ``zone_id``, ``name_servers`` and ``ds_record`` (None for an existing zone).
     """
 
-    def __init__(self, scope: Construct, id_: str, *, provider: object, settings: DnsConfig, east: UsEast1,
+    def __init__(self, scope: Construct, id_: str, *, provider: object, settings: DnsConfig, east: Region,
                  log_retention_days: int) -> None:
         super().__init__(scope, id_)
         self.name_servers: Optional[object] = None
@@ -57,11 +40,11 @@ class HostedZone(Construct):
         self._query_logging(zone, settings, east, log_retention_days)
         self._dnssec(zone, east)
 
-    def _query_logging(self, zone, settings: DnsConfig, east: UsEast1, retention: int) -> None:
-        group_arn_prefix = f"arn:{east.partition}:logs:{HEALTH_METRICS_REGION}:{east.account_id}:log-group:/aws/route53/"
+    def _query_logging(self, zone, settings: DnsConfig, east: Region, retention: int) -> None:
+        group_arn_prefix = east.arn("logs", "log-group:/aws/route53/")
         self.query_log_group = aws.cloudwatch_log_group.CloudwatchLogGroup(
             self, "query-log-group", provider=east.provider, name=f"/aws/route53/{settings.create_zone_name}",
-            retention_in_days=retention, kms_key_id=east.key_arn,
+            retention_in_days=retention, kms_key_id=east.key.arn,
         )
         delivery = policy_document(self, "query-log-policy-document", east.provider, [Statement(
             sid="Route53QueryLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
@@ -77,12 +60,12 @@ class HostedZone(Construct):
             cloudwatch_log_group_arn=self.query_log_group.arn, depends_on=[policy],
         )
 
-    def _dnssec(self, zone, east: UsEast1) -> None:
-        zone_arns = f"arn:{east.partition}:route53:::hostedzone/*"
+    def _dnssec(self, zone, east: Region) -> None:
+        zone_arns = east.arn("route53", "hostedzone/*", region="", account="")
         service = {"Service": ["dnssec-route53.amazonaws.com"]}
         scoped = [Condition("StringEquals", "aws:SourceAccount", [east.account_id]), Condition("ArnLike", "aws:SourceArn", [zone_arns])]
         key_policy = policy_document(self, "dnssec-key-policy", east.provider, [
-            Statement(sid="AccountAdministration", actions=["kms:*"], principals={"AWS": [f"arn:{east.partition}:iam::{east.account_id}:root"]}),
+            Statement(sid="AccountAdministration", actions=["kms:*"], principals={"AWS": [east.account_root]}),
             Statement(sid="Route53DnssecSigning", actions=["kms:DescribeKey", "kms:GetPublicKey", "kms:Sign"], principals=service, conditions=scoped),
             Statement(sid="Route53DnssecGrants", actions=["kms:CreateGrant"], principals=service,
                       conditions=[Condition("Bool", "kms:GrantIsForAWSResource", ["true"])]),
@@ -114,7 +97,7 @@ class RegionalDomain(Construct):
     """
 
     def __init__(self, scope: Construct, id_: str, *, region: Region, zone_id: str, settings: DnsConfig,
-                 api: RegionalApi) -> None:
+                 api: ApiEndpoint) -> None:
         super().__init__(scope, id_)
         p, name = region.provider, settings.domain_name
         self.certificate = aws.acm_certificate.AcmCertificate(
@@ -141,7 +124,7 @@ class RegionalDomain(Construct):
             endpoint_configuration=dn.ApiGatewayDomainNameEndpointConfiguration(types=["REGIONAL"]),
         )
         self.mapping = aws.api_gateway_base_path_mapping.ApiGatewayBasePathMapping(
-            self, "mapping", provider=p, api_id=api.rest_api.id, stage_name=api.stage.stage_name,
+            self, "mapping", provider=p, api_id=api.id, stage_name=api.deployed_stage_name,
             domain_name=self.domain.domain_name,
         )
         # Probe the region's own endpoint (not the shared name), so a check tests its region, not DNS.

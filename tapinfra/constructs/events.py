@@ -6,18 +6,19 @@ import json
 
 from constructs import Construct
 
+from tapinfra.contract import EVENT_SOURCE, ORIGIN_REGION_FIELD
 from tapinfra.policy import Statement, service_role
 from tapinfra.provider import aws
 from tapinfra.region import Region
 
-EVENT_SOURCE = "tap.items"
 ARCHIVE_RETENTION_DAYS = 30
 
 
 class EventBus(Construct):
     """``bus`` (custom, per region) and ``archive`` of everything published to it.
 
-    Exposes ``name``, ``arn`` and ``source`` (the ``source`` the application publishes with).
+    Exposes ``name``, ``arn``, ``source`` (the ``source`` the application publishes with) and
+    :meth:`grant_put_events`.
     """
 
     def __init__(self, scope: Construct, id_: str, *, region: Region) -> None:
@@ -26,21 +27,19 @@ class EventBus(Construct):
         self.bus = aws.cloudwatch_event_bus.CloudwatchEventBus(
             self, "bus", provider=region.provider, name=region.namer.name("events", "event_bus"),
         )
+        self.name: str = self.bus.name
+        self.arn: str = self.bus.arn
         self.archive = aws.cloudwatch_event_archive.CloudwatchEventArchive(
             self, "archive", provider=region.provider,
             name=region.namer.name("events", "event_archive"),
-            event_source_arn=self.bus.arn,
+            event_source_arn=self.arn,
             retention_days=ARCHIVE_RETENTION_DAYS,
             description="Every event on the bus, for replay after an incident.",
         )
 
-    @property
-    def name(self) -> str:
-        return self.bus.name
-
-    @property
-    def arn(self) -> str:
-        return self.bus.arn
+    def grant_put_events(self, sid: str) -> Statement:
+        """Publishing onto this bus, and nothing else."""
+        return Statement(sid=sid, actions=["events:PutEvents"], resources=[self.arn])
 
 
 class EventForwarding(Construct):
@@ -54,11 +53,11 @@ class EventForwarding(Construct):
     def __init__(self, scope: Construct, id_: str, *, region: Region, bus: EventBus, peer_bus: EventBus) -> None:
         super().__init__(scope, id_)
         p = region.provider
-        self.pattern = {"source": [bus.source], "detail": {"origin_region": [region.name]}}
+        self.pattern = {"source": [bus.source], "detail": {ORIGIN_REGION_FIELD: [region.name]}}
         self.role, self.role_policy = service_role(
             self, "role", provider=p, name=region.namer.name("events-forward", "iam_role"),
             services=["events.amazonaws.com"],
-            statements=[Statement(sid="PutOnPeerBusOnly", actions=["events:PutEvents"], resources=[peer_bus.arn])],
+            statements=[peer_bus.grant_put_events("PutOnPeerBusOnly")],
         )
         self.rule = aws.cloudwatch_event_rule.CloudwatchEventRule(
             self, "rule", provider=p, name=region.namer.name("forward-to-peer", "event_rule"),

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from dataclasses import dataclass
+from typing import Mapping, Optional
 
 from cdktf import TerraformResourceLifecycle
 from constructs import Construct
@@ -11,19 +12,20 @@ from tapinfra.config import ApiConfig, FunctionConfig, TableConfig
 from tapinfra.constructs.events import EventBus
 from tapinfra.constructs.logs import log_group
 from tapinfra.constructs.packaging import CodePackage
+from tapinfra.constructs.table import GlobalTable
+from tapinfra.contract import Env
 from tapinfra.policy import Statement, service_role
 from tapinfra.provider import aws
 from tapinfra.region import Region
 
 POWERTOOLS_ACCOUNT = "017000801446"  # AWS's account for the public Powertools layers
 HANDLER = "app.handler"
-ITEM_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query")
 
 
 def powertools_layer_arn(region: Region, settings: FunctionConfig) -> str:
     runtime = settings.runtime.replace(".", "")
-    return (f"arn:{region.partition}:lambda:{region.name}:{POWERTOOLS_ACCOUNT}:layer:"
-            f"AWSLambdaPowertoolsPythonV3-{runtime}-x86_64:{settings.powertools_layer_version}")
+    return region.arn("lambda", f"layer:AWSLambdaPowertoolsPythonV3-{runtime}-x86_64:{settings.powertools_layer_version}",
+                      account=POWERTOOLS_ACCOUNT)
 
 
 def tenant_map_json(key_ids: Mapping[str, str]) -> str:
@@ -36,10 +38,10 @@ class ApiFunction(Construct):
 
     :param region: where it runs.
     :param package: the code (``lambda/``), shared by both regions.
-    :param table_name: the global table's name; ``table_arn`` its ARN in this region.
+    :param table: the global table (its copy in this region is used).
     :param bus: this region's event bus.
     :param tenant_key_ids: tenant -> API key id in this region (tokens).
-    :param drain_parameter: this region's drain switch (``aws_ssm_parameter``) or None.
+    :param drain: this region's drain switch, or None.
 
     The role may do exactly what the code does: item actions on this region's table,
     PutEvents on this region's bus, use this region's key, write its own log group, send
@@ -47,8 +49,8 @@ class ApiFunction(Construct):
     """
 
     def __init__(self, scope: Construct, id_: str, *, region: Region, settings: FunctionConfig, api: ApiConfig,
-                 table: TableConfig, package: CodePackage, table_name: str, table_arn: str, bus: EventBus,
-                 tenant_key_ids: Mapping[str, str], drain_parameter: object | None) -> None:
+                 table_settings: TableConfig, package: CodePackage, table: GlobalTable, bus: EventBus,
+                 tenant_key_ids: Mapping[str, str], drain: Optional["DrainSwitch"]) -> None:
         super().__init__(scope, id_)
         p, namer = region.provider, region.namer
         self.name = namer.name("api", "lambda")
@@ -60,33 +62,33 @@ class ApiFunction(Construct):
             message_retention_seconds=settings.dlq_retention_days * 86400,
         )
         statements = [
-            Statement(sid="ItemsInThisRegionsTable", actions=list(ITEM_ACTIONS), resources=[table_arn]),
-            Statement(sid="PublishToThisRegionsBus", actions=["events:PutEvents"], resources=[bus.arn]),
-            Statement(sid="UseThisRegionsKey", actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[region.key.arn]),
+            table.grant_items(region),
+            bus.grant_put_events("PublishToThisRegionsBus"),
+            region.key.grant("UseThisRegionsKey"),
             Statement(sid="WriteOwnLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
                       resources=[f"{self.log_group.arn}:*"]),
             Statement(sid="DeadLetters", actions=["sqs:SendMessage"], resources=[self.dead_letter_queue.arn]),
             # X-Ray has no resource-level permissions: these two actions only accept "*".
             Statement(sid="WriteTraces", actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"]),
         ]
-        if drain_parameter is not None:
-            statements.append(Statement(sid="ReadDrainSwitch", actions=["ssm:GetParameter"], resources=[drain_parameter.arn]))
+        if drain is not None:
+            statements.append(drain.grant_read("ReadDrainSwitch"))
         self.role, self.role_policy = service_role(
             self, "role", provider=p, name=namer.name("api", "iam_role"),
             services=["lambda.amazonaws.com"], statements=statements,
         )
         environment = {
-            "TABLE_NAME": table_name,
-            "EVENT_BUS_NAME": bus.name,
-            "EVENT_SOURCE": bus.source,
-            "RETENTION_DAYS": str(table.item_retention_days),
-            "TENANT_KEYS": tenant_map_json(tenant_key_ids),
-            "DRAIN_PARAMETER_NAME": drain_parameter.name if drain_parameter is not None else "",
-            "CORS_ALLOWED_ORIGINS": ",".join(api.cors_allowed_origins),
-            "MAX_BODY_BYTES": str(api.max_body_bytes),
-            "POWERTOOLS_SERVICE_NAME": namer.app,
-            "POWERTOOLS_METRICS_NAMESPACE": f"{namer.app}-{namer.environment}",
-            "POWERTOOLS_LOG_LEVEL": "INFO",
+            Env.TABLE_NAME: table.name,
+            Env.EVENT_BUS_NAME: bus.name,
+            Env.EVENT_SOURCE: bus.source,
+            Env.RETENTION_DAYS: str(table_settings.item_retention_days),
+            Env.TENANT_KEYS: tenant_map_json(tenant_key_ids),
+            Env.DRAIN_PARAMETER_NAME: drain.name if drain is not None else "",
+            Env.CORS_ALLOWED_ORIGINS: ",".join(api.cors_allowed_origins),
+            Env.MAX_BODY_BYTES: str(api.max_body_bytes),
+            Env.POWERTOOLS_SERVICE_NAME: namer.app,
+            Env.POWERTOOLS_METRICS_NAMESPACE: f"{namer.app}-{namer.environment}",
+            Env.POWERTOOLS_LOG_LEVEL: "INFO",
         }
         fn = aws.lambda_function
         self.function = fn.LambdaFunction(
@@ -112,19 +114,22 @@ class ApiFunction(Construct):
             # permissions before the first invocation.
             depends_on=[self.log_group, self.role_policy],
         )
+        self.function_name: str = self.function.function_name
         self.alias = aws.lambda_alias.LambdaAlias(
             self, "alias", provider=p,
             name=settings.alias_name,
-            function_name=self.function.function_name,
+            function_name=self.function_name,
             function_version=self.function.version,
             description="What API Gateway invokes; never $LATEST.",
         )
+        self.alias_name: str = self.alias.name
         self.provisioned_concurrency = aws.lambda_provisioned_concurrency_config.LambdaProvisionedConcurrencyConfig(
             self, "provisioned-concurrency", provider=p,
-            function_name=self.function.function_name,
-            qualifier=self.alias.name,
+            function_name=self.function_name,
+            qualifier=self.alias_name,
             provisioned_concurrent_executions=settings.provisioned_concurrency,
         )
+        self.invoke_arn: str = self.alias.invoke_arn
 
     def allow_invoke_from(self, region: Region, execution_arn: str, stage_name: str):
         """Let one API stage (and nothing else) invoke the alias."""
@@ -132,19 +137,28 @@ class ApiFunction(Construct):
             self, "invoke-from-api", provider=region.provider,
             statement_id="AllowApiGatewayStage",
             action="lambda:InvokeFunction",
-            function_name=self.function.function_name,
-            qualifier=self.alias.name,
+            function_name=self.function_name,
+            qualifier=self.alias_name,
             principal="apigateway.amazonaws.com",
             source_arn=f"{execution_arn}/{stage_name}/*/*",
         )
 
 
-def drain_parameter(scope: Construct, id_: str, *, region: Region):
-    """The region's drain switch: set it to ``on`` to make /health answer 503 (fail over on purpose).
+@dataclass(frozen=True)
+class DrainSwitch:
+    """The region's drain switch: set it to ``on`` to make /health answer 503 (fail over on purpose)."""
 
-    Terraform creates it ``off`` and then leaves its value to the operator.
-    """
-    return aws.ssm_parameter.SsmParameter(
+    name: str
+    arn: str
+
+    def grant_read(self, sid: str) -> Statement:
+        return Statement(sid=sid, actions=["ssm:GetParameter"], resources=[self.arn])
+
+
+def drain_switch(scope: Construct, id_: str, *, region: Region) -> DrainSwitch:
+    """The SSM parameter behind the switch. Terraform creates it ``off`` and then leaves its
+    value to the operator (the failover drill turns it on and off)."""
+    parameter = aws.ssm_parameter.SsmParameter(
         scope, id_, provider=region.provider,
         name=f"/{region.namer.app}/{region.namer.environment}/drain",
         type="SecureString",
@@ -153,3 +167,4 @@ def drain_parameter(scope: Construct, id_: str, *, region: Region):
         description="on: this region's /health answers 503 so traffic fails over; off: normal.",
         lifecycle=TerraformResourceLifecycle(ignore_changes=["value"]),
     )
+    return DrainSwitch(name=parameter.name, arn=parameter.arn)

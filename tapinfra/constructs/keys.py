@@ -33,12 +33,20 @@ def logs_grant(region: str, account_id: str, partition: str) -> ServiceKeyGrant:
     )
 
 
+# CloudWatch alarms publish to KMS-encrypted SNS topics only if the key lets CloudWatch use it.
+ALARMS_TO_ENCRYPTED_TOPICS = ServiceKeyGrant(
+    sid="CloudWatchAlarmsToEncryptedTopics", service="cloudwatch.amazonaws.com",
+    actions=("kms:Decrypt", "kms:GenerateDataKey*"),
+)
+
+
 class RegionKey(Construct):
-    """``key`` and ``alias`` for one region.
+    """``key`` and ``alias`` for one region; ``arn`` is read once and handed on.
 
     The account root keeps administration (IAM policies then grant the roles that use the
     key); each service principal in ``grants`` gets only the user actions, scoped by its
-    conditions. Rotation is on; deletion waits the maximum 30 days.
+    conditions. Rotation is on; deletion waits the maximum 30 days. Roles that use the key
+    get their statement from :meth:`grant`.
     """
 
     def __init__(self, scope: Construct, id_: str, *, provider: object, region: str, namer: Namer,
@@ -67,9 +75,15 @@ class RegionKey(Construct):
             deletion_window_in_days=30,
             policy=self.policy.json,
         )
+        self.arn: str = self.key.arn
         self.alias = aws.kms_alias.KmsAlias(
             self, "alias",
             provider=provider,
             name="alias/" + namer.name("key", "kms_alias"),
             target_key_id=self.key.key_id,
         )
+
+    def grant(self, sid: str, actions: Sequence[str] = ("kms:Decrypt", "kms:GenerateDataKey"),
+              conditions: Sequence[Condition] = ()) -> Statement:
+        """A role's permission to use this key (decrypt and data keys unless ``actions`` says otherwise)."""
+        return Statement(sid=sid, actions=list(actions), resources=[self.arn], conditions=conditions)

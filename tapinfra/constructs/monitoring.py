@@ -16,16 +16,15 @@ from tapinfra.region import Region
 class AlarmTopic(Construct):
     """A KMS-encrypted SNS topic per region that every alarm notifies; e-mail subscriptions from the config."""
 
-    def __init__(self, scope: Construct, id_: str, *, provider: object, name: str, key_arn: str, emails: Sequence[str]) -> None:
+    def __init__(self, scope: Construct, id_: str, *, region: Region, emails: Sequence[str]) -> None:
         super().__init__(scope, id_)
-        self.topic = aws.sns_topic.SnsTopic(self, "topic", provider=provider, name=name, kms_master_key_id=key_arn)
+        provider = region.provider
+        self.topic = aws.sns_topic.SnsTopic(self, "topic", provider=provider, name=region.namer.name("alarms", "sns"),
+                                            kms_master_key_id=region.key.arn)
+        self.arn: str = self.topic.arn
         for i, email in enumerate(emails):
             aws.sns_topic_subscription.SnsTopicSubscription(
-                self, f"email-{i}", provider=provider, topic_arn=self.topic.arn, protocol="email", endpoint=email)
-
-    @property
-    def arn(self) -> str:
-        return self.topic.arn
+                self, f"email-{i}", provider=provider, topic_arn=self.arn, protocol="email", endpoint=email)
 
 
 @dataclass(frozen=True)
@@ -73,25 +72,33 @@ class Watched:
     table_name: str
     waf_name: Optional[str] = None
     canary_name: Optional[str] = None
-    s3_replication: Optional[tuple[str, str, str]] = None  # source bucket, destination bucket, rule id
+
+
+@dataclass(frozen=True)
+class ReplicationWatch:
+    """An S3 replication rule to watch: its source and destination buckets and its rule id."""
+
+    source_bucket: str
+    destination_bucket: str
+    rule_id: str
 
 
 class RegionAlarms(Construct):
-    """Every alarm of one region; all notify ``topic_arn``. Exposes ``alarms`` (name -> alarm)."""
+    """Every alarm of one region; all notify ``topic_arn``. Exposes ``alarms`` (name -> alarm).
+
+    Links built after the region (S3 replication) add theirs with :meth:`watch_s3_replication`.
+    """
 
     def __init__(self, scope: Construct, id_: str, *, region: Region, settings: MonitoringConfig,
                  topic_arn: str, watched: Watched) -> None:
         super().__init__(scope, id_)
-        w, p, n = watched, region.provider, region.namer
+        self._region, self._settings, self._topic_arn = region, settings, topic_arn
+        w = watched
         api = {"ApiName": w.api_name, "Stage": w.stage_name}
         fn = {"FunctionName": w.function_name, "Resource": f"{w.function_name}:{w.alias_name}"}
         table = {"TableName": w.table_name}
         self.alarms = {}
-
-        def add(key: str, description: str, **kwargs):
-            self.alarms[key] = alarm(self, key, provider=p, name=n.name(key, "alarm"),
-                                     description=f"{description} ({region.name})", topic_arn=topic_arn,
-                                     settings=settings, **kwargs)
+        add = self._add
 
         add("api-5xx-rate", "API 5xx responses, percent of requests",
             expression="IF(requests > 0, 100 * errors / requests, 0)", threshold=settings.api_5xx_rate_percent,
@@ -113,13 +120,6 @@ class RegionAlarms(Construct):
         add("table-replication-latency", f"Global-table replication latency to {region.peer_name} in ms",
             metric=Metric("AWS/DynamoDB", "ReplicationLatency", {**table, "ReceivingRegion": region.peer_name}, "Average"),
             threshold=settings.table_replication_latency_ms)
-        if w.s3_replication is not None:
-            source, destination, rule = w.s3_replication
-            dims = {"SourceBucket": source, "DestinationBucket": destination, "RuleId": rule}
-            add("s3-replication-latency", "S3 replication latency in seconds",
-                metric=Metric("AWS/S3", "ReplicationLatency", dims, "Maximum"), threshold=settings.s3_replication_latency_seconds)
-            add("s3-replication-failed", "S3 objects that failed to replicate",
-                metric=Metric("AWS/S3", "OperationsFailedReplication", dims), threshold=1)
         if w.canary_name is not None:
             add("canary-success", "Canary success percent below target",
                 metric=Metric("CloudWatchSynthetics", "SuccessPercent", {"CanaryName": w.canary_name}, "Average"),
@@ -128,6 +128,20 @@ class RegionAlarms(Construct):
             add("waf-blocked-spike", "Requests blocked by WAF (attack or misbehaving client)",
                 metric=Metric("AWS/WAFV2", "BlockedRequests", {"WebACL": w.waf_name, "Region": region.name, "Rule": "ALL"}),
                 threshold=settings.waf_blocked_requests)
+
+    def _add(self, key: str, description: str, **kwargs) -> None:
+        self.alarms[key] = alarm(self, key, provider=self._region.provider, name=self._region.namer.name(key, "alarm"),
+                                 description=f"{description} ({self._region.name})", topic_arn=self._topic_arn,
+                                 settings=self._settings, **kwargs)
+
+    def watch_s3_replication(self, rule: ReplicationWatch) -> None:
+        """Latency and failure alarms on one replication rule whose source is in this region."""
+        dims = {"SourceBucket": rule.source_bucket, "DestinationBucket": rule.destination_bucket, "RuleId": rule.rule_id}
+        self._add("s3-replication-latency", "S3 replication latency in seconds",
+                  metric=Metric("AWS/S3", "ReplicationLatency", dims, "Maximum"),
+                  threshold=self._settings.s3_replication_latency_seconds)
+        self._add("s3-replication-failed", "S3 objects that failed to replicate",
+                  metric=Metric("AWS/S3", "OperationsFailedReplication", dims), threshold=1)
 
 
 def dashboard_body(regions: Sequence[tuple[Region, Watched]]) -> str:

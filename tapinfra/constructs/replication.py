@@ -5,6 +5,7 @@ from __future__ import annotations
 from constructs import Construct
 
 from tapinfra.constructs.bucket import SecureBucket
+from tapinfra.constructs.monitoring import ReplicationWatch
 from tapinfra.policy import Condition, Statement, service_role
 from tapinfra.provider import aws
 from tapinfra.region import Region
@@ -17,7 +18,7 @@ class BucketReplication(Construct):
     configuration and object versions, write replicas, deletes and tags into the destination,
     decrypt only with the source key via S3 in the source region, and encrypt only with the
     destination key via S3 in the destination region. Exposes ``role``, ``configuration``
-    and ``RULE_ID``.
+    and ``watch`` (what to alarm on).
     """
 
     RULE_ID = "replicate-everything"
@@ -40,21 +41,17 @@ class BucketReplication(Construct):
                 Statement(sid="WriteReplicas",
                           actions=["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
                           resources=[f"{destination.arn}/*"]),
-                Statement(sid="DecryptSourceViaS3",
-                          actions=["kms:Decrypt"],
-                          resources=[src.key.arn],
-                          conditions=[Condition("StringEquals", "kms:ViaService", [f"s3.{src.name}.amazonaws.com"])]),
-                Statement(sid="EncryptReplicasViaS3",
-                          actions=["kms:Encrypt", "kms:GenerateDataKey"],
-                          resources=[dst.key.arn],
-                          conditions=[Condition("StringEquals", "kms:ViaService", [f"s3.{dst.name}.amazonaws.com"])]),
+                src.key.grant("DecryptSourceViaS3", ["kms:Decrypt"],
+                              [Condition("StringEquals", "kms:ViaService", [f"s3.{src.name}.amazonaws.com"])]),
+                dst.key.grant("EncryptReplicasViaS3", ["kms:Encrypt", "kms:GenerateDataKey"],
+                              [Condition("StringEquals", "kms:ViaService", [f"s3.{dst.name}.amazonaws.com"])]),
             ],
         )
         r = aws.s3_bucket_replication_configuration
         self.configuration = r.S3BucketReplicationConfigurationA(
             self, "configuration", provider=src.provider,
             role=self.role.arn,
-            bucket=source.bucket.id,
+            bucket=source.bucket_id,
             depends_on=[source.versioning, destination.versioning, self.role_policy],
             rule=[r.S3BucketReplicationConfigurationRule(
                 id=self.RULE_ID,
@@ -79,3 +76,4 @@ class BucketReplication(Construct):
                 ),
             )],
         )
+        self.watch = ReplicationWatch(source_bucket=source.name, destination_bucket=destination.name, rule_id=self.RULE_ID)

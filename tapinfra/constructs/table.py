@@ -6,12 +6,13 @@ from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
 from tapinfra.config import TableConfig
+from tapinfra.contract import PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE
+from tapinfra.policy import Statement
 from tapinfra.provider import aws
 from tapinfra.region import Region
 
-PARTITION_KEY = "tenant_id"
-SORT_KEY = "item_id"
-TTL_ATTRIBUTE = "expires_at"
+# What the API function does with items; nothing else (no Scan, no table administration).
+ITEM_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query")
 
 
 class GlobalTable(Construct):
@@ -22,7 +23,7 @@ class GlobalTable(Construct):
     region's key, point-in-time recovery on table and replica, tags propagated to the
     replica. Unless ``disposable``: deletion protection and ``prevent_destroy``.
 
-    Exposes ``table`` (``name``, ``arn``), ``replica_arn`` for the secondary region.
+    Exposes ``name``, ``arn_in(region)`` and :meth:`grant_items` for the function in a region.
     """
 
     def __init__(self, scope: Construct, id_: str, *, primary: Region, secondary: Region,
@@ -55,14 +56,19 @@ class GlobalTable(Construct):
             )],
             lifecycle=None if disposable else TerraformResourceLifecycle(prevent_destroy=True),
         )
-        self.replica_arn = f"arn:{secondary.partition}:dynamodb:{secondary.name}:{secondary.account_id}:table/{self.name}"
+        self.arn: str = self.table.arn
+        self.replica_arn = secondary.arn("dynamodb", f"table/{self.name}")
         if provisioned:
             for region in (primary, secondary):
                 self._autoscale(region, settings)
 
     def arn_in(self, region: Region) -> str:
         """The table's ARN in ``region`` (the replica's, in the secondary)."""
-        return self.table.arn if region.is_primary else self.replica_arn
+        return self.arn if region.is_primary else self.replica_arn
+
+    def grant_items(self, region: Region, sid: str = "ItemsInThisRegionsTable") -> Statement:
+        """Item reads and writes on the table's copy in ``region``."""
+        return Statement(sid=sid, actions=list(ITEM_ACTIONS), resources=[self.arn_in(region)])
 
     def _autoscale(self, region: Region, settings: TableConfig) -> None:
         for dimension, floor, ceiling in (("Read", settings.read_capacity, settings.max_read_capacity),

@@ -23,7 +23,7 @@ def _visibility(metric: str):
 
 
 class StageFirewall(Construct):
-    """``acl`` (scope REGIONAL, in this region only), its association with ``stage_arn``, and logging.
+    """``acl`` (scope REGIONAL, in this region only), its association with ``stage``, and logging.
 
     Rules: a rate-based block per client IP (``rate_limit`` requests / 5 minutes) first,
     then AWS's Common, SQLi, KnownBadInputs and Amazon IP reputation groups; metrics on
@@ -31,8 +31,8 @@ class StageFirewall(Construct):
     Authorization headers redacted.
     """
 
-    def __init__(self, scope: Construct, id_: str, *, region: Region, stage_arn: str, stage: object,
-                 rate_limit: int, log_retention_days: int) -> None:
+    def __init__(self, scope: Construct, id_: str, *, region: Region, stage, rate_limit: int,
+                 log_retention_days: int) -> None:
         super().__init__(scope, id_)
         p, w = region.provider, aws.wafv2_web_acl
         name = region.namer.name("api", "waf")
@@ -57,8 +57,10 @@ class StageFirewall(Construct):
             visibility_config=w.Wafv2WebAclVisibilityConfig(
                 cloudwatch_metrics_enabled=True, sampled_requests_enabled=True, metric_name=name),
         )
+        acl_arn = self.acl.arn
+        self.name: str = self.acl.name
         self.association = aws.wafv2_web_acl_association.Wafv2WebAclAssociation(
-            self, "association", provider=p, resource_arn=stage_arn, web_acl_arn=self.acl.arn,
+            self, "association", provider=p, resource_arn=stage.arn, web_acl_arn=acl_arn,
             depends_on=[stage],
         )
         self.log_group = log_group(self, "log-group", region=region,
@@ -67,7 +69,7 @@ class StageFirewall(Construct):
         lc = aws.wafv2_web_acl_logging_configuration
         self.logging = lc.Wafv2WebAclLoggingConfiguration(
             self, "logging", provider=p,
-            resource_arn=self.acl.arn,
+            resource_arn=acl_arn,
             log_destination_configs=[self.log_group.arn],
             redacted_fields=[lc.Wafv2WebAclLoggingConfigurationRedactedFields(
                 single_header=lc.Wafv2WebAclLoggingConfigurationRedactedFieldsSingleHeader(name=header))

@@ -13,12 +13,14 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from tapinfra.contract import EVENT_SOURCE, Env, Tuning
+
 LAMBDA_DIR = Path(__file__).resolve().parents[2] / "lambda"
 
 REGION = "us-east-1"
 TABLE = "tap-items-test"
 BUS = "tap-bus-test"
-SOURCE = "tap.items"
+SOURCE = EVENT_SOURCE
 DRAIN_PARAM = "/tap/test/drain"
 ORIGIN = "https://app.example.com"
 OTHER_ORIGIN = "https://admin.example.com"
@@ -31,19 +33,19 @@ APP_ENV = {
     "AWS_SESSION_TOKEN": "testing",
     "AWS_REGION": REGION,
     "AWS_DEFAULT_REGION": REGION,
-    "TABLE_NAME": TABLE,
-    "EVENT_BUS_NAME": BUS,
-    "EVENT_SOURCE": SOURCE,
-    "RETENTION_DAYS": "30",
-    "TENANT_KEYS": json.dumps(KEYS),
-    "DRAIN_PARAMETER_NAME": DRAIN_PARAM,
-    "CORS_ALLOWED_ORIGINS": f"{ORIGIN},{OTHER_ORIGIN}",
-    "MAX_BODY_BYTES": "16384",
-    "HEALTH_CACHE_SECONDS": "5",
-    "HEALTH_TIMEOUT_SECONDS": "2",
-    "POWERTOOLS_SERVICE_NAME": "tap-items",
-    "POWERTOOLS_METRICS_NAMESPACE": "TapTest",
-    "POWERTOOLS_LOG_LEVEL": "WARNING",
+    Env.TABLE_NAME: TABLE,
+    Env.EVENT_BUS_NAME: BUS,
+    Env.EVENT_SOURCE: SOURCE,
+    Env.RETENTION_DAYS: "30",
+    Env.TENANT_KEYS: json.dumps(KEYS),
+    Env.DRAIN_PARAMETER_NAME: DRAIN_PARAM,
+    Env.CORS_ALLOWED_ORIGINS: f"{ORIGIN},{OTHER_ORIGIN}",
+    Env.MAX_BODY_BYTES: "16384",
+    Tuning.HEALTH_CACHE_SECONDS: "5",
+    Tuning.HEALTH_TIMEOUT_SECONDS: "2",
+    Env.POWERTOOLS_SERVICE_NAME: "tap-items",
+    Env.POWERTOOLS_METRICS_NAMESPACE: "TapTest",
+    Env.POWERTOOLS_LOG_LEVEL: "WARNING",
     "POWERTOOLS_TRACE_DISABLED": "true",
 }
 

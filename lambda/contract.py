@@ -1,0 +1,105 @@
+"""The contract between the application (this folder) and the infrastructure (``tapinfra``).
+
+One source for what both sides must agree on: the routes (path, method, API key, request
+model), the edge's request models, the environment variable names, the table's key names and
+the events' source and detail types. The application imports this module; the function zip
+ships it; ``tapinfra.contract`` loads the same file to build the API, the table, the
+function's environment and the event rules. Tests check that each side uses it.
+
+Standard library only: the infrastructure reads it without the application's dependencies.
+"""
+
+from dataclasses import dataclass
+from typing import Mapping, Optional
+
+
+@dataclass(frozen=True)
+class Route:
+    """One API operation: ``path`` in API Gateway syntax (``{id}``), ``method``, whether an
+    API key is required, and the request model (a key of ``ITEM_MODELS``) the edge checks."""
+
+    path: str
+    method: str
+    api_key: bool = True
+    model: Optional[str] = None
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("/health", "GET", api_key=False),
+    Route("/items", "GET"),
+    Route("/items", "POST", model="CreateItem"),
+    Route("/items/{id}", "GET"),
+    Route("/items/{id}", "PUT", model="UpdateItem"),
+    Route("/items/{id}", "DELETE"),
+    Route("/metrics", "GET"),
+)
+
+# API Gateway models are JSON Schema draft 4. They are the coarse gate at the edge; the
+# function validates the same bodies in full (schemas.py; a test keeps the two in agreement).
+ITEM_MODELS: Mapping[str, dict] = {
+    "CreateItem": {
+        "$schema": "http://json-schema.org/draft-04/schema#",
+        "title": "CreateItem",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["name"],
+        "properties": {
+            "id": {"type": "string", "minLength": 1, "maxLength": 64},
+            "name": {"type": "string", "minLength": 1, "maxLength": 200},
+            "attributes": {"type": "object", "maxProperties": 50},
+        },
+    },
+    "UpdateItem": {
+        "$schema": "http://json-schema.org/draft-04/schema#",
+        "title": "UpdateItem",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["name", "version"],
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 200},
+            "attributes": {"type": "object", "maxProperties": 50},
+            "version": {"type": "integer", "minimum": 1},
+        },
+    },
+}
+
+
+class Env:
+    """Environment variable names the infrastructure sets and the application reads."""
+
+    TABLE_NAME = "TABLE_NAME"
+    EVENT_BUS_NAME = "EVENT_BUS_NAME"
+    EVENT_SOURCE = "EVENT_SOURCE"
+    RETENTION_DAYS = "RETENTION_DAYS"
+    TENANT_KEYS = "TENANT_KEYS"
+    DRAIN_PARAMETER_NAME = "DRAIN_PARAMETER_NAME"
+    CORS_ALLOWED_ORIGINS = "CORS_ALLOWED_ORIGINS"
+    MAX_BODY_BYTES = "MAX_BODY_BYTES"
+    POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
+    POWERTOOLS_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
+    POWERTOOLS_LOG_LEVEL = "POWERTOOLS_LOG_LEVEL"
+
+
+ENV_NAMES: tuple[str, ...] = tuple(sorted(v for k, v in vars(Env).items() if k.isupper()))
+
+
+class Tuning:
+    """Optional environment variables the application reads with defaults; the infrastructure
+    leaves them unset (an operator may set them on the function)."""
+
+    HEALTH_CACHE_SECONDS = "HEALTH_CACHE_SECONDS"
+    HEALTH_TIMEOUT_SECONDS = "HEALTH_TIMEOUT_SECONDS"
+
+# The table: partition key, sort key, TTL attribute (epoch seconds).
+PARTITION_KEY = "tenant_id"
+SORT_KEY = "item_id"
+TTL_ATTRIBUTE = "expires_at"
+
+# Events on the region's bus: ``source``, the detail types, and the detail field the
+# cross-region forwarding rules match so an event is never forwarded back.
+EVENT_SOURCE = "tap.items"
+ITEM_CREATED = "item.created"
+ITEM_UPDATED = "item.updated"
+ITEM_DELETED = "item.deleted"
+DETAIL_TYPES: tuple[str, ...] = (ITEM_CREATED, ITEM_UPDATED, ITEM_DELETED)
+ORIGIN_REGION_FIELD = "origin_region"
