@@ -15,9 +15,18 @@ SYNCED := $(VENV)/.synced-$(shell cksum Pipfile.lock | cut -d' ' -f1)
 CHECKOV_VENV := .venv-checkov
 CHECKOV_READY := $(CHECKOV_VENV)/.ready-$(shell cksum tools/checkov-requirements.txt | cut -d' ' -f1)
 
-.PHONY: install synth test test-python test-node bench clean readme
+.PHONY: install synth test test-python test-node bench clean readme graphviz
 
-install: $(SYNCED)
+install: $(SYNCED) graphviz
+
+# Graphviz's dot draws `python -m tapinfra diagram`: from the OS packages when it is missing
+# (Debian, as root, as in CI); quiet when it is there.
+graphviz:
+	@command -v dot >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing graphviz (dot) for python -m tapinfra diagram"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends graphviz >/dev/null; \
+	  else echo "graphviz's dot is missing: apt-get install graphviz (python -m tapinfra diagram needs it)"; fi; }
 
 # pipenv into a project-local venv; re-synced only when the lock changes.
 $(SYNCED): Pipfile.lock
