@@ -62,3 +62,21 @@ clean:
 
 readme: install
 	$(VENV)/bin/python tools/update_readme.py
+
+# cdktf through its CLI, without the noise we can switch off: cdktf's HashiCorp checkpoint
+# lookup (an [ERROR] line on machines without internet) and Node's end-of-life banner.
+# Air-gapped: make cli-config, export the line it prints, add CDKTF_FLAGS=--skip-provider-lock.
+CDKTF ?= npx --yes cdktf-cli@0.21.0
+CDKTF_FLAGS ?=
+CDKTF_ENV = CHECKPOINT_DISABLE=1 JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=$(shell node --version 2>/dev/null | sed 's/^v//; s/\..*//')
+
+.PHONY: cli-config diff deploy
+
+cli-config: install
+	$(VENV)/bin/python -m tapinfra cli-config --out $(CURDIR)/terraform.rc
+
+diff: install
+	$(CDKTF_ENV) $(CDKTF) diff $(CDKTF_FLAGS)
+
+deploy: install
+	$(CDKTF_ENV) $(CDKTF) deploy $(CDKTF_FLAGS)
