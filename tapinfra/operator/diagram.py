@@ -278,6 +278,13 @@ def main(argv: list[str]) -> int:
         print(exc, file=sys.stderr)
         return 2
     stack = f"{arch.region('primary').name} + {arch.region('secondary').name}"
-    render(to_dot(build(arch, title=f"tapinfra: {stack}")), out, fmt)
+    try:
+        render(to_dot(build(arch, title=f"tapinfra: {stack}")), out, fmt)
+    except subprocess.CalledProcessError as exc:
+        print(f"dot failed: {exc.stderr.decode('utf-8', 'replace').strip()}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"--out: cannot write {out}: {exc.strerror}", file=sys.stderr)
+        return 2
     print(f"wrote {out}")
     return 0

@@ -15,6 +15,7 @@ import os
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
@@ -152,7 +153,7 @@ class Smoke:
     def _listed(self, base: str, item_id: str) -> bool:
         token: Optional[str] = None
         for _ in range(100):  # pages; a smoke tenant has few items
-            query = "?limit=100" + (f"&next_token={urllib.request.quote(token)}" if token else "")
+            query = "?limit=100" + (f"&next_token={urllib.parse.quote(token)}" if token else "")
             page = self._expect(self.http("GET", f"{base}/items{query}"), 200, "GET /items")
             if any(i.get("id") == item_id for i in page.get("items", [])):
                 return True
