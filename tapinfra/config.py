@@ -228,6 +228,44 @@ class BackendConfig:
 
 
 @dataclass(frozen=True)
+class AuditConfig:
+    """Audit trail (optional module, off by default): one multi-region CloudTrail in the primary region."""
+
+    enabled: bool = setting(False, "Build the audit trail: a multi-region CloudTrail (global service events, log file validation, the primary's key), its secure bucket, delivery to a CloudWatch log group, and an alarm on changes to the trail itself.")
+    log_retention_days: int = setting(365, "Retention of the trail's CloudWatch log group.", choices=LOG_RETENTION_DAYS)
+    log_file_expiration_days: Optional[int] = setting(2557, "Days log files stay in the trail bucket (2557: seven years); null keeps them. Must exceed storage.transition_to_glacier_days.", minimum=1, maximum=36500)
+
+
+# Athena refuses a per-query scan limit below 10 MB.
+ATHENA_MIN_BYTES_SCANNED_CUTOFF = 10_485_760
+
+
+@dataclass(frozen=True)
+class AnalyticsConfig:
+    """Analytics (optional module, off by default): Athena over the table's exports, in each region."""
+
+    enabled: bool = setting(False, "Build analytics in each region: an Athena workgroup that enforces its settings (SSE-KMS results in a dedicated secure bucket, a scan limit per query) and a Glue table over the data bucket's exports/ prefix (DynamoDB exports to S3).")
+    bytes_scanned_cutoff_per_query: int = setting(10 * 1024**3, "Athena cancels a query once it has scanned this many bytes (10 GiB: about USD 0.05 at USD 5 per TB).", minimum=ATHENA_MIN_BYTES_SCANNED_CUTOFF, maximum=1024**5)
+    results_expiration_days: int = setting(30, "Days query results stay in the results bucket.", minimum=1, maximum=3650)
+
+
+@dataclass(frozen=True)
+class IngestionConfig:
+    """S3 ingestion pipeline (optional module, off by default): objects uploaded under <tenant>/ become items, in each region."""
+
+    enabled: bool = setting(False, "Build the pipeline in each region: an ingest bucket whose new objects (JSON lines, one CreateItem per line, under <tenant>/) invoke a processor that validates them and writes the items to the table; rejected objects go to a KMS-encrypted dead-letter queue with a depth alarm.")
+    max_object_bytes: int = setting(1_048_576, "Largest object the processor reads; a larger one goes to the dead-letter queue unread.", minimum=1024, maximum=10_485_760)
+    max_items_per_object: int = setting(1000, "Most items (lines) one object may hold; an object with more is rejected whole.", minimum=1, maximum=10000)
+    memory_mb: int = setting(256, "Processor memory in MB.", minimum=128, maximum=10240)
+    timeout_seconds: int = setting(300, "Processor timeout (S3 invokes it asynchronously, so up to Lambda's 900 s).", minimum=10, maximum=900)
+    reserved_concurrency: int = setting(10, "Concurrency reserved for (and capping) the processor, so a burst of uploads cannot starve the API; with function.reserved_concurrency at most function.account_concurrency_limit - 100.", minimum=1, maximum=10000)
+    object_expiration_days: int = setting(30, "Days an uploaded object stays in the ingest bucket (processed or not).", minimum=1, maximum=3650)
+    dlq_retention_days: int = setting(14, "How long a rejected object's message waits in the dead-letter queue.", minimum=1, maximum=14)
+    dlq_alarm_threshold: int = setting(1, "Alarm when at least this many messages wait in the dead-letter queue.", minimum=1, maximum=100000)
+    log_retention_days: int = setting(365, "Retention of the processor's log group.", choices=LOG_RETENTION_DAYS)
+
+
+@dataclass(frozen=True)
 class TapConfig:
     """One deployment: the two-region API for one application and environment."""
 
@@ -248,6 +286,9 @@ class TapConfig:
     packaging: PackagingConfig = setting(PackagingConfig(), "Code packaging.")
     backend: BackendConfig = setting(BackendConfig(), "Terraform state backend.")
     emulator: Optional[str] = setting(None, "Endpoint of a local AWS emulator (moto server, LocalStack) for a deploy rehearsal: every provider then talks to it with test credentials and skips account checks. null (the default) deploys to AWS.", pattern=r"^https?://[A-Za-z0-9.-]+(:" + _PORT + r")?/?$", max_length=200)
+    audit: AuditConfig = setting(AuditConfig(), "Audit trail (optional module).")
+    analytics: AnalyticsConfig = setting(AnalyticsConfig(), "Analytics (optional module).")
+    ingestion: IngestionConfig = setting(IngestionConfig(), "S3 ingestion pipeline (optional module).")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict (tuples become lists)."""
@@ -555,6 +596,7 @@ def _cross_checks(c: TapConfig, invalid: frozenset[str] | set[str] = frozenset()
     p.extend(_canary_checks(c, ok))
     p.extend(_dns_checks(c, ok))
     p.extend(_backend_checks(c, ok))
+    p.extend(_module_checks(c, ok))
     return p
 
 
@@ -640,6 +682,24 @@ def _backend_checks(c: TapConfig, ok: typing.Callable[..., bool]) -> list[Proble
     if (ok("backend.type", "backend.bucket", "backend.dynamodb_table", "backend.kms_key_id", "backend.region")
             and b.type == "local" and (b.bucket or b.dynamodb_table or b.kms_key_id or b.region)):
         p.append(Problem("backend.type", b.type, "s3 when bucket, region, kms_key_id or dynamodb_table are set"))
+    return p
+
+
+def _module_checks(c: TapConfig, ok: typing.Callable[..., bool]) -> list[Problem]:
+    """The optional modules (audit, analytics, ingestion): rules that apply only when one is on."""
+    p: list[Problem] = []
+    a, i, f = c.audit, c.ingestion, c.function
+    if (ok("audit.enabled", "audit.log_file_expiration_days", "storage.transition_to_glacier_days") and a.enabled
+            and a.log_file_expiration_days is not None and a.log_file_expiration_days <= c.storage.transition_to_glacier_days):
+        p.append(Problem("audit.log_file_expiration_days", a.log_file_expiration_days,
+                         f"more than storage.transition_to_glacier_days ({c.storage.transition_to_glacier_days}; "
+                         "S3 refuses an expiration before a transition), or null"))
+    ceiling = f.account_concurrency_limit - LAMBDA_UNRESERVED_MINIMUM
+    if (ok("ingestion.enabled", "ingestion.reserved_concurrency", "function.reserved_concurrency", "function.account_concurrency_limit")
+            and i.enabled and f.reserved_concurrency + i.reserved_concurrency > ceiling):
+        p.append(Problem("ingestion.reserved_concurrency", i.reserved_concurrency,
+                         f"at most function.account_concurrency_limit - {LAMBDA_UNRESERVED_MINIMUM} - function.reserved_concurrency "
+                         f"= {ceiling - f.reserved_concurrency} (both functions reserve from the same regional pool)"))
     return p
 
 
@@ -791,5 +851,6 @@ def with_changes(config: TapConfig, **sections: Mapping[str, Any] | Any) -> TapC
 __all__ = [
     "TapConfig", "RegionsConfig", "ApiConfig", "FunctionConfig", "TableConfig", "StorageConfig",
     "DnsConfig", "MonitoringConfig", "FeaturesConfig", "PackagingConfig", "BackendConfig",
+    "AuditConfig", "AnalyticsConfig", "IngestionConfig",
     "load_config", "config_from_dict", "json_schema", "with_changes", "replace",
 ]

@@ -46,6 +46,16 @@ RULES: dict[str, NameRule] = {
     "dashboard": NameRule(255, r"^[a-zA-Z0-9_-]+$", False),
     "ssm_parameter": NameRule(1011, r"^[a-zA-Z0-9_./-]+$", False),
     "health_check": NameRule(255, r"^[\w .-]+$", True),
+    "security_group": NameRule(255, r"^[\w .:/()#,@+=&;{}!$*-]+$", False),
+    # RDS identifiers (clusters, instances, subnet and parameter groups, snapshots): a letter first,
+    # no double or trailing hyphen; the 63 of a cluster's identifier bounds them all.
+    "rds": NameRule(63, r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", False, lowercase=True),
+    "secret": NameRule(512, r"^[\w/+=.@-]+$", False),
+    "cloudtrail": NameRule(128, r"^[a-zA-Z0-9][a-zA-Z0-9._-]{1,126}[a-zA-Z0-9]$", False),
+    "metric_filter": NameRule(512, r"^[^:*]+$", False),
+    "athena_workgroup": NameRule(128, r"^[a-zA-Z0-9._-]+$", False),
+    # Glue lowercases names; Athena queries them unquoted only with underscores (the caller swaps "-").
+    "glue_database": NameRule(255, r"^[a-z0-9_-]+$", False, lowercase=True),
 }
 
 
