@@ -7,6 +7,7 @@ all derived from those declarations, so they cannot drift apart.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import math
 import os
@@ -227,6 +228,53 @@ class BackendConfig:
     dynamodb_table: Optional[str] = setting(None, "s3 with lock=dynamodb: the lock table.", pattern=r"^[a-zA-Z0-9_.-]{3,255}$")
 
 
+# A VPC range: a dotted-quad network with a /16../22 prefix (cut into 16 subnets: /20../26).
+_CIDR = (r"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+         r"/(1[6-9]|2[0-2])$")
+
+
+@dataclass(frozen=True)
+class NetworkingConfig:
+    """Private networking (optional module, off by default): a VPC per region that the function runs in."""
+
+    enabled: bool = setting(False, "Run the function in a VPC per region: private subnets with no route out (no NAT gateway, no internet gateway), gateway endpoints for S3 and DynamoDB, interface endpoints with private DNS for what the function calls (policies scoped to this stack's resources), flow logs to a KMS-encrypted log group.")
+    primary_cidr: str = setting("10.10.0.0/16", "The primary region's VPC range: RFC 1918, /16 to /22, cut into 16 equal subnets.", pattern=_CIDR)
+    secondary_cidr: str = setting("10.20.0.0/16", "The secondary region's VPC range: like primary_cidr, and not overlapping it (so the two can be peered later).", pattern=_CIDR)
+    az_count: int = setting(2, "Availability zones per region, one private subnet each; interface endpoints bill per zone. The plan fails if a region offers fewer.", minimum=2, maximum=6)
+    nat_gateways: bool = setting(False, "One NAT gateway per zone (public subnets, an internet gateway) and egress on 443 to the internet for the function, for an application that calls outside AWS. Off: nothing in the VPC reaches the internet.")
+    flow_log_retention_days: int = setting(90, "Retention of the VPC flow-log group.", choices=LOG_RETENTION_DAYS)
+
+
+AURORA_ENGINES = ("aurora-postgresql", "aurora-mysql")
+# The lowest version of each major that Aurora global databases support ("Supported Regions and DB
+# engines for Aurora global databases", Aurora User Guide); majors past standard support are left out.
+AURORA_GLOBAL_FLOORS: dict[str, tuple[tuple[int, ...], ...]] = {
+    "aurora-postgresql": ((14, 3), (15, 2), (16, 1), (17, 4)),
+    "aurora-mysql": ((3, 1, 0),),  # 8.0.mysql_aurora.3.01.0
+}
+AURORA_VERSION_PATTERN = r"^([0-9]{2}\.[0-9]{1,2}|8\.0\.mysql_aurora\.3\.[0-9]{2}\.[0-9])$"
+# Memory-optimized classes: Aurora global databases take no burstable (db.t*) class.
+AURORA_INSTANCE_CLASS_PATTERN = r"^db\.(r5|r6g|r6gd|r6i|r6id|r7g|r7i|r8g|r8gd|x2g)\.(large|xlarge|(2|4|8|12|16|24|32|48)xlarge)$"
+
+
+@dataclass(frozen=True)
+class AuroraConfig:
+    """Aurora global database (optional module, off by default): a writer cluster in the primary region, a replica cluster in the secondary."""
+
+    enabled: bool = setting(False, "Build an Aurora global database in the private subnets (needs networking.enabled): a primary cluster, a secondary cluster in regions.secondary, each region's key, backups, deletion protection and a final snapshot unless disposable, alarms on replication lag and CPU. The function gets the master secret's ARN and may read that secret.")
+    engine: str = setting("aurora-postgresql", "Database engine.", choices=AURORA_ENGINES)
+    engine_version: str = setting("16.6", "Engine version, one that Aurora global databases support: aurora-postgresql 14.3+, 15.2+, 16.1+, 17.4+; aurora-mysql 8.0.mysql_aurora.3.01.0+.", pattern=AURORA_VERSION_PATTERN)
+    instance_class: str = setting("db.r6g.large", "Class of every instance: memory-optimized (Aurora global databases take no burstable db.t* class).", pattern=AURORA_INSTANCE_CLASS_PATTERN)
+    instances_per_region: int = setting(2, "Instances per cluster: the primary's writer plus readers it fails over to within the region; the secondary's serve reads and take over after a global failover.", minimum=1, maximum=15)
+    backup_retention_days: int = setting(14, "Days of automated backups (point-in-time restore window).", minimum=1, maximum=35)
+    database_name: str = setting("tap", "Database created in the cluster.", pattern=r"^[a-zA-Z][a-zA-Z0-9_]{0,62}$")
+    master_username: str = setting("tapadmin", "Master user. Its password is generated at apply time and kept only in Secrets Manager: never in the config, the plan or the state.", pattern=r"^[a-zA-Z][a-zA-Z0-9_]{0,15}$", not_pattern=r"^rds")
+    master_password_version: int = setting(1, "Raise by one to rotate the master password: the next apply generates a new one and writes it to the secret, then to the cluster.", minimum=1, maximum=1_000_000)
+    log_retention_days: int = setting(365, "Retention of the clusters' exported database logs.", choices=LOG_RETENTION_DAYS)
+    replication_lag_alarm_ms: int = setting(1000, "Alarm when a secondary trails the primary (AuroraGlobalDBReplicationLag) by more than this many milliseconds.", minimum=100, maximum=3_600_000)
+    cpu_alarm_percent: int = setting(80, "Alarm when a cluster's CPU utilisation exceeds this percent.", minimum=1, maximum=100)
+
+
 @dataclass(frozen=True)
 class AuditConfig:
     """Audit trail (optional module, off by default): one multi-region CloudTrail in the primary region."""
@@ -289,6 +337,8 @@ class TapConfig:
     audit: AuditConfig = setting(AuditConfig(), "Audit trail (optional module).")
     analytics: AnalyticsConfig = setting(AnalyticsConfig(), "Analytics (optional module).")
     ingestion: IngestionConfig = setting(IngestionConfig(), "S3 ingestion pipeline (optional module).")
+    networking: NetworkingConfig = setting(NetworkingConfig(), "Private networking (optional module).")
+    aurora: AuroraConfig = setting(AuroraConfig(), "Aurora global database (optional module).")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict (tuples become lists)."""
@@ -523,6 +573,7 @@ API_KEY_ID_LENGTH = 10  # API Gateway key ids, e.g. "a1b2c3d4e5"
 RESOURCE_PART_MAX = 24
 EVENT_SOURCE_MAX = 32
 LOG_LEVEL_MAX = 8  # "CRITICAL"
+REGION_NAME_MAX = max(len(r) for r in AWS_REGIONS)
 
 
 def function_environment(config: TapConfig) -> dict[str, str]:
@@ -547,6 +598,9 @@ def function_environment(config: TapConfig) -> dict[str, str]:
         "POWERTOOLS_SERVICE_NAME": app,
         "POWERTOOLS_METRICS_NAMESPACE": f"{app}-{env}",
         "POWERTOOLS_LOG_LEVEL": "l" * LOG_LEVEL_MAX,
+        # the secret's ARN in the function's region: the longest region name, a 6-character suffix
+        **({"DATABASE_SECRET_ARN": f"arn:aws:secretsmanager:{'r' * REGION_NAME_MAX}:{'0' * 12}:secret:{name}-{'s' * 6}"}
+           if config.aurora.enabled else {}),
     }
 
 
@@ -597,6 +651,7 @@ def _cross_checks(c: TapConfig, invalid: frozenset[str] | set[str] = frozenset()
     p.extend(_dns_checks(c, ok))
     p.extend(_backend_checks(c, ok))
     p.extend(_module_checks(c, ok))
+    p.extend(_private_data_checks(c, ok))
     return p
 
 
@@ -624,7 +679,7 @@ def _api_limits(c: TapConfig, ok: typing.Callable[..., bool]) -> list[Problem]:
                              f"at most api.waf_body_inspection_kb x 1024 = {inspected} when features.waf is on "
                              f"(the web ACL inspects no more of a body), {remedy}"))
     env_fields = ("app", "environment", "api.tenants", "api.cors_allowed_origins", "api.max_body_bytes",
-                  "table.item_retention_days", "features.drain_switch")
+                  "table.item_retention_days", "features.drain_switch", "aurora.enabled")
     if ok(*env_fields):
         size = environment_bytes(function_environment(c))
         if size > LAMBDA_ENVIRONMENT_LIMIT_BYTES:
@@ -701,6 +756,49 @@ def _module_checks(c: TapConfig, ok: typing.Callable[..., bool]) -> list[Problem
                          f"at most function.account_concurrency_limit - {LAMBDA_UNRESERVED_MINIMUM} - function.reserved_concurrency "
                          f"= {ceiling - f.reserved_concurrency} (both functions reserve from the same regional pool)"))
     return p
+
+
+_RFC1918 = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+
+
+def _private_data_checks(c: TapConfig, ok: typing.Callable[..., bool]) -> list[Problem]:
+    """Private networking and the Aurora global database: rules that apply when they are on."""
+    p: list[Problem] = []
+    n, a = c.networking, c.aurora
+    if ok("aurora.enabled", "networking.enabled") and a.enabled and not n.enabled:
+        p.append(Problem("aurora.enabled", a.enabled, "false unless networking.enabled true: the database lives in the private subnets"))
+    if ok("networking.enabled") and n.enabled:
+        ranges = {}
+        for path, value in (("networking.primary_cidr", n.primary_cidr), ("networking.secondary_cidr", n.secondary_cidr)):
+            if not ok(path):
+                continue
+            network = ipaddress.ip_network(value, strict=False)
+            if str(network) != value:
+                p.append(Problem(path, value, f"a network address with no host bits set ({network})"))
+            elif not any(network.subnet_of(ipaddress.ip_network(block)) for block in _RFC1918):
+                p.append(Problem(path, value, "a private (RFC 1918) range inside " + ", ".join(_RFC1918)))
+            else:
+                ranges[path] = network
+        if len(ranges) == 2 and ranges["networking.primary_cidr"].overlaps(ranges["networking.secondary_cidr"]):
+            p.append(Problem("networking.secondary_cidr", n.secondary_cidr, f"a range that does not overlap networking.primary_cidr ({n.primary_cidr})"))
+    if ok("aurora.enabled", "aurora.engine", "aurora.engine_version") and a.enabled and not aurora_version_supported(a.engine, a.engine_version):
+        floors = {"aurora-postgresql": "14.3+, 15.2+, 16.1+ or 17.4+ (e.g. 16.6)",
+                  "aurora-mysql": "8.0.mysql_aurora.3.01.0 or later (e.g. 8.0.mysql_aurora.3.08.0)"}
+        p.append(Problem("aurora.engine_version", a.engine_version,
+                         f"a version of {a.engine} that Aurora global databases support: {floors[a.engine]}"))
+    return p
+
+
+def aurora_version_supported(engine: str, version: str) -> bool:
+    """True when ``version`` of ``engine`` can be part of an Aurora global database."""
+    if engine == "aurora-mysql":
+        match = re.fullmatch(r"8\.0\.mysql_aurora\.(3)\.([0-9]{2})\.([0-9])", version)
+    else:
+        match = re.fullmatch(r"([0-9]{2})\.([0-9]{1,2})", version)
+    if match is None:
+        return False
+    parts = tuple(int(x) for x in match.groups())
+    return any(parts[0] == floor[0] and parts >= floor for floor in AURORA_GLOBAL_FLOORS[engine])
 
 
 def _dns_checks(c: TapConfig, ok: typing.Callable[..., bool]) -> list[Problem]:
@@ -851,6 +949,6 @@ def with_changes(config: TapConfig, **sections: Mapping[str, Any] | Any) -> TapC
 __all__ = [
     "TapConfig", "RegionsConfig", "ApiConfig", "FunctionConfig", "TableConfig", "StorageConfig",
     "DnsConfig", "MonitoringConfig", "FeaturesConfig", "PackagingConfig", "BackendConfig",
-    "AuditConfig", "AnalyticsConfig", "IngestionConfig",
+    "AuditConfig", "AnalyticsConfig", "IngestionConfig", "NetworkingConfig", "AuroraConfig",
     "load_config", "config_from_dict", "json_schema", "with_changes", "replace",
 ]
