@@ -103,6 +103,7 @@ def duplicate_keys(value: Any) -> Iterator[Problem]:
             for key, values in getattr(node, "repeated", {}).items():
                 yield Problem(join(path, key), values,
                               f"each key once per object (it is given {len(values)} times; JSON would silently keep the last)")
+                stack.extend((dropped, join(path, key)) for dropped in values[:-1])  # their own repeats count too
             stack.extend((child, join(path, key)) for key, child in node.items())
         elif isinstance(node, list):
             stack.extend((child, join(path, index)) for index, child in enumerate(node))
