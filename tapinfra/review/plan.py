@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Optional
@@ -90,11 +91,14 @@ class Plan:
         return next((c for c in self.changes if c.mode == "data" and c.address == address), None)
 
     def region_of(self, change: Change) -> Optional[str]:
-        """The region a change lands in: its provider's, else the region in its own ARN."""
+        """The region a change lands in: its provider's, else the one its ARNs name.
+
+        A resource removed from the configuration has no provider key left in the plan.
+        """
         if change.provider_key and self.provider_regions.get(change.provider_key):
             return self.provider_regions[change.provider_key]
         for values in (change.after, change.before):
-            region = own_region(values)
+            region = own_region(values) or _arn_majority_region(values)
             if region:
                 return region
         return None
@@ -110,6 +114,16 @@ def own_region(values: Any) -> Optional[str]:
         return match.group(1)
     region = values.get("region")
     return region if isinstance(region, str) and region else None
+
+
+def _arn_majority_region(values: Any) -> Optional[str]:
+    """The region most of a resource's ARN-valued attributes name (e.g. a deployment's execution_arn)."""
+    if not isinstance(values, dict):
+        return None
+    found = Counter(
+        m.group(1) for v in values.values() if isinstance(v, str) for m in [_ARN_REGION.match(v)] if m
+    )
+    return found.most_common(1)[0][0] if found else None
 
 
 def load_plan(path: str | Path) -> Plan:

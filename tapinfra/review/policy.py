@@ -13,12 +13,13 @@ from typing import Any, Iterable, Mapping
 
 _SEP = re.compile(r"[/:]")
 UNKNOWN = "(known after apply)"
+_REGION = re.compile(r"\b[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[0-9]\b")
 
 
 @dataclass(frozen=True, order=True)
 class Grant:
     principal: str  # "" in identity policies; "*" for everyone; "Service:x", "AWS:arn"
-    action: str  # lower-cased; "notaction:[...]" for an Allow with NotAction
+    action: str  # as written; "notaction:[...]" for an Allow with NotAction
     resource: str  # "" when the document has none (trust policies); "notresource:[...]"
 
 
@@ -36,7 +37,7 @@ def parse_document(text: str) -> dict[Grant, bool]:
         _add(
             grants,
             principals=_json_principals(st),
-            actions=_values(st, "Action", "NotAction", lower=True),
+            actions=_values(st, "Action", "NotAction"),
             resources=_values(st, "Resource", "NotResource") or [""],
             conditional=bool(st.get("Condition")),
         )
@@ -61,9 +62,9 @@ def statement_grants(statements: Iterable[Mapping[str, Any]]) -> dict[Grant, boo
             if ident is not None
         ]
         principals += [f"notprincipal:{_known(p.get('identifiers'))}" for p in st.get("not_principals") or ()]
-        actions = [a.lower() for a in st.get("actions") or () if a is not None]
+        actions = [a for a in st.get("actions") or () if a is not None]
         if st.get("not_actions"):
-            actions.append(f"notaction:{_known(st['not_actions'], lower=True)}")
+            actions.append(f"notaction:{_known(st['not_actions'])}")
         resources = [r if r is not None else UNKNOWN for r in st.get("resources") or ()]
         if st.get("not_resources"):
             resources.append(f"notresource:{_known(st['not_resources'])}")
@@ -72,29 +73,40 @@ def statement_grants(statements: Iterable[Mapping[str, Any]]) -> dict[Grant, boo
 
 
 def wildcards(grant: Grant, kind: str, conditional: bool) -> list[str]:
-    """The parts of a grant that are wildcards, e.g. ``["action s3:*", "resource *"]``."""
+    """Which parts of a grant are wildcards: some of ``principal``, ``action``, ``resource``."""
     parts = []
     if grant.principal == "*" and not conditional or grant.principal.startswith("notprincipal:"):
-        parts.append(f"principal {grant.principal}")
+        parts.append("principal")
     if "*" in grant.action or grant.action.startswith("notaction:"):
-        parts.append(f"action {grant.action}")
+        parts.append("action")
     if kind != "key" and is_wildcard_resource(grant.resource):
-        parts.append(f"resource {grant.resource}")
+        parts.append("resource")
     return parts
 
 
 def new_wildcards(before: Mapping[Grant, bool], after: Mapping[Grant, bool], kind: str) -> list[str]:
-    """Wildcard grants in ``after`` that ``before`` did not have, one readable line each."""
+    """Wildcard grants in ``after`` that ``before`` did not have, one readable line each.
+
+    Grants are compared by shape: actions ignore case (as IAM does) and region names are
+    placeholders, so the same grant moving with its region is not news (the region rule
+    reports the move) while ``us-east-1`` becoming ``*`` is.
+    """
+    had = {_shape(g) for g in before}
+    had_actions = {(_shape(g)[0], _shape(g)[1]) for g in before}
     found = []
-    known_actions = {(g.principal, g.action) for g in before}
-    for grant in sorted(set(after) - set(before)):
-        if grant.resource == UNKNOWN and (grant.principal, grant.action) in known_actions:
-            continue  # the same action on what is most likely the same, not yet known, ARN
+    for grant in sorted(after):
+        shape = _shape(grant)
+        if shape in had or grant.resource == UNKNOWN and shape[:2] in had_actions:
+            continue  # unchanged, or the same action on a resource not known yet (an ARN)
         parts = wildcards(grant, kind, after[grant])
         if parts:
             who = f" to {grant.principal}" if grant.principal else ""
-            found.append(f"{grant.action} on {grant.resource or '(no resource)'}{who} ({', '.join(parts)})")
+            found.append(f"{grant.action} on {grant.resource or '(no resource)'}{who} (wildcard {', '.join(parts)})")
     return found
+
+
+def _shape(grant: Grant) -> tuple[str, str, str]:
+    return (_REGION.sub("{region}", grant.principal), grant.action.lower(), _REGION.sub("{region}", grant.resource))
 
 
 def is_wildcard_resource(resource: str) -> bool:
@@ -128,11 +140,10 @@ def _add(grants: dict[Grant, bool], principals: list[str], actions: list[str], r
                 grants[key] = grants.get(key, True) and conditional
 
 
-def _values(st: Mapping[str, Any], key: str, not_key: str, lower: bool = False) -> list[str]:
+def _values(st: Mapping[str, Any], key: str, not_key: str) -> list[str]:
     if not_key in st:
-        return [f"{not_key.lower()}:{_known(_as_list(st[not_key]), lower)}"]
-    values = [str(v) for v in _as_list(st.get(key))]
-    return [v.lower() for v in values] if lower else values
+        return [f"{not_key.lower()}:{_known(_as_list(st[not_key]))}"]
+    return [str(v) for v in _as_list(st.get(key))]
 
 
 def _json_principals(st: Mapping[str, Any]) -> list[str]:
@@ -158,6 +169,5 @@ def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
-def _known(values: Any, lower: bool = False) -> str:
-    items = sorted(str(v).lower() if lower else str(v) for v in _as_list(values) if v is not None)
-    return json.dumps(items)
+def _known(values: Any) -> str:
+    return json.dumps(sorted(str(v) for v in _as_list(values) if v is not None))

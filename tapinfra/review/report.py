@@ -52,9 +52,16 @@ def summarize(plan: Plan) -> list[Row]:
         if change.kind not in COUNTED:
             continue
         region = plan.region_of(change)
-        label = f"{region} ({change.provider_key})" if region and change.provider_key else region or "global"
+        key = change.provider_key or _only_provider_in(plan, region)
+        label = f"{region} ({key})" if region and key else region or "global"
         counts.setdefault((label, change.type), Counter())[change.kind] += 1
     return [
         Row(region, rtype, {kind: c[kind] for kind in COUNTED})
         for (region, rtype), c in sorted(counts.items())
     ]
+
+
+def _only_provider_in(plan: Plan, region: str | None) -> str | None:
+    """The provider of a resource that left the configuration: the one configured for its region."""
+    keys = [key for key, r in plan.provider_regions.items() if r == region]
+    return keys[0] if len(keys) == 1 else None

@@ -26,11 +26,15 @@ Result = tuple[str, Finding]
 FINDING, WARNING = "finding", "warning"
 
 _LOSS = {
+    "table": "its items are lost (the new table starts empty)",
+    "table replica": "that region's copy of the items goes",
+    "bucket": "its objects and their versions are lost",
     "key": "everything encrypted with it becomes unreadable once AWS deletes it",
     "zone": "its records go and a new zone gets new name servers (delegation and DNSSEC break)",
     "secret": "its value is lost",
 }
 _LOGGING_LEVELS = ("INFO", "ERROR")
+SHOWN_GRANTS = 3
 
 
 def stateful_loss(plan: Plan) -> Iterator[Result]:
@@ -40,7 +44,7 @@ def stateful_loss(plan: Plan) -> Iterator[Result]:
         if what and c.removes:
             name = c.before_value(NAME_ATTRIBUTES.get(c.type, "id")) or c.before_value("id")
             how = "deleted" if c.kind == "delete" else f"replaced ({' then '.join(c.actions)})"
-            loss = _LOSS.get(what, "what it holds is lost")
+            loss = _LOSS.get(what, "the data it holds is lost")
             yield FINDING, Finding("stateful-resource", c.address, f"{what} {_q(name)} is {how}: {loss}{_why(c)}")
         if c.type == "aws_dynamodb_table" and c.kind == "update":
             gone = _replica_regions(c.before) - _replica_regions(c.after)
@@ -187,8 +191,12 @@ def _policy_change(plan: Plan, c: Change, attr: str, kind: str, before_text: Any
         except ValueError:
             yield WARNING, Finding("policy-wildcard", c.address, f"{label}: the planned policy is not a JSON policy document; not compared")
             return
-    for line in policy.new_wildcards(before, after, kind):
-        yield FINDING, Finding("policy-wildcard", c.address, f"{label} gains {line}")
+    lines = policy.new_wildcards(before, after, kind)
+    if lines:
+        more = f"; and {len(lines) - SHOWN_GRANTS} more" if len(lines) > SHOWN_GRANTS else ""
+        yield FINDING, Finding(
+            "policy-wildcard", c.address, f"{label} gains {len(lines)} wildcard grant(s): {'; '.join(lines[:SHOWN_GRANTS])}{more}"
+        )
 
 
 def _planned_document(plan: Plan, c: Change, attr: str) -> Change | None:
