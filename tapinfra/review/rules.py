@@ -26,7 +26,7 @@ Result = tuple[str, Finding]
 FINDING, WARNING = "finding", "warning"
 
 _LOSS = {
-    "table": "its items are lost (the new table starts empty)",
+    "table": "its items are lost: the new table starts empty",
     "table replica": "that region's copy of the items goes",
     "bucket": "its objects and their versions are lost",
     "key": "everything encrypted with it becomes unreadable once AWS deletes it",
@@ -98,10 +98,10 @@ def method_opened(plan: Plan) -> Iterator[Result]:
             continue
         method = c.before_value("http_method")
         if c.before_value("api_key_required") is True and c.after_value("api_key_required") is False:
-            yield FINDING, Finding("method-opened", c.address, f"{method} stops requiring an API key (api_key_required true -> false)")
+            yield FINDING, Finding("method-opened", c.address, f"{method} stops requiring an API key (api_key_required goes from true to false)")
         auth_before, auth_after = c.before_value("authorization"), c.after_value("authorization")
         if auth_before not in (None, "NONE") and auth_after == "NONE":
-            yield FINDING, Finding("method-opened", c.address, f"{method} loses its authorizer (authorization {auth_before} -> NONE)")
+            yield FINDING, Finding("method-opened", c.address, f"{method} loses its authorizer (authorization goes from {auth_before} to NONE)")
         elif c.before_value("authorizer_id") and c.after_value("authorizer_id") is None and not c.unknown("authorizer_id"):
             yield FINDING, Finding("method-opened", c.address, f"{method} loses its authorizer ({c.before_value('authorizer_id')})")
 
