@@ -48,8 +48,8 @@ def test_clean_update_has_no_findings_and_counts_the_new_tenant(reports):
 
 
 def test_clean_update_summary_is_per_region(reports):
-    regions = {r.region for r in reports["clean"].rows}
-    assert {"us-east-1 (aws.primary)", "us-west-2 (aws.secondary)"} <= regions, regions
+    placed = {(r.region, r.provider) for r in reports["clean"].rows}
+    assert placed == {("us-east-1", "aws.primary"), ("us-west-2", "aws.secondary")}, placed
 
 
 def test_replaced_table_is_a_stateful_finding(reports):
@@ -98,7 +98,10 @@ def test_json_output_is_machine_readable(tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["ok"] is False
     assert {f["rule"] for f in out["findings"]} == {"method-opened"}
-    assert all({"region", "type", "create", "update", "replace", "delete"} <= set(row) for row in out["summary"])
+    assert all({"region", "provider", "type", "create", "update", "replace", "delete"} <= set(row) for row in out["summary"])
+    assert {"region": "us-east-1", "provider": "aws.primary", "type": "aws_api_gateway_method"}.items() <= next(
+        row for row in out["summary"] if row["type"] == "aws_api_gateway_method"
+    ).items()
 
 
 def test_markdown_has_findings_and_the_summary_table(reports):

@@ -21,7 +21,7 @@ def _totals(report: Report) -> str:
 def text(report: Report) -> str:
     lines = [f"tapinfra review (terraform {report.terraform_version}): {_totals(report)}", ""]
     width = max((len(r.type) for r in report.rows), default=4)
-    for region, rows in groupby(report.rows, key=lambda r: r.region):
+    for region, rows in groupby(report.rows, key=lambda r: r.label):
         lines.append(region)
         lines.append(f"  {'type'.ljust(width)}  " + "  ".join(k.rjust(7) for k in COUNTED))
         for row in rows:
@@ -47,7 +47,7 @@ def as_json(report: Report) -> str:
             "terraform_version": report.terraform_version,
             "ok": not report.findings,
             "totals": report.totals,
-            "summary": [{"region": r.region, "type": r.type, **r.counts} for r in report.rows],
+            "summary": [{"region": r.region, "provider": r.provider, "type": r.type, **r.counts} for r in report.rows],
             "findings": items(report.findings),
             "warnings": items(report.warnings),
         },
@@ -65,7 +65,7 @@ def markdown(report: Report) -> str:
     if report.rows:
         lines += ["| region | type | " + " | ".join(COUNTED) + " |", "|---|---|" + "---:|" * len(COUNTED)]
         lines += [
-            f"| {_md(r.region)} | `{r.type}` | " + " | ".join(_count(r.counts[k]) for k in COUNTED) + " |"
+            f"| {_md(r.label)} | `{r.type}` | " + " | ".join(_count(r.counts[k]) for k in COUNTED) + " |"
             for r in report.rows
         ]
         lines.append("")

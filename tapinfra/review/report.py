@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Optional
 
 from tapinfra.review.plan import Plan
 
@@ -21,9 +22,17 @@ class Finding:
 
 @dataclass(frozen=True)
 class Row:
-    region: str  # "us-east-1 (aws.primary)", or "global" when nothing places it
+    region: Optional[str]  # None when nothing places it (global services)
+    provider: Optional[str]  # provider configuration key, e.g. "aws.primary"
     type: str
     counts: dict[str, int] = field(compare=False)
+
+    @property
+    def label(self) -> str:
+        """``us-east-1 (aws.primary)``, or ``global``."""
+        if self.region and self.provider:
+            return f"{self.region} ({self.provider})"
+        return self.region or "global"
 
 
 @dataclass
@@ -47,17 +56,16 @@ class Report:
 
 def summarize(plan: Plan) -> list[Row]:
     """Create/update/replace/delete counts per region and resource type (reads and no-ops left out)."""
-    counts: dict[tuple[str, str], Counter[str]] = {}
+    counts: dict[tuple[str, str, str], Counter[str]] = {}
     for change in plan.managed():
         if change.kind not in COUNTED:
             continue
         region = plan.region_of(change)
         key = change.provider_key or _only_provider_in(plan, region)
-        label = f"{region} ({key})" if region and key else region or "global"
-        counts.setdefault((label, change.type), Counter())[change.kind] += 1
+        counts.setdefault((region or "", key or "", change.type), Counter())[change.kind] += 1
     return [
-        Row(region, rtype, {kind: c[kind] for kind in COUNTED})
-        for (region, rtype), c in sorted(counts.items())
+        Row(region or None, key or None, rtype, {kind: c[kind] for kind in COUNTED})
+        for (region, key, rtype), c in sorted(counts.items())
     ]
 
 
