@@ -18,6 +18,7 @@ __all__ = [
     "ConflictError",
     "ForbiddenError",
     "ItemNotFoundError",
+    "ItemTooLargeError",
     "MethodNotAllowedError",
     "PayloadTooLargeError",
     "ServiceError",
@@ -44,3 +45,9 @@ class MethodNotAllowedError(ServiceError):
 class PayloadTooLargeError(ServiceError):
     def __init__(self, size: int, limit: int):
         super().__init__(413, f"request body is {size} bytes; the limit is {limit} bytes")
+
+
+class ItemTooLargeError(ServiceError):
+    def __init__(self, size: int | None, limit: int):
+        stored = f"{size} bytes" if size is not None else "too large"
+        super().__init__(413, f"the item would be {stored} as stored; DynamoDB holds at most {limit} bytes per item")

@@ -5,6 +5,10 @@ another tenant's partition. Items carry ``expires_at`` (epoch seconds, the
 table's TTL attribute) = write time + RETENTION_DAYS; because DynamoDB deletes
 expired items lazily, every read, list, count, update and delete also treats
 ``expires_at <= now`` as gone.
+
+An item DynamoDB could not hold (over 400 KB) is refused with 413 before the
+write, by its size computed as DynamoDB counts it; should DynamoDB still say
+the item is too large, that is a 413 too, never a 500.
 """
 
 from __future__ import annotations
@@ -17,9 +21,9 @@ from botocore.exceptions import ClientError
 
 import clients
 import clock
-from codec import from_item, to_item
+from codec import ITEM_SIZE_LIMIT, from_item, item_size, to_item
 from config import get_settings
-from errors import ConflictError, ItemNotFoundError
+from errors import ConflictError, ItemNotFoundError, ItemTooLargeError
 
 # Longest run of DynamoDB pages one list request may read to fill a page when
 # many items are expired but not yet deleted by TTL. Past it, the page is
@@ -86,10 +90,14 @@ def _condition_failed(exc: ClientError) -> bool:
     return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
-def create(tenant_id: str, item_id: str | None, name: str, attributes: dict) -> dict:
-    """Insert a new item; never overwrites a live one (409 on clash)."""
-    now = clock.now()
-    item_id = item_id or uuid.uuid4().hex
+def _too_large(exc: ClientError) -> bool:
+    """DynamoDB's ValidationException for an item over 400 KB (PutItem and UpdateItem word it alike)."""
+    error = exc.response.get("Error", {})
+    return error.get("Code") == "ValidationException" and "exceeded the maximum allowed size" in error.get("Message", "")
+
+
+def _stored(tenant_id: str, item_id: str, name: str, attributes: dict, version: int, now: int) -> dict:
+    """The item as written, in DynamoDB's attribute-value form (413 if DynamoDB could not hold it)."""
     stamp = _iso(now)
     raw = to_item(
         {
@@ -97,13 +105,24 @@ def create(tenant_id: str, item_id: str | None, name: str, attributes: dict) -> 
             "item_id": item_id,
             "name": name,
             "attributes": attributes,
-            "version": 1,
+            "version": version,
             "created_at": stamp,
             "updated_at": stamp,
             "expires_at": _expiry(now),
             "updated_region": get_settings().region,
         }
     )
+    size = item_size(raw)
+    if size > ITEM_SIZE_LIMIT:
+        raise ItemTooLargeError(size, ITEM_SIZE_LIMIT)
+    return raw
+
+
+def create(tenant_id: str, item_id: str | None, name: str, attributes: dict) -> dict:
+    """Insert a new item; never overwrites a live one (409 on clash)."""
+    now = clock.now()
+    item_id = item_id or uuid.uuid4().hex
+    raw = _stored(tenant_id, item_id, name, attributes, 1, now)
     try:
         clients.dynamodb().put_item(
             TableName=_table(),
@@ -116,6 +135,8 @@ def create(tenant_id: str, item_id: str | None, name: str, attributes: dict) -> 
     except ClientError as exc:
         if _condition_failed(exc):
             raise ConflictError(f"item {item_id!r} already exists", item_id=item_id) from None
+        if _too_large(exc):
+            raise ItemTooLargeError(None, ITEM_SIZE_LIMIT) from None
         raise
     return public(raw)
 
@@ -164,6 +185,8 @@ def list_page(tenant_id: str, limit: int, start_after: str | None) -> Page:
 def update(tenant_id: str, item_id: str, name: str, attributes: dict, expected_version: int) -> dict:
     """Replace name and attributes if the stored version matches (optimistic concurrency)."""
     now = clock.now()
+    # created_at keeps its old value, of the same length as the stamp counted here.
+    _stored(tenant_id, item_id, name, attributes, expected_version + 1, now)
     try:
         response = clients.dynamodb().update_item(
             TableName=_table(),
@@ -190,6 +213,8 @@ def update(tenant_id: str, item_id: str, name: str, attributes: dict, expected_v
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except ClientError as exc:
+        if _too_large(exc):
+            raise ItemTooLargeError(None, ITEM_SIZE_LIMIT) from None
         if not _condition_failed(exc):
             raise
         current = exc.response.get("Item")
