@@ -23,12 +23,17 @@ import clients
 import clock
 from codec import ITEM_SIZE_LIMIT, from_item, item_size, to_item
 from config import get_settings
+from encoding import dumps
 from errors import ConflictError, ItemNotFoundError, ItemTooLargeError
 
 # Longest run of DynamoDB pages one list request may read to fill a page when
 # many items are expired but not yet deleted by TTL. Past it, the page is
 # returned short, with a token to continue.
 MAX_QUERY_ROUNDS = 5
+# Most JSON text of items one list page carries. Lambda refuses a response over
+# 6 MB, and the body travels JSON-escaped inside it (up to twice its length);
+# a page that would pass this ends early, with a token to continue.
+PAGE_BUDGET_BYTES = 3_000_000
 
 _NAMES = {
     "#tenant": "tenant_id",
@@ -164,16 +169,22 @@ def _live_items_query(tenant_id: str, now: int, start_key: dict | None) -> dict:
 
 
 def list_page(tenant_id: str, limit: int, start_after: str | None) -> Page:
-    """Up to ``limit`` live items in id order, after ``start_after`` if given."""
+    """Up to ``limit`` live items in id order, after ``start_after`` if given (fewer past PAGE_BUDGET_BYTES)."""
     now = clock.now()
     client = clients.dynamodb()
     collected: list[dict] = []
+    used = 0
     start_key = _key(tenant_id, start_after) if start_after else None
     last_key = None
     for _ in range(MAX_QUERY_ROUNDS):
         response = client.query(**_live_items_query(tenant_id, now, start_key),
                                 Limit=limit - len(collected), ConsistentRead=True)
-        collected.extend(public(raw) for raw in response.get("Items", []))
+        for raw in response.get("Items", []):
+            item = public(raw)
+            used += len(dumps(item)) + 1
+            if collected and used > PAGE_BUDGET_BYTES:
+                return Page(items=collected, last_item_id=collected[-1]["id"])  # continue after the last one sent
+            collected.append(item)
         last_key = response.get("LastEvaluatedKey")
         if not last_key or len(collected) >= limit:
             break

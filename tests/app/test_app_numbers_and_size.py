@@ -242,3 +242,23 @@ def test_dynamodbs_own_item_size_error_is_a_413(lam, api, aws, big_bodies, monke
         reply = api.put("/items/x", {**body, "version": 1})
     assert reply.status == 413, reply.raw_body[:300]
     assert reply.body["error"] == "payload_too_large"
+
+
+def test_a_page_of_large_items_stays_inside_lambdas_6mb_response(lam, api, aws, big_bodies):
+    """20 items of ~190 KB: one page of all of them would break Lambda's 6 MB response limit."""
+    ids = [f"big{i:02d}" for i in range(20)]
+    for item_id in ids:
+        assert api.post("/items", {"id": item_id, "name": "n", "attributes": {"t": "\u00e9" * 95_000}}).status == 201
+    seen, token, pages = [], None, 0
+    while True:
+        query = {"limit": "100", **({"next_token": token} if token else {})}
+        reply = api.get("/items", query=query)
+        assert reply.status == 200
+        envelope = json.dumps({"statusCode": 200, "body": reply.raw_body})  # how Lambda carries it
+        assert len(envelope) < 6 * 1024 * 1024
+        seen += [item["id"] for item in reply.body["items"]]
+        pages += 1
+        token = reply.body["next_token"]
+        if not token:
+            break
+    assert seen == ids and pages > 1
