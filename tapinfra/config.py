@@ -14,7 +14,6 @@ import os
 import re
 import typing
 from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass, replace
-from pathlib import Path
 from typing import Any, Mapping, Optional
 
 from tapinfra.errors import ConfigError, Problem
