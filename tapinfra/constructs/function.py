@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping, Optional
+from typing import TYPE_CHECKING, Mapping, Optional
 
 from cdktf import TerraformResourceLifecycle
 from constructs import Construct
@@ -17,6 +17,10 @@ from tapinfra.contract import Env
 from tapinfra.policy import Statement, service_role
 from tapinfra.provider import aws
 from tapinfra.region import Region
+
+if TYPE_CHECKING:
+    from tapinfra.constructs.aurora import SecretAccess
+    from tapinfra.constructs.network import NetworkPlacement
 
 POWERTOOLS_ACCOUNT = "017000801446"  # AWS's account for the public Powertools layers
 HANDLER = "app.handler"
@@ -42,15 +46,19 @@ class ApiFunction(Construct):
     :param bus: this region's event bus.
     :param tenant_key_ids: tenant -> API key id in this region (tokens).
     :param drain: this region's drain switch, or None.
+    :param network: the private subnets and security group to run in (networking module), or None.
+    :param database_secret: the database's master secret in this region (Aurora module), or None.
 
     The role may do exactly what the code does: item actions on this region's table,
     PutEvents on this region's bus, use this region's key, write its own log group, send
-    to its DLQ, read the drain parameter, and write X-Ray traces.
+    to its DLQ, read the drain parameter, and write X-Ray traces; in a VPC, what Lambda needs
+    to attach it; with a database, read its secret. ``statements`` lists all of it.
     """
 
     def __init__(self, scope: Construct, id_: str, *, region: Region, settings: FunctionConfig, api: ApiConfig,
                  table_settings: TableConfig, package: CodePackage, table: GlobalTable, bus: EventBus,
-                 tenant_key_ids: Mapping[str, str], drain: Optional["DrainSwitch"]) -> None:
+                 tenant_key_ids: Mapping[str, str], drain: Optional["DrainSwitch"],
+                 network: Optional["NetworkPlacement"] = None, database_secret: Optional["SecretAccess"] = None) -> None:
         super().__init__(scope, id_)
         p, namer = region.provider, region.namer
         self.name = namer.name("api", "lambda")
@@ -73,6 +81,11 @@ class ApiFunction(Construct):
         ]
         if drain is not None:
             statements.append(drain.grant_read("ReadDrainSwitch"))
+        if network is not None:
+            statements.extend(network.grant_network_interfaces(region))
+        if database_secret is not None:
+            statements.append(database_secret.grant_read("ReadDatabaseSecret"))
+        self.statements: tuple[Statement, ...] = tuple(statements)
         self.role, self.role_policy = service_role(
             self, "role", provider=p, name=namer.name("api", "iam_role"),
             services=["lambda.amazonaws.com"], statements=statements,
@@ -90,6 +103,8 @@ class ApiFunction(Construct):
             Env.POWERTOOLS_METRICS_NAMESPACE: f"{namer.app}-{namer.environment}",
             Env.POWERTOOLS_LOG_LEVEL: "INFO",
         }
+        if database_secret is not None:
+            environment[Env.DATABASE_SECRET_ARN] = database_secret.arn
         fn = aws.lambda_function
         self.function = fn.LambdaFunction(
             self, "function", provider=p,
@@ -110,6 +125,8 @@ class ApiFunction(Construct):
             tracing_config=fn.LambdaFunctionTracingConfig(mode="Active"),
             dead_letter_config=fn.LambdaFunctionDeadLetterConfig(target_arn=self.dead_letter_queue.arn),
             logging_config=fn.LambdaFunctionLoggingConfig(log_format="JSON", log_group=self.log_group.name),
+            vpc_config=fn.LambdaFunctionVpcConfig(subnet_ids=list(network.subnet_ids),
+                                                  security_group_ids=[network.security_group_id]) if network is not None else None,
             # The log group must exist (with its retention and key) and the role must hold its
             # permissions before the first invocation.
             depends_on=[self.log_group, self.role_policy],
