@@ -32,6 +32,8 @@ class Settings:
     health_cache_seconds: float
     health_timeout_seconds: float
     region: str
+    # The Aurora module's master secret in this region; "" when the module is off.
+    database_secret_arn: str = ""
 
 
 def _int(name: str, default: int, minimum: int) -> int:
@@ -92,6 +94,7 @@ def get_settings() -> Settings:
         health_cache_seconds=_float(Tuning.HEALTH_CACHE_SECONDS, DEFAULT_HEALTH_CACHE_SECONDS, 0.0),
         health_timeout_seconds=_float(Tuning.HEALTH_TIMEOUT_SECONDS, DEFAULT_HEALTH_TIMEOUT_SECONDS, 0.1),
         region=os.environ.get("AWS_REGION", "") or os.environ.get("AWS_DEFAULT_REGION", ""),
+        database_secret_arn=os.environ.get(Env.DATABASE_SECRET_ARN, "").strip(),
     )
 
 

@@ -78,9 +78,13 @@ class Env:
     POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
     POWERTOOLS_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
     POWERTOOLS_LOG_LEVEL = "POWERTOOLS_LOG_LEVEL"
+    # Set only while its optional module is on (absent otherwise):
+    DATABASE_SECRET_ARN = "DATABASE_SECRET_ARN"  # aurora: the master secret's ARN in the function's region
 
 
-ENV_NAMES: tuple[str, ...] = tuple(sorted(v for k, v in vars(Env).items() if k.isupper()))
+OPTIONAL_ENV_NAMES: tuple[str, ...] = (Env.DATABASE_SECRET_ARN,)
+# The variables the infrastructure always sets.
+ENV_NAMES: tuple[str, ...] = tuple(sorted(v for k, v in vars(Env).items() if k.isupper() and v not in OPTIONAL_ENV_NAMES))
 
 
 class Tuning:

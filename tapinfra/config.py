@@ -241,7 +241,7 @@ class NetworkingConfig:
     secondary_cidr: str = setting("10.20.0.0/16", "The secondary region's VPC range: like primary_cidr, and not overlapping it (so the two can be peered later).", pattern=_CIDR)
     az_count: int = setting(2, "Availability zones per region, one private subnet each; interface endpoints bill per zone. The plan fails if a region offers fewer.", minimum=2, maximum=6)
     nat_gateways: bool = setting(False, "One NAT gateway per zone (public subnets, an internet gateway) and egress on 443 to the internet for the function, for an application that calls outside AWS. Off: nothing in the VPC reaches the internet.")
-    flow_log_retention_days: int = setting(90, "Retention of the VPC flow-log group.", choices=LOG_RETENTION_DAYS)
+    flow_log_retention_days: int = setting(365, "Retention of the VPC flow-log group (a year: an investigation often starts months after the traffic).", choices=LOG_RETENTION_DAYS)
 
 
 AURORA_ENGINES = ("aurora-postgresql", "aurora-mysql")

@@ -14,9 +14,11 @@ from cdktf import LocalBackend, S3Backend, TerraformOutput, TerraformStack
 from constructs import Construct
 
 from tapinfra.config import TapConfig, config_from_dict
+from tapinfra.constructs.aurora import GlobalDatabase
 from tapinfra.constructs.dns import HostedZone, RegionalDomain
 from tapinfra.constructs.events import EventForwarding
 from tapinfra.constructs.monitoring import AlarmTopic, Metric, alarm, dashboard_body
+from tapinfra.constructs.network import PrivateNetwork, interface_services
 from tapinfra.constructs.packaging import CodePackage
 from tapinfra.constructs.regional import RegionalService, RegionalServiceProps, RegionalServiceResult
 from tapinfra.constructs.replication import BucketReplication
@@ -58,17 +60,32 @@ class TapStack(TerraformStack):
                                      prefix="nodejs/node_modules/", mode=config.packaging.mode,
                                      provider=packaging) if config.features.canaries else None
 
-        # 2. the global table
+        # the private networks, primary first (networking module)
+        self.networks: tuple[PrivateNetwork, ...] = tuple(
+            PrivateNetwork(self, f"{region.role}-network", region=region, settings=config.networking,
+                           cidr=config.networking.primary_cidr if region.is_primary else config.networking.secondary_cidr,
+                           interface_services=interface_services(drain_switch=config.features.drain_switch,
+                                                                 database=config.aurora.enabled))
+            for region in self.regions
+        ) if config.networking.enabled else ()
+
+        # 2. the global data: the table, and the Aurora global database (aurora module)
         self.table = GlobalTable(self, "items-table", primary=self.primary, secondary=self.secondary,
                                  settings=config.table, disposable=config.disposable)
+        self.database = GlobalDatabase(
+            self, "aurora", primary=self.primary, secondary=self.secondary, networks=self.networks,
+            settings=config.aurora, disposable=config.disposable,
+        ) if config.aurora.enabled else None
 
         # 3. one service per region
         self.services: tuple[RegionalServiceResult, ...] = tuple(
             RegionalService(self, f"{region.role}-service", RegionalServiceProps(
                 region=region, config=config, table=self.table,
                 function_package=function_package, canary_package=canary_package,
+                network=self.networks[i] if self.networks else None,
+                database=self.database.result.regions[i] if self.database is not None else None,
             )).result
-            for region in self.regions
+            for i, region in enumerate(self.regions)
         )
         primary, secondary = self.services
 
@@ -80,12 +97,17 @@ class TapStack(TerraformStack):
                 EventForwarding(self, f"{here.region.role}-forwarding", region=here.region, bus=here.bus, peer_bus=there.bus)
         if config.features.dns:
             self._routing()
+        if self.database is not None:
+            self.database.add_alarms({s.region.role: s.topic_arn for s in self.services}, config.monitoring)
+        for network in self.networks:
+            network.seal()  # every user has admitted what it calls
         dashboard = aws.cloudwatch_dashboard.CloudwatchDashboard(
             self, "dashboard", provider=self.primary.provider,
             dashboard_name=self.primary.namer.name("overview", "dashboard"),
             dashboard_body=dashboard_body([(s.region, s.watched) for s in self.services]),
         )
         self._outputs(dashboard.dashboard_name)
+        self._private_data_outputs()
 
     def _replication(self, primary: RegionalServiceResult, secondary: RegionalServiceResult) -> None:
         self.replication = BucketReplication(
@@ -150,6 +172,27 @@ class TapStack(TerraformStack):
             self.output(f"{role}_alarm_topic_arn", s.topic_arn, f"SNS topic every alarm in {name} notifies.")
             if s.canary_name is not None:
                 self.output(f"{role}_canary_name", s.canary_name, f"Synthetics canary probing /health in {name}.")
+
+    def _private_data_outputs(self) -> None:
+        for network in self.networks:
+            role, name = network.region.role, network.region.name
+            self.output(f"{role}_vpc_id", network.result.vpc_id, f"VPC the function runs in, in {name}.")
+            self.output(f"{role}_private_subnet_ids", list(network.result.private_subnet_ids),
+                        f"Private subnets (no route to the internet unless networking.nat_gateways) in {name}.")
+        if self.database is None:
+            return
+        db = self.database.result
+        self.output("aurora_global_cluster_id", db.global_cluster_id, "Aurora global database identifier.")
+        self.output("aurora_writer_endpoint", db.writer_endpoint,
+                    "The global writer endpoint: follows the writer across a switchover or failover.")
+        for regional in db.regions:
+            role, name = regional.region.role, regional.region.name
+            self.output(f"{role}_aurora_endpoint", regional.endpoint,
+                        f"Cluster endpoint in {name}" + (" (the writer)." if regional.region.is_primary
+                                                         else " (answers writes only after a switchover or failover)."))
+            self.output(f"{role}_aurora_reader_endpoint", regional.reader_endpoint, f"Reader endpoint in {name}.")
+            self.output(f"{role}_aurora_secret_arn", regional.secret.arn,
+                        f"Master user secret (JSON username/password) in {name}; the function there may read it.")
 
     def _backend(self, config: TapConfig) -> None:
         b = config.backend

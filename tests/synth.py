@@ -103,6 +103,10 @@ class Tf:
         """alias -> region of the primary and secondary providers."""
         return {p["alias"]: p["region"] for p in self.doc["provider"]["aws"] if p["alias"] in ("primary", "secondary")}
 
+    def in_region(self, rtype: str, provider: str) -> dict[str, dict[str, Any]]:
+        """name -> body of every ``rtype`` of one provider (``aws.primary``, ...)."""
+        return {name: body for name, body in self.resources(rtype).items() if body.get("provider") == provider}
+
     def by_provider(self, rtype: str) -> dict[str, tuple[str, dict[str, Any]]]:
         """provider -> (name, body) of the one ``rtype`` in each region (asserts there is one)."""
         out: dict[str, tuple[str, dict[str, Any]]] = {}

@@ -423,12 +423,25 @@ def test_many_long_tenants_are_refused_naming_tenants():
     assert "Lambda allows 4096" in found["api.tenants"].allowed
 
 
+def _secret_arn(doc: dict, rid: str, region: str | None = None) -> str:
+    """A secret's ARN as AWS issues it: its region, the account, its name and a 6-character suffix."""
+    body = doc["resource"]["aws_secretsmanager_secret"][rid]
+    region = region or next(p["region"] for p in doc["provider"]["aws"] if f"aws.{p.get('alias')}" == body["provider"])
+    return f"arn:aws:secretsmanager:{region}:{'0' * 12}:secret:{body['name']}-{'x' * 6}"
+
+
 def _resolve(doc: dict, value: str) -> str:
-    """A synthesized env value as it is at apply time: key ids are 10 characters, names are the resources' names."""
+    """A synthesized env value as it is at apply time: key ids are 10 characters, names are the
+    resources' names, a secret's ARN (or its replica's) is the ARN AWS issues."""
+    value = re.sub(r'\$\{replace\(aws_secretsmanager_secret\.([A-Za-z0-9_-]+)\.arn, "[^"]*", ":([a-z0-9-]+):"\)\}',
+                   lambda m: _secret_arn(doc, m.group(1), m.group(2)), value)
+
     def one(match):
         rtype, rid, attr = match.groups()
         if rtype == "aws_api_gateway_api_key" and attr == "id":
             return "k" * 10
+        if rtype == "aws_secretsmanager_secret" and attr == "arn":
+            return _secret_arn(doc, rid)
         assert attr == "name", match.group()
         return doc["resource"][rtype][rid]["name"]
     return re.sub(r"\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}", one, value)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from constructs import Construct
 
@@ -17,7 +17,12 @@ from tapinfra.constructs.monitoring import AlarmTopic, RegionAlarms, Watched
 from tapinfra.constructs.packaging import CodePackage
 from tapinfra.constructs.table import GlobalTable
 from tapinfra.constructs.waf import StageFirewall
+from tapinfra.policy import Statement
 from tapinfra.region import Region
+
+if TYPE_CHECKING:
+    from tapinfra.constructs.aurora import RegionalDatabase
+    from tapinfra.constructs.network import PrivateNetwork
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,8 @@ class RegionalServiceProps:
     :param table: the global table; the function uses its copy in ``region``.
     :param function_package: the application's zip (shared by both regions).
     :param canary_package: the canary's zip; None when ``features.canaries`` is off.
+    :param network: the region's private network; None when ``networking`` is off.
+    :param database: the global database's cluster in ``region``; None when ``aurora`` is off.
     """
 
     region: Region
@@ -36,6 +43,8 @@ class RegionalServiceProps:
     table: GlobalTable
     function_package: CodePackage
     canary_package: Optional[CodePackage] = None
+    network: Optional["PrivateNetwork"] = None
+    database: Optional["RegionalDatabase"] = None
 
 
 @dataclass(frozen=True)
@@ -85,7 +94,14 @@ class RegionalService(Construct):
             scope, f"{role}-function", region=region, settings=config.function, api=config.api,
             table_settings=config.table, package=props.function_package, table=props.table, bus=bus,
             tenant_key_ids=tenant_keys.ids, drain=drain,
+            network=props.network.result.placement if props.network is not None else None,
+            database_secret=props.database.secret if props.database is not None else None,
         )
+        if props.network is not None:
+            # The endpoints pass what the function may do, and the data bucket (S3's gateway).
+            props.network.admit([*function.statements, Statement(
+                sid="ThisRegionsDataBucket", actions=["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
+                resources=[data_bucket.arn, f"{data_bucket.arn}/*"])])
         api = RegionalApi(scope, f"{role}-api", region=region, settings=config.api, target=function,
                           keys=tenant_keys, account=account)
         endpoint = api.endpoint

@@ -46,6 +46,7 @@ def test_every_variable_the_infrastructure_sets_is_read_by_the_app(lam, monkeypa
         contract.Env.TENANT_KEYS: ("tenant_keys", {"k": "t"}),
         contract.Env.DRAIN_PARAMETER_NAME: ("drain_parameter_name", "/x/y/drain"),
         contract.Env.MAX_BODY_BYTES: ("max_body_bytes", 2048),
+        contract.Env.DATABASE_SECRET_ARN: ("database_secret_arn", "arn:aws:secretsmanager:us-east-1:123456789012:secret:tap-aurora-master-dev-AbCdEf"),
     }
     for env, (field, value) in changed.items():
         monkeypatch.setenv(env, json.dumps(value) if isinstance(value, dict) else str(value))
@@ -55,7 +56,7 @@ def test_every_variable_the_infrastructure_sets_is_read_by_the_app(lam, monkeypa
     assert lam.config.cors_origins() == ["https://a.example.com"]
     lam.config.reset()
     powertools = {n for n in contract.ENV_NAMES if n.startswith("POWERTOOLS_")}
-    assert set(contract.ENV_NAMES) == set(changed) | {contract.Env.CORS_ALLOWED_ORIGINS} | powertools
+    assert set(contract.ENV_NAMES) | set(contract.OPTIONAL_ENV_NAMES) == set(changed) | {contract.Env.CORS_ALLOWED_ORIGINS} | powertools
 
 
 def test_items_are_keyed_and_expire_by_the_contract_attributes(lam):
