@@ -58,6 +58,14 @@ def events():
     return _get("events", "events", _DATA_CONFIG)
 
 
+def s3():
+    return _get("s3", "s3", _DATA_CONFIG)
+
+
+def sqs():
+    return _get("sqs", "sqs", _DATA_CONFIG)
+
+
 def health_dynamodb(timeout_seconds: float):
     return _get(f"health-dynamodb-{timeout_seconds}", "dynamodb", _health_config(timeout_seconds))
 

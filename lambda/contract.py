@@ -87,6 +87,28 @@ OPTIONAL_ENV_NAMES: tuple[str, ...] = (Env.DATABASE_SECRET_ARN,)
 ENV_NAMES: tuple[str, ...] = tuple(sorted(v for k, v in vars(Env).items() if k.isupper() and v not in OPTIONAL_ENV_NAMES))
 
 
+class IngestEnv:
+    """Environment variable names of the ingestion processor (``ingest.handler``, same zip).
+
+    Its own set, so the API function's environment stays exactly ``ENV_NAMES``; the names it
+    shares with the API (table, retention, Powertools) are the same variables.
+    """
+
+    TABLE_NAME = Env.TABLE_NAME
+    RETENTION_DAYS = Env.RETENTION_DAYS
+    INGEST_TENANTS = "INGEST_TENANTS"  # comma-separated: the tenants whose <tenant>/ prefix is accepted
+    MAX_OBJECT_BYTES = "MAX_OBJECT_BYTES"
+    MAX_ITEMS_PER_OBJECT = "MAX_ITEMS_PER_OBJECT"
+    MAX_BODY_BYTES = Env.MAX_BODY_BYTES  # the API's body limit bounds one line, so every line fits one item
+    DEAD_LETTER_QUEUE_URL = "DEAD_LETTER_QUEUE_URL"
+    POWERTOOLS_SERVICE_NAME = Env.POWERTOOLS_SERVICE_NAME
+    POWERTOOLS_METRICS_NAMESPACE = Env.POWERTOOLS_METRICS_NAMESPACE
+    POWERTOOLS_LOG_LEVEL = Env.POWERTOOLS_LOG_LEVEL
+
+
+INGEST_ENV_NAMES: tuple[str, ...] = tuple(sorted(v for k, v in vars(IngestEnv).items() if k.isupper()))
+
+
 class Tuning:
     """Optional environment variables the application reads with defaults; the infrastructure
     leaves them unset (an operator may set them on the function)."""
@@ -98,6 +120,20 @@ class Tuning:
 PARTITION_KEY = "tenant_id"
 SORT_KEY = "item_id"
 TTL_ATTRIBUTE = "expires_at"
+
+# Every attribute of a stored item and its DynamoDB type: what the table's exports hold, and so
+# the columns of the analytics module's Glue table.
+STORED_ATTRIBUTES: Mapping[str, str] = {
+    PARTITION_KEY: "S",
+    SORT_KEY: "S",
+    "name": "S",
+    "attributes": "M",
+    "version": "N",
+    "created_at": "S",
+    "updated_at": "S",
+    TTL_ATTRIBUTE: "N",
+    "updated_region": "S",
+}
 
 # Events on the region's bus: ``source``, the detail types, and the detail field the
 # cross-region forwarding rules match so an event is never forwarded back.

@@ -96,6 +96,6 @@ def test_packaged_file_lists_are_exactly_the_runtime_files(default_tf):
               for b in default_tf.data("archive_file").values()}
     assert by_zip["function"] == [
         "app.py", "clients.py", "clock.py", "codec.py", "config.py", "contract.py", "encoding.py", "errors.py", "events.py",
-        "health.py", "items.py", "observability.py", "pagination.py", "schemas.py", "tenancy.py",
+        "health.py", "ingest.py", "items.py", "observability.py", "pagination.py", "schemas.py", "tenancy.py",
     ]
     assert by_zip["canary"] == ["nodejs/node_modules/tapCanary.js", "nodejs/node_modules/tapHealth.js"]
