@@ -1,30 +1,36 @@
-"""Benchmark of synthesis: cold ``python main.py`` wall time and peak memory, fast vs stock.
+"""Benchmark of synthesis: cold ``python main.py``, the fast path against the stock one.
 
-Run:  .venv/bin/python bench/bench_synth.py [--runs 3] [--configs default full] [--modes fast stock]
+Run:  .venv/bin/python bench/bench_synth.py [--runs 5] [--configs default full] [--parts]
 
 Each run is a fresh ``python main.py --config examples/<config>.json --outdir <tmp>``, with
-the fast import path (default) or ``TAP_STOCK_IMPORT=1`` (stock). One uncounted warm-up run
-per config and mode first fills the jsii package cache and ``__pycache__`` (the cache stays
-on, as in normal use), so "cold" means a new interpreter and a new jsii kernel, not a cold
-disk. Reported per config and mode, median over the runs:
+the fast path (``main.py`` calls ``tapinfra.enable_fast_import()``) or ``TAP_STOCK_IMPORT=1``
+(stock). Runs of the modes alternate (fast, stock, fast, ...), so that load from other work
+on the machine falls on both alike, and one uncounted warm-up run per config and mode first
+fills the jsii package cache and ``__pycache__``: "cold" means a new interpreter and a new
+jsii kernel, not a cold disk. Reported per config and mode, median over the runs:
 
 * wall: spawn to exit of ``python main.py``; cpu: user + system time of python and the
-  node processes (from ``wait4``), which other load on the machine does not inflate;
-* peak total: the process tree (python, the jsii-runtime node wrapper and the kernel node
-  process) is sampled every ``--interval`` ms from /proc. ``sum of peaks`` adds each
+  node processes it reaped (from ``wait4``), which other load inflates much less;
+* fast/stock: the ratio of the medians, wall and cpu, from this one run;
+* peak total: the process tree (python, the jsii kernel and, on the stock path, jsii's
+  node wrapper) is sampled every ``--interval`` ms from /proc. ``sum of peaks`` adds each
   process's own peak RSS (VmHWM, exact per process): an upper bound of the true total,
   and the figure the target is checked against. ``sampled`` is the largest sum of RSS seen
-  in one sample: a lower bound. (``ru_maxrss`` of children is the max of any single
-  process, not a sum, so it is not used.)
-* python / node: the peak RSS of the python process and the summed peaks of the node ones.
+  in one sample: a lower bound;
+* resources: how many resources and data sources the config synthesizes, and the fast
+  wall time per resource (the full example must scale with its resource count).
 
-Targets for the default config (this 2-core machine): <= 3 s and <= 350 MB total.
-Linux only (reads /proc). A measurement script, not a test.
+``--parts`` adds one fast variant per part of the fast path switched off
+(``TAP_FAST_IMPORT_OFF=<part>``): what each part saves, measured on its own.
+
+Targets for the default config (this 2-core machine): fast <= 2.0 s and <= 0.10 of stock
+(wall), <= 300 MB summed. Linux only (reads /proc). A measurement script, not a test.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -37,8 +43,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-TARGET_WALL_S = 3.0
-TARGET_MB = 350.0
+sys.path.insert(0, str(ROOT))
+from tapinfra.provider import PARTS  # noqa: E402  (no side effects: the seam's names only)
+
+TARGET_WALL_S = 2.0
+TARGET_RATIO = 0.10
+TARGET_MB = 300.0
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 
@@ -139,34 +149,86 @@ def run_once(cmd: list[str], env: dict[str, str], interval: float) -> Run:
     return run
 
 
-def bench(config: str, mode: str, runs: int, interval: float, python: str, script: str) -> list[Run]:
-    env = {k: v for k, v in os.environ.items() if k not in ("TAP_STOCK_IMPORT", "TAPINFRA_FASTIMPORT_DEBUG")}
-    if mode == "stock":
+def _env(variant: str) -> dict[str, str]:
+    """The environment of one variant: ``fast``, ``stock`` or ``fast-<part off>``."""
+    drop = ("TAP_STOCK_IMPORT", "TAP_FAST_IMPORT_OFF", "TAPINFRA_FASTIMPORT_DEBUG")
+    env = {k: v for k, v in os.environ.items() if k not in drop}
+    if variant == "stock":
         env["TAP_STOCK_IMPORT"] = "1"
-    results = []
-    for i in range(runs + 1):  # the first one is the warm-up
-        outdir = tempfile.mkdtemp(prefix=f"bench-synth-{config}-{mode}-")
-        try:
-            cmd = [python, script, "--config", str(ROOT / "examples" / f"{config}.json"), "--outdir", outdir]
-            run = run_once(cmd, env, interval)
-        finally:
-            shutil.rmtree(outdir, ignore_errors=True)
-        if i > 0:
-            results.append(run)
-        print(
-            f"  {config:8} {mode:5} run {i if i else 'warm-up'}: {run.wall_s:6.2f} s  cpu {run.cpu_s:6.2f} s  "
-            f"{run.sum_of_peaks_kb / 1024:7.0f} MB",
-            file=sys.stderr,
-            flush=True,
-        )
-    return results
+    elif variant.startswith("fast-"):
+        env["TAP_FAST_IMPORT_OFF"] = variant.removeprefix("fast-")
+    return env
+
+
+def _resources(outdir: str) -> int:
+    """Resources and data sources in the synthesized stack(s)."""
+    count = 0
+    for path in Path(outdir).glob("stacks/*/cdk.tf.json"):
+        doc = json.loads(path.read_text())
+        for kind in ("resource", "data"):
+            count += sum(len(items) for items in doc.get(kind, {}).values())
+    return count
+
+
+def run_variant(config: str, variant: str, interval: float, python: str, script: str) -> tuple[Run, int]:
+    outdir = tempfile.mkdtemp(prefix=f"bench-synth-{config}-{variant}-")
+    try:
+        cmd = [python, script, "--config", str(ROOT / "examples" / f"{config}.json"), "--outdir", outdir]
+        run = run_once(cmd, _env(variant), interval)
+        return run, _resources(outdir)
+    finally:
+        shutil.rmtree(outdir, ignore_errors=True)
+
+
+def bench(config: str, variants: list[str], runs: int, interval: float, python: str, script: str):
+    """{variant: [Run]} and the resource count, variants alternating run by run."""
+    results: dict[str, list[Run]] = {v: [] for v in variants}
+    resources = 0
+    for i in range(runs + 1):  # the first round is the warm-up
+        for variant in variants:
+            run, resources = run_variant(config, variant, interval, python, script)
+            if i > 0:
+                results[variant].append(run)
+            print(
+                f"  {config:8} {variant:16} run {i if i else 'warm-up'}: {run.wall_s:6.2f} s  cpu {run.cpu_s:6.2f} s  "
+                f"{run.sum_of_peaks_kb / 1024:5.0f} MB",
+                file=sys.stderr,
+                flush=True,
+            )
+    return results, resources
+
+
+@dataclass
+class Row:
+    config: str
+    variant: str
+    wall: float
+    wall_min: float
+    cpu: float
+    peaks_mb: float
+    sampled_mb: float
+    python_mb: float
+    node_mb: float
+    resources: int
+
+
+def summarize(config: str, variant: str, runs: list[Run], resources: int) -> Row:
+    med = lambda f: statistics.median(f(r) for r in runs)  # noqa: E731
+    return Row(
+        config, variant,
+        wall=med(lambda r: r.wall_s), wall_min=min(r.wall_s for r in runs), cpu=med(lambda r: r.cpu_s),
+        peaks_mb=med(lambda r: r.sum_of_peaks_kb) / 1024, sampled_mb=med(lambda r: r.sampled_total_kb) / 1024,
+        python_mb=med(lambda r: r.peak_kb("python")) / 1024, node_mb=med(lambda r: r.peak_kb("node")) / 1024,
+        resources=resources,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3, help="counted runs per config and mode (median)")
+    parser.add_argument("--runs", type=int, default=5, help="counted runs per config and variant (median)")
     parser.add_argument("--configs", nargs="+", default=["default", "full"])
-    parser.add_argument("--modes", nargs="+", default=["fast", "stock"], choices=["fast", "stock"])
+    parser.add_argument("--no-stock", action="store_true", help="fast path only (no ratio)")
+    parser.add_argument("--parts", action="store_true", help="also the fast path with each part off, one at a time")
     parser.add_argument("--interval", type=float, default=10.0, help="sampling interval, ms")
     parser.add_argument("--python", default=sys.executable)
     parser.add_argument("--script", default=str(ROOT / "main.py"), help=argparse.SUPPRESS)
@@ -174,48 +236,55 @@ def main(argv: list[str] | None = None) -> int:
     if not Path("/proc/self/status").exists():
         print("needs Linux /proc", file=sys.stderr)
         return 2
+    variants = ["fast"] + ([] if args.no_stock else ["stock"]) + ([f"fast-{p}" for p in PARTS] if args.parts else [])
 
-    rows = []
+    rows: dict[tuple[str, str], Row] = {}
     for config in args.configs:
-        for mode in args.modes:
-            runs = bench(config, mode, args.runs, args.interval / 1000.0, args.python, args.script)
-            med = lambda f: statistics.median(f(r) for r in runs)  # noqa: E731
-            rows.append(
-                (
-                    config,
-                    mode,
-                    med(lambda r: r.wall_s),
-                    med(lambda r: r.cpu_s),
-                    med(lambda r: r.sum_of_peaks_kb) / 1024,
-                    med(lambda r: r.sampled_total_kb) / 1024,
-                    med(lambda r: r.peak_kb("python")) / 1024,
-                    med(lambda r: r.peak_kb("node")) / 1024,
-                )
-            )
+        results, resources = bench(config, variants, args.runs, args.interval / 1000.0, args.python, args.script)
+        for variant, runs in results.items():
+            rows[config, variant] = summarize(config, variant, runs, resources)
 
     print()
-    print(f"cold `python main.py`, median of {args.runs} runs (peak memory in MB, python + node)")
+    print(f"cold `python main.py`, median of {args.runs} runs (min in brackets); peak memory in MB")
     header = (
-        f"{'config':8} {'mode':5} {'wall s':>7} {'cpu s':>6} {'sum of peaks':>13} {'sampled':>8} {'python':>7} {'node':>7}"
+        f"{'config':8} {'variant':16} {'wall s':>13} {'cpu s':>6} {'sum of peaks':>13} {'sampled':>8} "
+        f"{'python':>7} {'node':>6} {'resources':>10} {'ms/res':>7}"
     )
     print(header)
     print("-" * len(header))
-    for config, mode, wall, cpu, peaks, sampled, py, node in rows:
-        print(f"{config:8} {mode:5} {wall:7.2f} {cpu:6.2f} {peaks:13.0f} {sampled:8.0f} {py:7.0f} {node:7.0f}")
-    by_key = {(r[0], r[1]): r for r in rows}
+    for row in rows.values():
+        per_resource = 1000 * row.wall / row.resources if row.resources else float("nan")
+        print(
+            f"{row.config:8} {row.variant:16} {row.wall:6.2f} ({row.wall_min:4.2f}) {row.cpu:6.2f} {row.peaks_mb:13.0f} "
+            f"{row.sampled_mb:8.0f} {row.python_mb:7.0f} {row.node_mb:6.0f} {row.resources:10d} {per_resource:7.1f}"
+        )
+    print()
     for config in args.configs:
-        fast, stock = by_key.get((config, "fast")), by_key.get((config, "stock"))
+        fast, stock = rows.get((config, "fast")), rows.get((config, "stock"))
         if fast and stock:
             print(
-                f"{config}: fast is {stock[2] / fast[2]:.1f}x faster (wall; {stock[3] / fast[3]:.1f}x less CPU) "
-                f"and uses {stock[4] / fast[4]:.1f}x less memory than stock"
+                f"{config}: fast/stock = {fast.wall / stock.wall:.3f} wall, {fast.cpu / stock.cpu:.3f} cpu "
+                f"({stock.wall / fast.wall:.1f}x faster); memory {fast.peaks_mb:.0f} vs {stock.peaks_mb:.0f} MB"
             )
-    default_fast = by_key.get(("default", "fast"))
-    if default_fast:
-        ok = default_fast[2] <= TARGET_WALL_S and default_fast[4] <= TARGET_MB
+        for part in PARTS if args.parts else ():
+            off = rows.get((config, f"fast-{part}"))
+            if fast and off:
+                print(f"{config}: part {part!r} saves {off.wall - fast.wall:+.2f} s wall, {off.cpu - fast.cpu:+.2f} s cpu")
+    default, full = rows.get(("default", "fast")), rows.get(("full", "fast"))
+    if default and full and default.resources and full.resources:
+        grow_time, grow_res = full.wall / default.wall, full.resources / default.resources
         print(
-            f"target (default, fast): <= {TARGET_WALL_S:.0f} s and <= {TARGET_MB:.0f} MB -> "
-            f"{default_fast[2]:.2f} s, {default_fast[4]:.0f} MB: {'met' if ok else 'NOT met'}"
+            f"scaling: full has {grow_res:.2f}x the resources of default and takes {grow_time:.2f}x the time: "
+            f"{'scales' if grow_time <= grow_res else 'worse than linear'}"
+        )
+    if default:
+        stock = rows.get(("default", "stock"))
+        ratio = default.wall / stock.wall if stock else None
+        ok = default.wall <= TARGET_WALL_S and default.peaks_mb <= TARGET_MB and (ratio is None or ratio <= TARGET_RATIO)
+        print(
+            f"target (default, fast): <= {TARGET_WALL_S:.1f} s, <= {TARGET_RATIO:.2f} of stock, <= {TARGET_MB:.0f} MB -> "
+            f"{default.wall:.2f} s, {'n/a' if ratio is None else f'{ratio:.3f}'}, {default.peaks_mb:.0f} MB: "
+            f"{'met' if ok else 'NOT met'}"
         )
     load = os.getloadavg()[0]
     if load > 1.5:

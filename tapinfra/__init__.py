@@ -1,11 +1,14 @@
-"""tapinfra: a production two-region serverless REST API on AWS, from one typed config."""
+"""tapinfra: a production two-region serverless REST API on AWS, from one typed config.
 
-# The provider seam comes first: it installs the fast import path before cdktf loads.
-from tapinfra import provider as _provider  # noqa: F401
+Importing it changes no global state. Applications call :func:`enable_fast_import` first
+thing (before cdktf is imported) for a synth several times faster, with the same output.
+"""
+
 from tapinfra.config import TapConfig, load_config
 from tapinfra.errors import ConfigError
+from tapinfra.provider import enable_fast_import, import_mode
 
-__all__ = ["TapConfig", "ConfigError", "load_config", "TapStack", "synth_app"]
+__all__ = ["TapConfig", "ConfigError", "load_config", "TapStack", "synth_app", "enable_fast_import", "import_mode"]
 
 
 def __getattr__(name: str):

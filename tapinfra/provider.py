@@ -5,20 +5,16 @@ Constructs write ``aws.s3_bucket.S3Bucket``: the attribute is the binding's subm
 imported on first use. A move to CDK Terrain (the maintained fork of CDKTF) changes
 the package names here and nowhere else.
 
-Importing this module installs the fast import path (``tapinfra._fastimport``); it starts
-nothing and imports neither cdktf nor jsii. It must be imported before anything imports
-``cdktf`` or ``constructs`` (``tapinfra/__init__.py`` imports it first):
+Importing this module changes nothing. :func:`enable_fast_import` switches on the fast
+path (``tapinfra._fastimport``) for the whole process; it must run before anything imports
+``cdktf`` or ``constructs`` (``main.py``, ``tests/conftest.py`` and ``bench/`` call it first
+thing). It starts nothing and imports neither cdktf nor jsii. Output is the same either
+way (tests/test_fast_import.py); without it, cdktf and the providers load the stock way.
 
-* the provider packages are registered as light packages: only the submodules that are
-  used get imported, and the jsii runtime imports others on demand when the kernel hands
-  back one of their types;
-* the jsii kernel (node), when it starts, gets a preload that makes the providers' JS
-  index lazy.
-
-Both fall back to the stock path, with a warning on stderr, when the installed packages
-are not laid out as expected. Output is the same either way.
-
-``TAP_STOCK_IMPORT=1`` imports the packages the stock way (every submodule at once).
+``TAP_STOCK_IMPORT=1`` makes :func:`enable_fast_import` a no-op (the stock path, to compare
+against). ``TAP_FAST_IMPORT_OFF`` (comma-separated parts: ``typechecks``, ``direct``,
+``pipelined``, ``early_load``, ``lazy_requires``, ``compile_cache``) leaves single parts
+stock, so that each is measured on its own.
 """
 
 from __future__ import annotations
@@ -32,37 +28,73 @@ from typing import TYPE_CHECKING
 AWS_PACKAGE = "cdktf_cdktf_provider_aws"
 ARCHIVE_PACKAGE = "cdktf_cdktf_provider_archive"
 PACKAGES = (AWS_PACKAGE, ARCHIVE_PACKAGE)
+PARTS = ("typechecks", "direct", "pipelined", "early_load", "lazy_requires", "compile_cache")
 
 
 def stock_import_requested() -> bool:
     return os.environ.get("TAP_STOCK_IMPORT", "") not in ("", "0")
 
 
+def _parts_off() -> frozenset[str]:
+    off = {part.strip() for part in os.environ.get("TAP_FAST_IMPORT_OFF", "").split(",") if part.strip()}
+    unknown = off - set(PARTS)
+    if unknown:
+        _warn(f"TAP_FAST_IMPORT_OFF: unknown part(s) {sorted(unknown)}; known: {', '.join(PARTS)}")
+    return frozenset(off & set(PARTS))
+
+
 def _warn(message: str) -> None:
     print(f"tapinfra fast import: {message}", file=sys.stderr, flush=True)
 
 
+def _stock_mode() -> dict[str, str]:
+    return {"node": "stock", "kernel": "stock", "typechecks": "on", **{package: "stock" for package in PACKAGES}}
+
+
 def _install_fast_path() -> dict[str, str]:
-    """Install both halves; return what is active: ``{"node": ..., package: ...}``."""
-    mode = {"node": "stock", **{package: "stock" for package in PACKAGES}}
+    """Install every part; return what is active (see :func:`import_mode`)."""
+    mode = _stock_mode()
     if stock_import_requested():
         return mode
     try:
         from tapinfra import _fastimport
+        from tapinfra._fastimport import kernel, typechecks
     except Exception as exc:  # noqa: BLE001 - never let the fast path break the stock one
         _warn(f"unavailable ({exc!r}); importing providers the stock way")
         return mode
+    off = _parts_off()
 
+    # Before the light packages: they would look imported to it.
+    if "typechecks" not in off:
+        try:
+            hooked = typechecks.install()
+            mode["typechecks"] = "skipped" if len(hooked) == len(typechecks.PACKAGES) else "partly skipped"
+        except Exception as exc:  # noqa: BLE001
+            _warn(f"argument checks stay on ({exc!r})")
+
+    preloads = (kernel.LAZY_INDEX,) + tuple(
+        path for part, path in (("lazy_requires", kernel.LAZY_REQUIRES), ("compile_cache", kernel.COMPILE_CACHE))
+        if part not in off
+    )
+    plan = kernel.KernelPlan(
+        direct="direct" not in off,
+        pipelined="pipelined" not in off,
+        preloads=preloads,
+        compile_cache_dir=None if "compile_cache" in off else kernel.default_compile_cache_dir(),
+    )
     try:
-        if _fastimport.install_node_preload():
+        if kernel.install(plan):
             mode["node"] = "fast"
+            mode["kernel"] = ("direct" if plan.direct else "wrapper") + (", pipelined" if plan.pipelined else "")
     except Exception as exc:  # noqa: BLE001
-        _warn(f"node preload not installed ({exc!r}); provider JS indexes load the stock way")
+        _warn(f"kernel not changed ({exc!r}); it starts the stock way")
 
     for package in PACKAGES:
         try:
             _fastimport.install_light_package(package)
             mode[package] = "fast"
+            if plan.pipelined and "early_load" not in off:
+                _fastimport.load_assembly_early(package)
         except ModuleNotFoundError:
             mode[package] = "missing"
         except _fastimport.FastImportUnavailable as exc:
@@ -72,12 +104,26 @@ def _install_fast_path() -> dict[str, str]:
     return mode
 
 
-_MODE = _install_fast_path()
+_MODE: dict[str, str] | None = None
+
+
+def enable_fast_import() -> dict[str, str]:
+    """Switch the fast path on for this process; return :func:`import_mode`. Idempotent.
+
+    Call it before anything imports ``cdktf`` or ``constructs``: parts that come too late
+    warn on stderr and stay stock (the output is the same, only slower).
+    """
+    global _MODE
+    if _MODE is None:
+        _MODE = _install_fast_path()
+    return dict(_MODE)
 
 
 def import_mode() -> dict[str, str]:
-    """What is active: ``{"node": "fast"|"stock", "<package>": "fast"|"stock"|"missing"}``."""
-    return dict(_MODE)
+    """What is active: ``node`` (the kernel's lazy JS index): ``fast``|``stock``; ``kernel``:
+    how it is started and talked to; ``typechecks``: ``skipped``|``on``; per provider package
+    ``fast``|``stock``|``missing``. All stock until :func:`enable_fast_import` is called."""
+    return dict(_MODE) if _MODE is not None else _stock_mode()
 
 
 class _Bindings:

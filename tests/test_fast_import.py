@@ -1,13 +1,16 @@
-"""The fast import path (tapinfra.provider + tapinfra._fastimport) against the stock one.
+"""The fast path (tapinfra.enable_fast_import + tapinfra._fastimport) against the stock one.
 
 * Every example synthesizes byte-identical output (every file of the output directory)
   with the fast path and with ``TAP_STOCK_IMPORT=1``, ``python main.py`` in subprocesses.
 * Those runs really took the path they were meant to: the provider submodules imported
-  (``sys.modules`` at exit) and the node preload's debug lines tell.
-* Both halves fall back to the stock behaviour on a layout they do not recognise.
+  (``sys.modules`` at exit) and the node preloads' debug lines tell.
+* ``import tapinfra`` changes no global state; the fast path is on only once enabled.
+* What the fast path drops or defers is still checked: a wrong argument type is refused
+  by the kernel, a failed assembly load is raised at the next request.
+* The light packages fall back to the stock behaviour on a layout they do not recognise.
 
-The six ``main.py`` runs start together (stock ones take ~15 s each: the stock import
-path is the slow thing being replaced); the whole file takes well under a minute.
+The six ``main.py`` runs start together (stock ones take ~20 s each: the stock import
+path is the slow thing being replaced); the whole file takes about a minute.
 """
 
 from __future__ import annotations
@@ -137,7 +140,7 @@ def test_stock_runs_took_the_stock_path(runs, example):
 
 
 def _python(code: str, **env: str) -> dict:
-    full_env = {k: v for k, v in os.environ.items() if k not in ("TAP_STOCK_IMPORT", "NODE_OPTIONS")}
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_") and k != "NODE_OPTIONS"}
     full_env.update(env)
     proc = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT, env=full_env,
@@ -147,13 +150,82 @@ def _python(code: str, **env: str) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+FAST_MODE = {
+    "node": "fast",
+    "kernel": "direct, pipelined",
+    "typechecks": "skipped",
+    AWS_PACKAGE: "fast",
+    ARCHIVE_PACKAGE: "fast",
+}
+STOCK_MODE = {"node": "stock", "kernel": "stock", "typechecks": "on", AWS_PACKAGE: "stock", ARCHIVE_PACKAGE: "stock"}
+
+
+def test_import_tapinfra_changes_no_global_state():
+    """Issue 9: ``import tapinfra`` alone installs nothing (the issue's one-liner, and more)."""
+    result = _python(
+        """
+        import json, os, sys
+        meta_path, environ = list(sys.meta_path), dict(os.environ)
+        import tapinfra
+        assert list(sys.meta_path) == meta_path
+        print(json.dumps({
+            "meta_path_same": list(sys.meta_path) == meta_path,
+            "environ_same": dict(os.environ) == environ,
+            "bindings": sorted(m for m in sys.modules if m.split(".")[0] in
+                               ("jsii", "cdktf", "constructs", "cdktf_cdktf_provider_aws", "cdktf_cdktf_provider_archive")),
+            "mode": tapinfra.import_mode(),
+        }))
+        """
+    )
+    assert result["meta_path_same"] is True
+    assert result["environ_same"] is True
+    assert result["bindings"] == []
+    assert result["mode"] == STOCK_MODE
+
+
+def test_enable_is_explicit_idempotent_and_starts_nothing():
+    result = _python(
+        """
+        import json, os, sys
+        import tapinfra
+        before = len(sys.meta_path)
+        first = tapinfra.enable_fast_import()
+        second = tapinfra.enable_fast_import()
+        print(json.dumps({
+            "first": first, "same": first == second == tapinfra.import_mode(),
+            "finders_added": len(sys.meta_path) - before,
+            "started": [m for m in ("jsii", "cdktf", "constructs") if m in sys.modules],
+            "node_options": "NODE_OPTIONS" in os.environ,
+        }))
+        """
+    )
+    assert result["first"] == FAST_MODE
+    assert result["same"] is True
+    assert result["finders_added"] == 1
+    assert result["started"] == []
+    assert result["node_options"] is False
+
+
+def test_enabling_too_late_warns_and_stays_stock():
+    proc = subprocess.run(
+        [sys.executable, "-c", "import json, cdktf, tapinfra; print(json.dumps(tapinfra.enable_fast_import()))"],
+        cwd=ROOT, env=_env("fast"), capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    mode = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert mode["kernel"] == "stock" and mode["node"] == "stock"
+    assert mode["typechecks"] == "partly skipped"  # only the providers, not yet imported
+    assert "started before tapinfra.enable_fast_import()" in proc.stderr
+
+
 def test_seam_is_light_and_resolves_unimported_types():
     result = _python(
         """
-        import json, sys
+        import json, os, sys
+        import tapinfra
+        mode = tapinfra.enable_fast_import()
         import tapinfra.provider as p
-        mode = p.import_mode()
-        pre = {"jsii": "jsii" in sys.modules, "cdktf": "cdktf" in sys.modules, "node_options": "NODE_OPTIONS" in __import__("os").environ}
+        pre = {"jsii": "jsii" in sys.modules, "cdktf": "cdktf" in sys.modules, "node_options": "NODE_OPTIONS" in os.environ}
         from cdktf import App, TerraformStack
         stack = TerraformStack(App(outdir="unused"), "s")
         bucket = p.aws.s3_bucket.S3Bucket(stack, "b")
@@ -167,16 +239,19 @@ def test_seam_is_light_and_resolves_unimported_types():
         kernel.provider.create(CreateRequest(fqn="@cdktf/provider-aws.sqsQueuePolicy.SqsQueuePolicy",
                                              args=[stack, "q", {"policy": "{}", "queueUrl": "u"}]))
         child = stack.node.find_child("q")
-        pre["node_options_after"] = "NODE_OPTIONS" in __import__("os").environ
+        pre["node_options_after"] = "NODE_OPTIONS" in os.environ
         mods = sorted(m for m in sys.modules if m.startswith("cdktf_cdktf_provider_aws.") and not m.endswith("._private"))
+        # The kernel is one node process, a child of this one (no jsii wrapper process).
+        children = open(f"/proc/{os.getpid()}/task/{os.getpid()}/children").read().split()
+        commands = [open(f"/proc/{c}/comm").read().strip() for c in children]
         print(json.dumps({"mode": mode, "pre": pre, "mods": mods, "before": before,
                           "child": type(child).__module__ + "." + type(child).__name__,
-                          "versioning": type(versioning).__name__,
+                          "versioning": type(versioning).__name__, "children": commands,
                           "light": getattr(sys.modules["cdktf_cdktf_provider_aws"], "__tapinfra_fast_import__", None) is not None}))
         """
     )
-    assert result["mode"] == {"node": "fast", AWS_PACKAGE: "fast", ARCHIVE_PACKAGE: "fast"}
-    # Importing the seam starts nothing and leaks no NODE_OPTIONS.
+    assert result["mode"] == FAST_MODE
+    # Enabling starts nothing and leaks no NODE_OPTIONS.
     assert result["pre"] == {"jsii": False, "cdktf": False, "node_options": False, "node_options_after": False}
     assert result["light"] is True
     assert result["before"] is False
@@ -187,16 +262,90 @@ def test_seam_is_light_and_resolves_unimported_types():
         "cdktf_cdktf_provider_aws.s3_bucket",
         "cdktf_cdktf_provider_aws.sqs_queue_policy",
     ]
+    assert result["children"] == ["node"]
+
+
+def test_skipped_argument_checks_still_refuse_wrong_types():
+    """The bindings' Python-side checks are off, the kernel's are not; user code keeps typing."""
+    result = _python(
+        """
+        import json, sys, typing
+        import tapinfra
+        tapinfra.enable_fast_import()
+        from cdktf import App, TerraformStack
+        from tapinfra.provider import aws
+        stack = TerraformStack(App(outdir="unused"), "s")
+        refused = {}
+        for name, make in {
+            "int for a string": lambda: aws.s3_bucket.S3Bucket(stack, "b1", bucket=123),
+            "string for a map": lambda: aws.s3_bucket.S3Bucket(stack, "b2", tags="x"),
+            "missing required field": lambda: aws.s3_bucket_versioning.S3BucketVersioningA(
+                stack, "v", bucket="b",
+                versioning_configuration=aws.s3_bucket_versioning.S3BucketVersioningVersioningConfiguration(status=None)),
+        }.items():
+            try:
+                make()
+                refused[name] = None
+            except Exception as exc:
+                refused[name] = f"{type(exc).__name__}: {exc}"
+        module = sys.modules["cdktf_cdktf_provider_aws.s3_bucket._private"]
+        def annotated(x: int) -> str: ...
+        print(json.dumps({"refused": refused, "skipped": module.__dict__.get("__tapinfra_skipped_checks__"),
+                          "user_hints": str(typing.get_type_hints(annotated))}))
+        """
+    )
+    assert result["skipped"] is True
+    expected = {
+        "int for a string": "Unable to deserialize value",  # the kernel's check
+        "string for a map": "Unable to deserialize value",
+        "missing required field": "Required property 'status' is missing",  # the struct's own
+    }
+    for name, error in result["refused"].items():
+        assert error is not None, f"{name} was accepted"
+        assert expected[name] in error, error
+    assert result["user_hints"] == "{'x': <class 'int'>, 'return': <class 'str'>}"
+
+
+def test_failed_deferred_load_is_raised_at_the_next_request():
+    result = _python(
+        """
+        import json
+        import tapinfra
+        tapinfra.enable_fast_import()
+        import cdktf  # starts the kernel
+        from jsii._runtime import kernel
+        kernel.load("no-such-assembly", "1.0.0", "/nonexistent/no-such-assembly-1.0.0.tgz")  # not awaited
+        try:
+            cdktf.App(outdir="unused")
+            error = None
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        print(json.dumps({"error": error}))
+        """
+    )
+    assert result["error"] is not None
+    assert "loading no-such-assembly@1.0.0" in result["error"]
+
+
+def test_each_part_can_be_left_stock():
+    result = _python(
+        """
+        import json, tapinfra
+        print(json.dumps(tapinfra.enable_fast_import()))
+        """,
+        TAP_FAST_IMPORT_OFF="typechecks,direct",
+    )
+    assert result == {**FAST_MODE, "kernel": "wrapper, pipelined", "typechecks": "on"}
 
 
 def test_stock_switch_installs_nothing():
     result = _python(
         """
         import json, sys
+        import tapinfra
+        mode = tapinfra.enable_fast_import()
         import tapinfra.provider as p
-        from tapinfra import _fastimport
-        mode = p.import_mode()
-        hooks = [type(f).__name__ for f in sys.meta_path if type(f).__module__ == "tapinfra._fastimport"]
+        hooks = [type(f).__name__ for f in sys.meta_path if type(f).__module__.startswith("tapinfra.")]
         pre = "cdktf_cdktf_provider_aws" in sys.modules
         p.archive.provider  # the stock package: its __init__ imports every submodule
         archive = sys.modules["cdktf_cdktf_provider_archive"]
@@ -207,7 +356,7 @@ def test_stock_switch_installs_nothing():
         """,
         TAP_STOCK_IMPORT="1",
     )
-    assert result["mode"] == {"node": "stock", AWS_PACKAGE: "stock", ARCHIVE_PACKAGE: "stock"}
+    assert result["mode"] == STOCK_MODE
     assert result["hooks"] == []
     assert result["aws_registered"] is False
     assert result["light"] is False
@@ -251,86 +400,3 @@ def test_unexpected_package_layout_is_refused():
     ):
         with pytest.raises(_fastimport.FastImportUnavailable):
             _fastimport._check_root_init(changed, "changed")
-
-
-# ---- the node preload on its own, on a made-up package --------------------------------
-
-_INDEX = """\
-"use strict";
-/**
- * Copyright (c) HashiCorp, Inc.
- * SPDX-License-Identifier: MPL-2.0
- */
-Object.defineProperty(exports, "__esModule", { value: true });
-exports.zeta = exports.alpha = exports.midWay = void 0;
-// generated by cdktf get
-exports.alpha = require("./alpha");
-exports.midWay = require("./mid-way");
-exports.zeta = require("./zeta");
-//# sourceMappingURL=data:application/json;base64,e30=
-"""
-
-_PROBE = """\
-const lib = require(process.argv[2]);
-const state = { before: [...globalThis.loaded] };
-state.keys = Object.keys(lib);
-state.esModule = lib.__esModule;
-state.afterKeys = [...globalThis.loaded];
-state.alpha = lib.alpha.name;
-state.afterAlpha = [...globalThis.loaded];
-state.desc = Object.getOwnPropertyDescriptor(lib, 'alpha');
-state.json = JSON.stringify(lib);
-state.final = [...globalThis.loaded];
-console.log(JSON.stringify(state));
-"""
-
-
-def _fake_package(root: Path, name: str, index: str) -> Path:
-    pkg = root / "node_modules" / Path(*name.split("/"))
-    for sub in ("alpha", "mid-way", "zeta"):
-        (pkg / "lib" / sub).mkdir(parents=True)
-        (pkg / "lib" / sub / "index.js").write_text(
-            f"globalThis.loaded = globalThis.loaded || []; globalThis.loaded.push({sub!r});\n"
-            f"exports.name = {sub!r};\n"
-        )
-    (pkg / "lib" / "index.js").write_text(index)
-    (pkg / "package.json").write_text(json.dumps({"name": name, "version": "1.0.0", "main": "lib/index.js"}))
-    return pkg
-
-
-def _node(pkg: Path, preload: bool, tmp_path: Path) -> tuple[dict, str]:
-    probe = tmp_path / "probe.js"
-    probe.write_text("globalThis.loaded = [];\n" + _PROBE)
-    env = {k: v for k, v in os.environ.items() if k != "NODE_OPTIONS"}
-    env.update(JSII_AGENT="Python/test", TAPINFRA_FASTIMPORT_DEBUG="1")
-    cmd = ["node"] + (["--require", _fastimport.PRELOAD_PATH] if preload else []) + [str(probe), str(pkg)]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout), proc.stderr
-
-
-def test_preload_makes_a_generated_index_lazy_and_equivalent(tmp_path):
-    pkg = _fake_package(tmp_path, "@cdktf/provider-archive", _INDEX)
-    lazy, err = _node(pkg, True, tmp_path)
-    stock, _ = _node(pkg, False, tmp_path)
-    assert "lazy index for @cdktf/provider-archive@1.0.0: 3 submodules" in err
-    # Nothing loads until asked for, then only what is asked for ...
-    assert lazy["before"] == [] and lazy["afterKeys"] == [] and lazy["afterAlpha"] == ["alpha"]
-    assert stock["before"] == ["alpha", "mid-way", "zeta"]
-    # ... and the exports look the same: keys in the same order, the same data property
-    # once loaded, the same serialization.
-    for key in ("keys", "esModule", "alpha", "desc", "json"):
-        assert lazy[key] == stock[key], key
-    assert lazy["final"] == ["alpha", "mid-way", "zeta"]  # JSON.stringify touched them all
-
-
-def test_preload_leaves_unexpected_indexes_alone(tmp_path):
-    odd = _INDEX.replace("// generated by cdktf get", "globalThis.sideEffect = 1;")
-    pkg = _fake_package(tmp_path / "odd", "@cdktf/provider-archive", odd)
-    result, err = _node(pkg, True, tmp_path)
-    assert "not the expected generated re-export index; loading it the stock way" in err
-    assert result["before"] == ["alpha", "mid-way", "zeta"]
-    # Packages it was not written for are never touched, not even with a warning.
-    other = _fake_package(tmp_path / "other", "@someone/else", _INDEX)
-    result, err = _node(other, True, tmp_path)
-    assert err == "" and result["before"] == ["alpha", "mid-way", "zeta"]
