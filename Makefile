@@ -15,7 +15,7 @@ SYNCED := $(VENV)/.synced-$(shell cksum Pipfile.lock | cut -d' ' -f1)
 CHECKOV_VENV := .venv-checkov
 CHECKOV_READY := $(CHECKOV_VENV)/.ready-$(shell cksum tools/checkov-requirements.txt | cut -d' ' -f1)
 
-.PHONY: install synth test test-python test-node bench clean readme graphviz
+.PHONY: install synth test test-python test-node rehearse bench clean readme graphviz
 
 install: $(SYNCED) graphviz
 
@@ -52,6 +52,12 @@ test-python: install $(CHECKOV_READY)
 
 test-node:
 	node --test tests/canary/
+
+# The deploy rehearsal alone (test-python runs it too): apply, plan, update, plan -replace and
+# destroy of the default example against a moto server of its own. More examples:
+# TAP_REHEARSAL_EXAMPLES=default,full make rehearse
+rehearse: install
+	$(VENV)/bin/python -m pytest tests/lifecycle
 
 bench: install
 	$(VENV)/bin/python bench/bench_synth.py

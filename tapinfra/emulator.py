@@ -10,10 +10,12 @@ from __future__ import annotations
 from typing import Any, Optional
 
 # Every service a tapinfra stack calls (hashicorp/aws 5.x ``endpoints`` block keys).
+# A service missing here would go to AWS itself; tests/lifecycle/test_harness.py checks every
+# resource type of every example against this list.
 SERVICES = (
-    "acm", "apigateway", "applicationautoscaling", "cloudwatch", "cloudwatchlogs", "dynamodb",
-    "events", "iam", "kms", "lambda_", "route53", "s3", "sns", "sqs", "ssm", "sts",
-    "synthetics", "wafv2",
+    "acm", "apigateway", "applicationautoscaling", "athena", "cloudtrail", "cloudwatch", "cloudwatchlogs",
+    "dynamodb", "ec2", "events", "glue", "iam", "kms", "lambda_", "rds", "route53", "s3", "secretsmanager",
+    "sns", "sqs", "ssm", "sts", "synthetics", "wafv2",
 )
 TEST_ACCESS_KEY = "testing"
 TEST_SECRET_KEY = "testing"

@@ -1,0 +1,518 @@
+"""Every way moto 5.2.5 differs from AWS that the rehearsal meets, and what the harness does about it.
+
+Each gap names the resource type (and attribute), what the emulator does, why we work
+around it, and how -- always on the rehearsal's emulated copy or emulator, never in what
+users deploy. Three kinds:
+
+- ``patch``: the emulator cannot apply it; the harness edits the synthesized copy first.
+- ``drift``: the emulator drops the attribute, so every plan shows it changing; the plan
+  judge excuses exactly that change.
+- ``mimic``: AWS does something on its own that the emulator does not (write canary
+  artifacts, create log groups, scale tables); the harness does it after apply, as AWS would, so destroy
+  meets what it would meet in AWS.
+
+Each gap also has a probe: a few API calls, as the provider makes them, that show the gap
+still happens. A probe that finds it fixed fails the rehearsal, so the list stays true.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+from botocore.exceptions import ClientError
+
+from tests.lifecycle import document
+
+PATCH, DRIFT, MIMIC = "patch", "drift", "mimic"
+
+# AWS's account for the public Powertools for AWS Lambda layers.
+POWERTOOLS_LAYER_ACCOUNT = "017000801446"
+PROBE = "gap-probe"
+
+
+@dataclass(frozen=True)
+class Gap:
+    key: str
+    kind: str
+    resource_type: str
+    attribute: Optional[str]        # dotted path inside the resource; None: the whole resource
+    emulator_does: str
+    why: str                        # why the rehearsal works around it instead of failing
+    workaround: str                 # what the harness does, on its copy only
+    probe: Callable[[Any], bool]    # (MotoServer) -> True while the gap still happens
+    patch: Optional[Callable[[dict[str, Any]], list[str]]] = field(default=None, compare=False)
+    mimic: Optional[Callable[[Any, dict[str, Any], dict[str, Any]], list[str]]] = field(default=None, compare=False)
+
+    def explains(self, resource_type: str, path: str) -> bool:
+        """True when a planned change of ``path`` in a ``resource_type`` is this drift."""
+        if self.kind != DRIFT or resource_type != self.resource_type or self.attribute is None:
+            return False
+        return path == self.attribute or path.startswith(self.attribute + ".")
+
+
+# --- patches: edit the synthesized copy ------------------------------------------------------
+
+def _strip_replicas(doc: dict[str, Any]) -> list[str]:
+    touched = []
+    for name, body in document.resources(doc, "aws_dynamodb_table").items():
+        if body.pop("replica", None):
+            touched.append(f"aws_dynamodb_table.{name}")
+    return touched
+
+
+def _drop_powertools_layer(doc: dict[str, Any]) -> list[str]:
+    touched = []
+    for name, body in document.resources(doc, "aws_lambda_function").items():
+        kept = [arn for arn in body.get("layers", []) if f":{POWERTOOLS_LAYER_ACCOUNT}:layer:" not in arn]
+        if kept != body.get("layers", []):
+            touched.append(f"aws_lambda_function.{name}")
+            if kept:
+                body["layers"] = kept
+            else:
+                del body["layers"]
+    return touched
+
+
+def _remove_all(rtype: str) -> Callable[[dict[str, Any]], list[str]]:
+    def remove(doc: dict[str, Any]) -> list[str]:
+        names = list(document.resources(doc, rtype))
+        return document.remove_resources(doc, rtype, names) if names else []
+    return remove
+
+
+def _query_log_arn_with_star(doc: dict[str, Any]) -> list[str]:
+    touched = []
+    for name, body in document.resources(doc, "aws_route53_query_log").items():
+        arn = body["cloudwatch_log_group_arn"]
+        if not arn.endswith(":*"):
+            body["cloudwatch_log_group_arn"] = arn + ":*"
+            touched.append(f"aws_route53_query_log.{name}")
+    return touched
+
+
+def _drop_conditioned_denies(doc: dict[str, Any]) -> list[str]:
+    """Drop Deny statements with a condition (deny-non-TLS) from bucket policies; a policy
+    left with no statement goes too (S3 refuses an empty policy)."""
+    users: dict[str, list[str]] = {}
+    for policy_name, body in document.resources(doc, "aws_s3_bucket_policy").items():
+        for address in document.references(body["policy"]):
+            if address.startswith("data.aws_iam_policy_document."):
+                users.setdefault(address.split(".", 2)[2], []).append(policy_name)
+    touched: list[str] = []
+    for name, policies in sorted(users.items()):
+        body = document.data_sources(doc, "aws_iam_policy_document")[name]
+        kept = [s for s in body.get("statement", []) if not (s.get("effect") == "Deny" and s.get("condition"))]
+        if len(kept) == len(body.get("statement", [])):
+            continue
+        touched.append(f"data.aws_iam_policy_document.{name}")
+        if kept:
+            body["statement"] = kept
+        else:
+            touched += document.remove_resources(doc, "aws_s3_bucket_policy", policies)
+            document.remove_resources(doc, "aws_iam_policy_document", [name], kind="data")
+    return sorted(touched)
+
+
+# --- mimics: what AWS does by itself after apply ---------------------------------------------
+# Each gets the emulator, the Terraform state (``terraform state pull``) and the synthesized
+# document before patches, and returns what it touched.
+
+def _state_attributes(state: dict[str, Any], rtype: str) -> list[dict[str, Any]]:
+    return [
+        instance["attributes"]
+        for resource in state.get("resources", [])
+        if resource.get("mode") == "managed" and resource["type"] == rtype
+        for instance in resource["instances"]
+    ]
+
+
+def _state_attributes_of(state: dict[str, Any], address: str) -> dict[str, Any]:
+    rtype, name = address.split(".", 1)
+    for resource in state.get("resources", []):
+        if resource.get("mode") == "managed" and resource["type"] == rtype and resource["name"] == name:
+            return resource["instances"][0]["attributes"]
+    raise KeyError(f"{address} is not in the state")
+
+
+def _bucket_region(state: dict[str, Any], bucket: str) -> str:
+    return next(b["region"] for b in _state_attributes(state, "aws_s3_bucket") if b["bucket"] == bucket)
+
+
+def _write_canary_artifacts(server: Any, state: dict[str, Any], original: dict[str, Any]) -> list[str]:
+    touched = []
+    for body in document.resources(original, "aws_synthetics_canary").values():
+        location = body["artifact_s3_location"]
+        bucket = _state_attributes_of(state, document.address_of_reference(location))["bucket"]
+        prefix = location.removeprefix("s3://").partition("/")[2]
+        s3 = server.client("s3", _bucket_region(state, bucket))
+        s3.put_object(Bucket=bucket, Key=f"{prefix}canary/run-{PROBE}/log.txt", Body=b"canary run\n")
+        touched.append(f"s3://{bucket}/{prefix}")
+    return sorted(touched)
+
+
+def _create_execution_log_groups(server: Any, state: dict[str, Any], original: dict[str, Any]) -> list[str]:
+    stage_regions = {stage["rest_api_id"]: stage["arn"].split(":")[3] for stage in _state_attributes(state, "aws_api_gateway_stage")}
+    touched = []
+    for settings in _state_attributes(state, "aws_api_gateway_method_settings"):
+        if (settings.get("settings") or [{}])[0].get("logging_level") not in ("INFO", "ERROR"):
+            continue
+        region = stage_regions[settings["rest_api_id"]]
+        name = f"API-Gateway-Execution-Logs_{settings['rest_api_id']}/{settings['stage_name']}"
+        logs = server.client("logs", region)
+        if not any(g["logGroupName"] == name for g in logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]):
+            logs.create_log_group(logGroupName=name)  # as API Gateway does: no key, no retention
+        touched.append(f"{region}:{name}")
+    return sorted(touched)
+
+
+def _scale_out_tables(server: Any, state: dict[str, Any], original: dict[str, Any]) -> list[str]:
+    touched = []
+    for target in _state_attributes(state, "aws_appautoscaling_target"):
+        if target["service_namespace"] != "dynamodb" or not target["resource_id"].startswith("table/"):
+            continue
+        region, table = target["arn"].split(":")[3], target["resource_id"].removeprefix("table/")
+        dynamodb = server.client("dynamodb", region)
+        try:
+            current = dynamodb.describe_table(TableName=table)["Table"]["ProvisionedThroughput"]
+        except ClientError as error:
+            if _code(error) == "ResourceNotFoundException":
+                continue  # a replica's region: replicas are not emulated (dynamodb-replica)
+            raise
+        unit = "ReadCapacityUnits" if target["scalable_dimension"].endswith("ReadCapacityUnits") else "WriteCapacityUnits"
+        wanted = min(int(target["max_capacity"]), int(current[unit]) * 2)
+        throughput = {"ReadCapacityUnits": current["ReadCapacityUnits"], "WriteCapacityUnits": current["WriteCapacityUnits"], unit: wanted}
+        dynamodb.update_table(TableName=table, ProvisionedThroughput=throughput)
+        touched.append(f"{region}:{table}:{unit}={wanted}")
+    return sorted(touched)
+
+
+# --- probes: does the emulator still behave so? ----------------------------------------------
+
+def _status(error: ClientError) -> int:
+    return error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+
+
+def _code(error: ClientError) -> str:
+    return error.response.get("Error", {}).get("Code", "")
+
+
+def _zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", "def handler(event, context):\n    return {}\n")
+    return buffer.getvalue()
+
+
+def _probe_role(server: Any) -> str:
+    iam = server.client("iam")
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    try:
+        return iam.create_role(RoleName=PROBE, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    except ClientError as error:
+        if _code(error) != "EntityAlreadyExists":
+            raise
+        return iam.get_role(RoleName=PROBE)["Role"]["Arn"]
+
+
+def _probe_function(server: Any, name: str, **extra: Any) -> dict[str, Any]:
+    lam = server.client("lambda")
+    lam.create_function(FunctionName=name, Runtime="python3.12", Role=_probe_role(server), Handler="app.handler",
+                        Code={"ZipFile": _zip()}, **extra)
+    return lam.get_function(FunctionName=name)["Configuration"]
+
+
+def probe_replica_ignored(server: Any) -> bool:
+    dynamodb = server.client("dynamodb")
+    dynamodb.create_table(
+        TableName=f"{PROBE}-replica", BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}], KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    dynamodb.update_table(TableName=f"{PROBE}-replica", ReplicaUpdates=[{"Create": {"RegionName": "us-west-2"}}])
+    return not dynamodb.describe_table(TableName=f"{PROBE}-replica")["Table"].get("Replicas")
+
+
+def probe_powertools_layer_missing(server: Any) -> bool:
+    arn = f"arn:aws:lambda:us-east-1:{POWERTOOLS_LAYER_ACCOUNT}:layer:AWSLambdaPowertoolsPythonV3-python312-x86_64:27"
+    try:
+        _probe_function(server, f"{PROBE}-layer", Layers=[arn])
+    except ClientError as error:
+        return _code(error) == "ResourceNotFoundException"
+    return False
+
+
+def _probe_zone(server: Any, name: str) -> str:
+    route53 = server.client("route53")
+    zone = route53.create_hosted_zone(Name=f"{name}.example.org", CallerReference=name)
+    return zone["HostedZone"]["Id"].split("/")[-1]
+
+
+def probe_key_signing_key_404(server: Any) -> bool:
+    zone = _probe_zone(server, f"{PROBE}-ksk")
+    key = server.client("kms").create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["Arn"]
+    try:
+        server.client("route53").create_key_signing_key(
+            CallerReference=PROBE, HostedZoneId=zone, KeyManagementServiceArn=key, Name="tapinfra", Status="ACTIVE")
+    except ClientError as error:
+        return _status(error) == 404 and _code(error) in ("404", "NotFound", "Not Found")
+    return False
+
+
+def probe_dnssec_404(server: Any) -> bool:
+    zone = _probe_zone(server, f"{PROBE}-dnssec")
+    try:
+        server.client("route53").enable_hosted_zone_dnssec(HostedZoneId=zone)
+    except ClientError as error:
+        return _status(error) == 404 and _code(error) in ("404", "NotFound", "Not Found")
+    return False
+
+
+def probe_query_log_wants_star(server: Any) -> bool:
+    zone = _probe_zone(server, f"{PROBE}-querylog")
+    logs = server.client("logs")
+    name = f"/aws/route53/{PROBE}"
+    logs.create_log_group(logGroupName=name)
+    arn = next(g["arn"] for g in logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]).removesuffix(":*")
+    try:
+        config = server.client("route53").create_query_logging_config(HostedZoneId=zone, CloudWatchLogsLogGroupArn=arn)
+    except ClientError as error:
+        return _code(error) == "NoSuchCloudWatchLogsLogGroup"
+    server.client("route53").delete_query_logging_config(Id=config["QueryLoggingConfig"]["Id"])
+    return False
+
+
+def probe_provisioned_concurrency_404(server: Any) -> bool:
+    name = f"{PROBE}-provisioned"
+    _probe_function(server, name, Publish=True)
+    lam = server.client("lambda")
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+    try:
+        lam.put_provisioned_concurrency_config(FunctionName=name, Qualifier="live", ProvisionedConcurrentExecutions=1)
+    except ClientError as error:
+        # An unrouted URL: AWS itself would answer 202, or a typed error with a JSON body.
+        return _status(error) == 404 and _code(error) == "404"
+    return False
+
+
+def _probe_canary(server: Any, name: str) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("nodejs/node_modules/probe.js", "exports.handler = async () => {};\n")
+    server.client("s3").create_bucket(Bucket=name)
+    server.client("synthetics").create_canary(
+        Name=name, Code={"ZipFile": buffer.getvalue(), "Handler": "probe.handler"},
+        ArtifactS3Location=f"s3://{name}/runs/", ExecutionRoleArn=_probe_role(server),
+        Schedule={"Expression": "rate(5 minutes)"}, RuntimeVersion="syn-nodejs-puppeteer-9.1",
+    )
+
+
+def probe_canary_timestamp_string(server: Any) -> bool:
+    name, raw = f"{PROBE}-canary-time", {}
+    _probe_canary(server, name)
+    synthetics = server.client("synthetics")
+    capture = lambda http_response, **_: raw.setdefault("body", http_response.content)  # noqa: E731
+    synthetics.meta.events.register("after-call.synthetics.GetCanary", capture)
+    try:
+        synthetics.get_canary(Name=name)
+    finally:
+        synthetics.meta.events.unregister("after-call.synthetics.GetCanary", capture)
+    timeline = json.loads(raw["body"])["Canary"]["Timeline"]
+    # The Go SDK reads these as epoch seconds (JSON numbers), as AWS sends them.
+    return isinstance(timeline.get("Created"), str)
+
+
+def probe_conditions_ignored_and_star_principal_500(server: Any) -> bool:
+    """Both halves must still happen: a Deny whose condition is false still denies, and a
+    ``"Principal": "*"`` in a log target's policy makes PutBucketLogging fail with 500."""
+    s3 = server.client("s3")
+    target, source = f"{PROBE}-logs-target", f"{PROBE}-logs-source"
+    s3.create_bucket(Bucket=target)
+    s3.create_bucket(Bucket=source)
+    deny_over_tls = {"Sid": "DenyOverTlsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                     "Resource": [f"arn:aws:s3:::{target}", f"arn:aws:s3:::{target}/*"],
+                     "Condition": {"Bool": {"aws:SecureTransport": "true"}}}
+    delivery = {"Sid": "AllowServerAccessLogDelivery", "Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"},
+                "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{target}/*"}
+    s3.put_bucket_policy(Bucket=target, Policy=json.dumps({"Version": "2012-10-17", "Statement": [deny_over_tls, delivery]}))
+    try:
+        s3.put_object(Bucket=target, Key="plain-http", Body=b"x")  # this request is not TLS: AWS allows it
+        return False
+    except ClientError as error:
+        if _status(error) != 403:
+            raise
+    try:
+        s3.put_bucket_logging(Bucket=source, BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": target, "TargetPrefix": "p/"}})
+    except ClientError as error:
+        return _status(error) == 500
+    return False
+
+
+def probe_dead_letter_config_dropped(server: Any) -> bool:
+    queue = server.client("sqs").create_queue(QueueName=f"{PROBE}-dlq")["QueueUrl"]
+    arn = server.client("sqs").get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    configuration = _probe_function(server, f"{PROBE}-dlq", DeadLetterConfig={"TargetArn": arn})
+    return configuration.get("DeadLetterConfig", {}).get("TargetArn") != arn
+
+
+def probe_logging_config_dropped(server: Any) -> bool:
+    wanted = {"LogFormat": "JSON", "LogGroup": f"/aws/lambda/{PROBE}"}
+    configuration = _probe_function(server, f"{PROBE}-logging", LoggingConfig=wanted)
+    got = configuration.get("LoggingConfig", {})
+    return any(got.get(key) != value for key, value in wanted.items())
+
+
+def probe_eventbridge_notification_dropped(server: Any) -> bool:
+    s3 = server.client("s3")
+    s3.create_bucket(Bucket=f"{PROBE}-events")
+    s3.put_bucket_notification_configuration(Bucket=f"{PROBE}-events", NotificationConfiguration={"EventBridgeConfiguration": {}})
+    return "EventBridgeConfiguration" not in s3.get_bucket_notification_configuration(Bucket=f"{PROBE}-events")
+
+
+def _probe_replication(server: Any) -> dict[str, Any]:
+    s3 = server.client("s3")
+    source, destination = f"{PROBE}-replication-source", f"{PROBE}-replication-destination"
+    for bucket in (source, destination):
+        s3.create_bucket(Bucket=bucket)
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_replication(Bucket=source, ReplicationConfiguration={"Role": _probe_role(server), "Rules": [{
+        "ID": "all", "Status": "Enabled", "Priority": 1, "Filter": {},
+        "DeleteMarkerReplication": {"Status": "Enabled"},
+        "SourceSelectionCriteria": {"SseKmsEncryptedObjects": {"Status": "Enabled"}},
+        "Destination": {"Bucket": f"arn:aws:s3:::{destination}"},
+    }]})
+    return s3.get_bucket_replication(Bucket=source)["ReplicationConfiguration"]["Rules"][0]
+
+
+def probe_delete_marker_replication_dropped(server: Any) -> bool:
+    rule = _probe_replication(server)
+    return rule.get("DeleteMarkerReplication", {}).get("Status") != "Enabled"
+
+
+def probe_source_selection_criteria_dropped(server: Any) -> bool:
+    rule = server.client("s3").get_bucket_replication(Bucket=f"{PROBE}-replication-source")["ReplicationConfiguration"]["Rules"][0]
+    return rule.get("SourceSelectionCriteria", {}).get("SseKmsEncryptedObjects", {}).get("Status") != "Enabled"
+
+
+def probe_canary_never_runs(server: Any) -> bool:
+    name = f"{PROBE}-canary-runs"
+    _probe_canary(server, name)
+    try:
+        server.client("synthetics").start_canary(Name=name)
+    except ClientError as error:
+        return _status(error) == 404  # StartCanary is not implemented at all
+    return server.client("s3").list_objects_v2(Bucket=name).get("KeyCount", 0) == 0
+
+
+def probe_no_execution_log_group(server: Any) -> bool:
+    apigateway = server.client("apigateway")
+    api = apigateway.create_rest_api(name=PROBE)["id"]
+    root = apigateway.get_resources(restApiId=api)["items"][0]["id"]
+    apigateway.put_method(restApiId=api, resourceId=root, httpMethod="GET", authorizationType="NONE")
+    apigateway.put_integration(restApiId=api, resourceId=root, httpMethod="GET", type="MOCK")
+    deployment = apigateway.create_deployment(restApiId=api)["id"]
+    apigateway.create_stage(restApiId=api, stageName="probe", deploymentId=deployment)
+    apigateway.update_stage(restApiId=api, stageName="probe", patchOperations=[
+        {"op": "replace", "path": "/*/*/logging/loglevel", "value": "INFO"}])
+    groups = server.client("logs").describe_log_groups(logGroupNamePrefix=f"API-Gateway-Execution-Logs_{api}")["logGroups"]
+    return not groups
+
+
+def probe_autoscaling_never_scales(server: Any) -> bool:
+    dynamodb, name = server.client("dynamodb"), f"{PROBE}-autoscaled"
+    dynamodb.create_table(
+        TableName=name, BillingMode="PROVISIONED", ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
+        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}], KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+    )
+    server.client("application-autoscaling").register_scalable_target(
+        ServiceNamespace="dynamodb", ResourceId=f"table/{name}", ScalableDimension="dynamodb:table:ReadCapacityUnits",
+        MinCapacity=10, MaxCapacity=20)
+    # AWS raises the capacity to the new minimum at once; an emulator that never scales leaves it.
+    return dynamodb.describe_table(TableName=name)["Table"]["ProvisionedThroughput"]["ReadCapacityUnits"] == 5
+
+
+# --- the list --------------------------------------------------------------------------------
+
+GAPS: tuple[Gap, ...] = (
+    Gap("dynamodb-replica", PATCH, "aws_dynamodb_table", "replica",
+        "accepts UpdateTable ReplicaUpdates but never lists a replica, so apply waits for it forever",
+        "a global table cannot be emulated; the table itself, its keys and the readers of its ARN can",
+        "strip `replica` blocks from every table", probe_replica_ignored, patch=_strip_replicas),
+    Gap("powertools-layer", PATCH, "aws_lambda_function", "layers",
+        f"has no AWS-managed layers (account {POWERTOOLS_LAYER_ACCOUNT}): CreateFunction answers 404",
+        "the layer is AWS's to publish; its version is checked against powertools_version elsewhere",
+        "drop the Powertools layer ARN from `layers`", probe_powertools_layer_missing, patch=_drop_powertools_layer),
+    Gap("route53-dnssec", PATCH, "aws_route53_hosted_zone_dnssec", None,
+        "answers EnableHostedZoneDNSSEC with 404 (not implemented)",
+        "signing needs a key-signing key, which the emulator lacks",
+        "remove hosted-zone DNSSEC resources (before the key-signing keys they read)", probe_dnssec_404, patch=_remove_all("aws_route53_hosted_zone_dnssec")),
+    Gap("route53-key-signing-key", PATCH, "aws_route53_key_signing_key", None,
+        "answers CreateKeySigningKey with 404 (not implemented)",
+        "DNSSEC signing cannot be emulated; the zone, its KMS signing key and query logs can",
+        "remove key-signing keys (and the zone_ds_record output)", probe_key_signing_key_404, patch=_remove_all("aws_route53_key_signing_key")),
+    Gap("route53-query-log-arn", PATCH, "aws_route53_query_log", "cloudwatch_log_group_arn",
+        "finds the log group only by its ARN with a `:*` suffix (AWS takes the provider's ARN without it)",
+        "the query log's wiring is otherwise exercised in full",
+        "append `:*` to `cloudwatch_log_group_arn`", probe_query_log_wants_star, patch=_query_log_arn_with_star),
+    Gap("lambda-provisioned-concurrency", PATCH, "aws_lambda_provisioned_concurrency_config", None,
+        "has no provisioned-concurrency API: every call answers 404",
+        "the alias it configures is still created and updated",
+        "remove provisioned-concurrency configs", probe_provisioned_concurrency_404,
+        patch=_remove_all("aws_lambda_provisioned_concurrency_config")),
+    Gap("synthetics-canary", PATCH, "aws_synthetics_canary", None,
+        "returns canary timestamps as strings; the provider's SDK expects epoch numbers and fails CreateCanary",
+        "the canary's bucket, role and alarms are still created; the canary code is tested with node",
+        "remove canaries (and the canary_name outputs)", probe_canary_timestamp_string,
+        patch=_remove_all("aws_synthetics_canary")),
+    Gap("s3-deny-non-tls", PATCH, "aws_s3_bucket_policy", "policy",
+        "ignores policy conditions, so the deny-non-TLS statement denies every object request (even over TLS; "
+        'emptying a bucket fails), and answers PutBucketLogging with 500 when a target\'s policy has `"Principal": "*"`',
+        "the statement's meaning (TLS only) cannot be emulated; checkov and the stack tests check it is there",
+        "drop conditioned Deny statements from bucket policies (and a policy left empty)",
+        probe_conditions_ignored_and_star_principal_500, patch=_drop_conditioned_denies),
+    Gap("lambda-dead-letter-config", DRIFT, "aws_lambda_function", "dead_letter_config",
+        "drops DeadLetterConfig: GetFunction returns none, so every plan re-adds it",
+        "the queue and the role's permission to use it are still checked", "the plan judge excuses it",
+        probe_dead_letter_config_dropped),
+    Gap("lambda-logging-config", DRIFT, "aws_lambda_function", "logging_config",
+        "drops LoggingConfig: GetFunction returns none, so every plan re-adds it",
+        "the log group is still created first and owned by the stack", "the plan judge excuses it",
+        probe_logging_config_dropped),
+    Gap("s3-notification-eventbridge", DRIFT, "aws_s3_bucket_notification", "eventbridge",
+        "drops EventBridgeConfiguration, so every plan turns it on again",
+        "nothing else depends on it", "the plan judge excuses it", probe_eventbridge_notification_dropped),
+    Gap("s3-replication-delete-markers", DRIFT, "aws_s3_bucket_replication_configuration", "rule.delete_marker_replication",
+        "reads DeleteMarkerReplication back as Disabled", "the rest of the rule round-trips", "the plan judge excuses it",
+        probe_delete_marker_replication_dropped),
+    Gap("s3-replication-source-selection", DRIFT, "aws_s3_bucket_replication_configuration", "rule.source_selection_criteria",
+        "drops SourceSelectionCriteria (SSE-KMS objects)", "the rest of the rule round-trips", "the plan judge excuses it",
+        probe_source_selection_criteria_dropped),
+    Gap("synthetics-artifacts-not-written", MIMIC, "aws_synthetics_canary", "artifact_s3_location",
+        "never runs a canary, so its artifact bucket stays empty",
+        "in AWS every run writes there, so destroy must cope with a full bucket",
+        "after apply, write one run's artifact under each canary's location, as Synthetics would", probe_canary_never_runs,
+        mimic=_write_canary_artifacts),
+    Gap("apigateway-execution-log-group", MIMIC, "aws_api_gateway_method_settings", "settings.logging_level",
+        "never creates API-Gateway-Execution-Logs_<api-id>/<stage> for a stage that logs executions",
+        "in AWS the first request creates it (unencrypted, kept forever) unless the stack owns it",
+        "after apply, create that group where it does not exist yet, as API Gateway would",
+        probe_no_execution_log_group, mimic=_create_execution_log_groups),
+    Gap("autoscaling-never-scales", MIMIC, "aws_appautoscaling_target", None,
+        "never changes a table's capacity", "in AWS autoscaling moves it, and the next plan must not fight it",
+        "after apply, double each autoscaled capacity (up to its maximum), as a scale-out would",
+        probe_autoscaling_never_scales, mimic=_scale_out_tables),
+)
+
+BY_KEY = {gap.key: gap for gap in GAPS}
+
+
+def apply_patches(doc: dict[str, Any]) -> dict[str, list[str]]:
+    """Apply every patch gap to ``doc`` (the rehearsal's copy); gap key -> addresses touched."""
+    touched = {}
+    for gap in GAPS:
+        if gap.kind == PATCH:
+            touched[gap.key] = gap.patch(doc)
+    return touched

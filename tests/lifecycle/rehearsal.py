@@ -1,0 +1,348 @@
+"""The deploy rehearsal of one example against our own moto server, step by step.
+
+synth (asset mode, disposable, pointed at the emulator) -> patch the copy (gaps) -> init ->
+apply -> mimic AWS -> plan (must be empty) -> update (a tenant, memory, a stage setting, a
+feature) -> plan (empty) -> ``plan -replace`` of tables, functions, buckets and APIs (must
+delete first) -> destroy -> ask the emulator what is left -> probe every listed gap.
+
+Every step runs even after an earlier one failed, where it can: one run reports every
+failure at once. Each step keeps its own time; logs stay in the step's work directory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Optional
+
+from tapinfra import tfcli
+from tapinfra.config import TapConfig, load_config, with_changes
+from tests.lifecycle import document, gaps, inventory, judge
+from tests.lifecycle.emulator import MotoServer
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+STACK_FILE = "cdk.tf.json"
+# Terraform spends most of an apply waiting on the provider's own polling; more in flight helps.
+PARALLELISM = int(os.environ.get("TAP_REHEARSAL_PARALLELISM", "25"))
+COMMAND_TIMEOUT = 900
+# Each of these has a fixed name in AWS: a create-then-delete replacement collides with itself.
+REPLACED_TYPES = ("aws_dynamodb_table", "aws_lambda_function", "aws_s3_bucket", "aws_api_gateway_rest_api")
+UPDATE_TENANT = "rehearsal"
+
+
+@dataclass
+class Step:
+    name: str
+    ran: bool = False
+    seconds: float = 0.0
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.ran and not self.problems
+
+    def report(self) -> str:
+        if not self.ran:
+            return f"step {self.name!r} did not run: " + "; ".join(self.problems or ["an earlier step failed"])
+        return f"step {self.name!r}:\n  " + "\n  ".join(self.problems + [f"(note) {n}" for n in self.notes])
+
+
+@dataclass
+class Result:
+    example: str
+    workdir: Path
+    steps: dict[str, Step] = field(default_factory=dict)
+    patched: dict[str, list[str]] = field(default_factory=dict)     # gap key -> addresses, over every config
+    mimicked: dict[str, list[str]] = field(default_factory=dict)    # gap key -> what the mimic touched
+    excused: dict[str, list[str]] = field(default_factory=dict)      # gap key -> "address: path" in any plan
+    replace: dict[str, list[str]] = field(default_factory=dict)     # resource type -> problems
+    probes: dict[str, Any] = field(default_factory=dict)            # gap key -> True (still happens) / False / error
+    after_apply: dict[str, list[str]] = field(default_factory=dict)  # the emulator's inventory after apply
+    leftovers: dict[str, list[str]] = field(default_factory=dict)
+    resources: int = 0
+
+    def step(self, name: str) -> Step:
+        return self.steps.get(name) or Step(name)
+
+    def timings(self) -> dict[str, float]:
+        return {name: round(step.seconds, 1) for name, step in self.steps.items() if step.ran}
+
+
+def example_config(name: str) -> TapConfig:
+    return load_config(EXAMPLES / f"{name}.json", environ={})
+
+
+def rehearsal_config(base: TapConfig, endpoint: str) -> TapConfig:
+    """The example as the rehearsal deploys it: asset packaging, disposable, local state, the emulator."""
+    backend = {**base.to_dict()["backend"], "type": "local", "bucket": None, "region": None, "kms_key_id": None,
+               "dynamodb_table": None}
+    return with_changes(base, packaging={"mode": "asset"}, disposable=True, emulator=endpoint, backend=backend)
+
+
+def update_config(config: TapConfig) -> TapConfig:
+    """The update the rehearsal applies: a new tenant, more memory, a stage setting, a feature toggled."""
+    return with_changes(
+        config,
+        api={"tenants": [*config.api.tenants, UPDATE_TENANT], "throttle_rate_limit": max(1, config.api.throttle_rate_limit // 2)},
+        function={"memory_mb": min(10240, config.function.memory_mb * 2)},
+        features={"drain_switch": not config.features.drain_switch},
+    )
+
+
+def diagnostics(stdout: str) -> list[dict[str, Any]]:
+    """The diagnostics of a ``-json`` terraform run."""
+    found = []
+    for line in stdout.splitlines():
+        try:
+            message = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(message, dict) and message.get("type") == "diagnostic":
+            found.append(message["diagnostic"])
+    return found
+
+
+def errors(found: list[dict[str, Any]]) -> list[str]:
+    return [describe(d) for d in found if d["severity"] == "error"]
+
+
+def warnings(found: list[dict[str, Any]]) -> list[str]:
+    """Warnings are reported, not failed on: validate's test owns them; what a warning hides
+    (an account setting left behind) the leftover check asks the emulator about."""
+    return sorted({describe(d) for d in found if d["severity"] != "error"})
+
+
+def describe(diagnostic: dict[str, Any]) -> str:
+    detail = (diagnostic.get("detail") or "").strip().splitlines()
+    text = f"{diagnostic['severity']}: {diagnostic.get('address') or '-'}: {diagnostic['summary']}"
+    return text + (f" -- {detail[0][:400]}" if detail else "")
+
+
+def count_messages(stdout: str, kind: str) -> int:
+    return sum(1 for line in stdout.splitlines() if f'"type":"{kind}"' in line)
+
+
+def create_before_destroy_dependents(doc: dict[str, Any], address: str) -> list[str]:
+    """Resources with ``create_before_destroy`` that depend on ``address``, directly or not:
+    Terraform makes ``address`` create-before-destroy too."""
+    reads = {a: document.references(body) | set(body.get("depends_on", [])) for a, body in document.blocks(doc)}
+    dependents, frontier = set(), {address}
+    while frontier:
+        frontier = {a for a, refs in reads.items() if refs & frontier} - dependents
+        dependents |= frontier
+    return sorted(
+        a for a in dependents
+        if not a.startswith(("data.", "output."))
+        and document.resources(doc, a.split(".")[0]).get(a.split(".", 1)[1], {}).get("lifecycle", {}).get("create_before_destroy")
+    )
+
+
+class Rehearsal:
+    """One example, one emulator, one working directory."""
+
+    def __init__(self, example: str, server: MotoServer, cli_config: Path, workdir: Path) -> None:
+        self.server, self.cli_config = server, cli_config
+        self.result = Result(example, workdir)
+        self.stack = workdir / "stack"
+        self.regions: set[str] = set()
+        self._docs: dict[str, dict[str, Any]] = {}   # "base"/"update" -> pristine synthesized document
+        self._state_ok = False
+
+    # --- the run -----------------------------------------------------------------------------
+
+    def run(self) -> Result:
+        r = self.result
+        with self._step("synth") as step:
+            base = rehearsal_config(example_config(r.example), self.server.endpoint)
+            self._synth("base", base)
+            self._synth("update", update_config(base))
+            step.notes.append(f"{r.resources} resources after patches")
+        if not r.step("synth").ok:
+            return r
+        with self._step("init") as step:
+            self._install("base")
+            self._tf_checked(step, ["init", "-input=false", "-no-color"], log="init")
+        if not r.step("init").ok:
+            return r
+        self._apply("apply", first=True)
+        self._plan_must_be_empty("plan-after-apply")
+        if self._state_ok:
+            self._install("update")
+            self._apply("update", first=False)
+            self._plan_must_be_empty("plan-after-update")
+            self._replace()
+        self._destroy()
+        with self._step("leftovers") as step:
+            r.leftovers = inventory.inventory(self.server, self.regions)
+            step.problems += [f"left behind: {kind}: {', '.join(names)}" for kind, names in sorted(r.leftovers.items())]
+        with self._step("probes") as step:
+            for gap in gaps.GAPS:
+                try:
+                    r.probes[gap.key] = gap.probe(self.server)
+                except Exception as error:  # a probe that cannot run says nothing about the gap
+                    r.probes[gap.key] = f"probe failed: {type(error).__name__}: {error}"
+                    step.problems.append(f"{gap.key}: {r.probes[gap.key]}")
+        return r
+
+    # --- steps -------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _step(self, name: str) -> Iterator[Step]:
+        step = self.result.steps.setdefault(name, Step(name))
+        step.ran = True
+        start = time.monotonic()
+        try:
+            yield step
+        except Exception as error:
+            step.problems.append(f"harness error: {type(error).__name__}: {error}")
+        finally:
+            step.seconds += time.monotonic() - start
+
+    def _synth(self, label: str, config: TapConfig) -> None:
+        from tapinfra.app import synth_app
+
+        outdir = self.result.workdir / f"synth-{label}"
+        stack_file = synth_app(config, outdir)
+        doc = json.loads(stack_file.read_text())
+        self._docs[label] = doc
+        patched = json.loads(json.dumps(doc))
+        for key, touched in gaps.apply_patches(patched).items():
+            self.result.patched.setdefault(key, [])
+            self.result.patched[key] = sorted(set(self.result.patched[key]) | set(touched))
+        (stack_file.parent / f"{STACK_FILE}.rehearsal").write_text(json.dumps(patched, indent=1))
+        self.regions |= {p["region"] for p in patched["provider"]["aws"]}
+        if label == "base":
+            self.result.resources = sum(len(items) for items in patched.get("resource", {}).values())
+
+    def _install(self, label: str) -> None:
+        """Put the patched copy of a synth (and its assets) into the working directory."""
+        source = next((self.result.workdir / f"synth-{label}" / "stacks").iterdir())
+        self.stack.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(self.stack / "assets", ignore_errors=True)
+        if (source / "assets").exists():
+            shutil.copytree(source / "assets", self.stack / "assets")
+        shutil.copyfile(source / f"{STACK_FILE}.rehearsal", self.stack / STACK_FILE)
+        self._current = label
+
+    def _apply(self, name: str, first: bool) -> None:
+        with self._step(name) as step:
+            ok, out = self._apply_once(step, log=name)
+            if not ok and first:
+                # Go on from a complete deployment so the later steps still report; this step has failed.
+                retry = Step("retry")
+                ok, _ = self._apply_once(retry, log=f"{name}-retry")
+                step.notes.append("a second apply converged; the rehearsal goes on from there" if ok
+                                  else "a second apply failed too: " + "; ".join(retry.problems))
+            self._state_ok = ok
+        if self._state_ok:
+            with self._step("mimic"):
+                self._mimic()
+
+    def _apply_once(self, step: Step, log: str) -> tuple[bool, str]:
+        run = self._tf(["apply", "-auto-approve", "-input=false", "-no-color", "-json", f"-parallelism={PARALLELISM}"], log=log)
+        found = diagnostics(run.stdout)
+        step.problems += errors(found)
+        step.notes += warnings(found)
+        done, failed = count_messages(run.stdout, "apply_complete"), count_messages(run.stdout, "apply_errored")
+        step.notes.append(f"{done} resource actions completed, {failed} failed ({log})")
+        if run.returncode != 0 and not any(d["severity"] == "error" for d in found):
+            step.problems.append(f"terraform apply exited {run.returncode}: {run.stderr.strip()[-800:]}")
+        return run.returncode == 0, run.stdout
+
+    def _mimic(self) -> None:
+        """Do what AWS would have done by itself by now (the mimic gaps)."""
+        if not self.result.after_apply:
+            self.result.after_apply = inventory.inventory(self.server, self.regions)
+        state = json.loads(self._tf(["state", "pull"], log="state").stdout)
+        for gap in gaps.GAPS:
+            if gap.kind == gaps.MIMIC and gap.mimic is not None:
+                touched = gap.mimic(self.server, state, self._docs[self._current])
+                self.result.mimicked.setdefault(gap.key, [])
+                self.result.mimicked[gap.key] = sorted(set(self.result.mimicked[gap.key]) | set(touched))
+
+    def _plan_must_be_empty(self, name: str) -> None:
+        with self._step(name) as step:
+            if not self._state_ok:
+                step.ran = False
+                step.problems.append("the apply before it failed")
+                return
+            plan = self._plan(step, name, [])
+            if plan is None:
+                return
+            verdict = judge.judge(plan, gaps.GAPS)
+            step.problems += [f"unexplained change: {line}" for line in verdict.unexplained]
+            for key, lines in verdict.excused.items():
+                self.result.excused.setdefault(key, []).extend(f"{name}: {line}" for line in lines)
+
+    def _plan(self, step: Step, name: str, extra: list[str]) -> Optional[dict[str, Any]]:
+        run = self._tf(["plan", "-input=false", "-no-color", "-json", f"-parallelism={PARALLELISM}", f"-out={name}.tfplan", *extra], log=name)
+        found = diagnostics(run.stdout)
+        step.problems += errors(found)
+        step.notes += warnings(found)
+        if run.returncode != 0:
+            if not errors(found):
+                step.problems.append(f"terraform plan exited {run.returncode}: {run.stderr.strip()[-800:]}")
+            return None
+        shown = self._tf(["show", "-json", f"{name}.tfplan"], log=f"{name}-show", keep_stdout=False)
+        return json.loads(shown.stdout)
+
+    def _replace(self) -> None:
+        with self._step("replace") as step:
+            doc = json.loads((self.stack / STACK_FILE).read_text())
+            targets = {rtype: [f"{rtype}.{name}" for name in document.resources(doc, rtype)] for rtype in REPLACED_TYPES}
+            # -refresh=false: the plan after the update has just proved the state matches the emulator.
+            plan = self._plan(step, "replace", ["-refresh=false", *(f"-replace={a}" for group in targets.values() for a in group)])
+            if plan is None:
+                return
+            planned = {rc["address"]: rc["change"]["actions"] for rc in plan["resource_changes"]}
+            for rtype, addresses in targets.items():
+                problems = self.result.replace.setdefault(rtype, [])
+                if not addresses:
+                    problems.append(f"the {self.result.example} example has no {rtype}")
+                for address in addresses:
+                    actions = planned.get(address)
+                    if actions == ["delete", "create"]:
+                        continue
+                    if actions == ["create", "delete"]:
+                        via = create_before_destroy_dependents(doc, address)
+                        problems.append(f"{address}: planned create-then-delete; it inherits create_before_destroy from "
+                                        f"{', '.join(via) or 'its own lifecycle'}")
+                    else:
+                        problems.append(f"{address}: planned {actions} for -replace")
+            step.problems += [p for problems in self.result.replace.values() for p in problems]
+
+    def _destroy(self) -> None:
+        with self._step("destroy") as step:
+            # -refresh=false: nothing here reads live values, and the state is the last apply's.
+            run = self._tf(["destroy", "-auto-approve", "-input=false", "-no-color", "-json", "-refresh=false",
+                            f"-parallelism={PARALLELISM}"], log="destroy")
+            found = diagnostics(run.stdout)
+            step.problems += errors(found)
+            step.notes += warnings(found)
+            step.notes.append(f"{count_messages(run.stdout, 'apply_complete')} resources destroyed, "
+                              f"{count_messages(run.stdout, 'apply_errored')} failed")
+            if run.returncode != 0 and not errors(found):
+                step.problems.append(f"terraform destroy exited {run.returncode}: {run.stderr.strip()[-800:]}")
+
+    # --- terraform -----------------------------------------------------------------------------
+
+    def _tf(self, args: list[str], log: str, keep_stdout: bool = True):
+        run = tfcli.run(args, self.stack, self.cli_config, timeout=COMMAND_TIMEOUT,
+                        env={"AWS_EC2_METADATA_DISABLED": "true"})
+        logs = self.result.workdir / "logs"
+        logs.mkdir(exist_ok=True)
+        (logs / f"{log}.stdout").write_text(run.stdout if keep_stdout else f"({len(run.stdout)} bytes of JSON)\n")
+        (logs / f"{log}.stderr").write_text(run.stderr)
+        return run
+
+    def _tf_checked(self, step: Step, args: list[str], log: str) -> None:
+        run = self._tf(args, log=log)
+        if run.returncode != 0:
+            step.problems.append(f"terraform {args[0]} exited {run.returncode}: {(run.stderr or run.stdout).strip()[-800:]}")

@@ -1,0 +1,77 @@
+"""The deploy rehearsal's verdicts: one run per example (conftest), one assertion per property."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.lifecycle import gaps, inventory
+from tests.lifecycle.rehearsal import REPLACED_TYPES
+
+
+def test_first_apply_succeeds(rehearsal):
+    step = rehearsal.step("apply")
+    assert step.ok, step.report()
+
+
+def test_plan_after_apply_is_empty(rehearsal):
+    step = rehearsal.step("plan-after-apply")
+    assert step.ok, step.report()
+
+
+def test_update_applies(rehearsal):
+    step = rehearsal.step("update")
+    assert step.ok, step.report()
+
+
+def test_plan_after_update_is_empty(rehearsal):
+    step = rehearsal.step("plan-after-update")
+    assert step.ok, step.report()
+
+
+@pytest.mark.parametrize("rtype", REPLACED_TYPES)
+def test_replacement_deletes_first(rehearsal, rtype):
+    step = rehearsal.step("replace")
+    assert step.ran, step.report()
+    assert rtype in rehearsal.replace, step.report()
+    problems = rehearsal.replace[rtype]
+    assert problems == [], f"terraform plan -replace for every {rtype} in the {rehearsal.example} example:\n  " + "\n  ".join(problems)
+
+
+def test_destroy_succeeds(rehearsal):
+    step = rehearsal.step("destroy")
+    assert step.ok, step.report()
+
+
+def test_destroy_leaves_nothing_behind(rehearsal):
+    step = rehearsal.step("leftovers")
+    assert step.ran, step.report()
+    assert rehearsal.leftovers == {}, "the emulator still holds, after destroy:\n" + json.dumps(rehearsal.leftovers, indent=1)
+
+
+def test_the_emulator_inventory_sees_every_kind_the_stack_created(rehearsal):
+    """The leftover check can fail: after apply, it finds each kind of thing the stack made."""
+    assert rehearsal.after_apply, "no inventory after apply: " + rehearsal.step("apply").report()
+    stack_file = next((rehearsal.workdir / "synth-base" / "stacks").iterdir()) / "cdk.tf.json.rehearsal"
+    created = set(json.loads(stack_file.read_text())["resource"])
+    expected = {inventory.KIND_OF_TYPE[t] for t in created if t in inventory.KIND_OF_TYPE}
+    assert expected - inventory.kinds(rehearsal.after_apply) == set()
+
+
+@pytest.mark.parametrize("key", [gap.key for gap in gaps.GAPS])
+def test_listed_gap_still_happens(rehearsal, key):
+    gap = gaps.BY_KEY[key]
+    probe = rehearsal.probes.get(key)
+    assert probe is not False, f"gap no longer happens: remove {key!r} from tests/lifecycle/gaps.py ({gap.emulator_does})"
+    assert probe is True, f"{key}: {probe or rehearsal.step('probes').report()}"
+    if gap.kind == gaps.PATCH:
+        assert rehearsal.patched.get(key), (
+            f"the {key!r} workaround changed nothing in the {rehearsal.example} example: the stack no longer has "
+            f"{gap.resource_type}{'.' + gap.attribute if gap.attribute else ''}; remove or update the entry")
+    if gap.kind == gaps.MIMIC:
+        assert rehearsal.step("mimic").ok, rehearsal.step("mimic").report()
+    if gap.kind == gaps.DRIFT:
+        assert rehearsal.excused.get(key), (
+            f"gap no longer happens: no plan of the {rehearsal.example} example showed {gap.resource_type}.{gap.attribute} "
+            f"changing; remove {key!r} from tests/lifecycle/gaps.py")
