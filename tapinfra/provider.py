@@ -12,9 +12,9 @@ thing). It starts nothing and imports neither cdktf nor jsii. Output is the same
 way (tests/test_fast_import.py); without it, cdktf and the providers load the stock way.
 
 ``TAP_STOCK_IMPORT=1`` makes :func:`enable_fast_import` a no-op (the stock path, to compare
-against). ``TAP_FAST_IMPORT_OFF`` (comma-separated parts: ``typechecks``, ``direct``,
-``pipelined``, ``early_load``, ``lazy_requires``, ``compile_cache``) leaves single parts
-stock, so that each is measured on its own.
+against). ``TAP_FAST_IMPORT_OFF`` (comma-separated parts: ``typechecks``, ``annotations``,
+``direct``, ``pipelined``, ``early_load``, ``lazy_requires``, ``compile_cache``, ``no_opt``,
+``quick_exit``) leaves single parts stock, so that each is measured on its own.
 """
 
 from __future__ import annotations
@@ -28,7 +28,10 @@ from typing import TYPE_CHECKING
 AWS_PACKAGE = "cdktf_cdktf_provider_aws"
 ARCHIVE_PACKAGE = "cdktf_cdktf_provider_archive"
 PACKAGES = (AWS_PACKAGE, ARCHIVE_PACKAGE)
-PARTS = ("typechecks", "direct", "pipelined", "early_load", "lazy_requires", "compile_cache")
+PARTS = (
+    "typechecks", "annotations", "direct", "pipelined", "early_load", "lazy_requires", "compile_cache", "no_opt",
+    "quick_exit",
+)
 
 
 def stock_import_requested() -> bool:
@@ -48,7 +51,14 @@ def _warn(message: str) -> None:
 
 
 def _stock_mode() -> dict[str, str]:
-    return {"node": "stock", "kernel": "stock", "typechecks": "on", **{package: "stock" for package in PACKAGES}}
+    return {
+        "node": "stock", "kernel": "stock", "typechecks": "on", "annotations": "evaluated", "exit": "stock",
+        **{package: "stock" for package in PACKAGES},
+    }
+
+
+def _all_or_partly(hooked: tuple[str, ...], packages: tuple[str, ...], state: str) -> str:
+    return state if len(hooked) == len(packages) else f"partly {state}"
 
 
 def _install_fast_path() -> dict[str, str]:
@@ -58,17 +68,30 @@ def _install_fast_path() -> dict[str, str]:
         return mode
     try:
         from tapinfra import _fastimport
-        from tapinfra._fastimport import kernel, typechecks
+        from tapinfra._fastimport import bytecode, kernel, shutdown, typechecks
     except Exception as exc:  # noqa: BLE001 - never let the fast path break the stock one
         _warn(f"unavailable ({exc!r}); importing providers the stock way")
         return mode
     off = _parts_off()
+    if "quick_exit" not in off:
+        shutdown.install()
+        mode["exit"] = "quick"
 
-    # Before the light packages: they would look imported to it.
+    # Before the light packages: they would look imported to these two.
+    if "annotations" not in off:
+        try:
+            hooked = bytecode.install()
+            if hooked is None:
+                mode["annotations"] = "evaluated (no writable code cache)"
+            elif hooked:
+                mode["annotations"] = _all_or_partly(hooked, bytecode.PACKAGES, "not evaluated")
+        except Exception as exc:  # noqa: BLE001
+            _warn(f"bindings compiled the stock way ({exc!r})")
     if "typechecks" not in off:
         try:
             hooked = typechecks.install()
-            mode["typechecks"] = "skipped" if len(hooked) == len(typechecks.PACKAGES) else "partly skipped"
+            if hooked:
+                mode["typechecks"] = _all_or_partly(hooked, typechecks.PACKAGES, "skipped")
         except Exception as exc:  # noqa: BLE001
             _warn(f"argument checks stay on ({exc!r})")
 
@@ -81,6 +104,7 @@ def _install_fast_path() -> dict[str, str]:
         pipelined="pipelined" not in off,
         preloads=preloads,
         compile_cache_dir=None if "compile_cache" in off else kernel.default_compile_cache_dir(),
+        node_flags=() if "no_opt" in off else kernel.NO_OPT_FLAGS,
     )
     try:
         if kernel.install(plan):

@@ -154,10 +154,20 @@ FAST_MODE = {
     "node": "fast",
     "kernel": "direct, pipelined",
     "typechecks": "skipped",
+    "annotations": "not evaluated",
+    "exit": "quick",
     AWS_PACKAGE: "fast",
     ARCHIVE_PACKAGE: "fast",
 }
-STOCK_MODE = {"node": "stock", "kernel": "stock", "typechecks": "on", AWS_PACKAGE: "stock", ARCHIVE_PACKAGE: "stock"}
+STOCK_MODE = {
+    "node": "stock",
+    "kernel": "stock",
+    "typechecks": "on",
+    "annotations": "evaluated",
+    "exit": "stock",
+    AWS_PACKAGE: "stock",
+    ARCHIVE_PACKAGE: "stock",
+}
 
 
 def test_import_tapinfra_changes_no_global_state():
@@ -215,6 +225,7 @@ def test_enabling_too_late_warns_and_stays_stock():
     mode = json.loads(proc.stdout.strip().splitlines()[-1])
     assert mode["kernel"] == "stock" and mode["node"] == "stock"
     assert mode["typechecks"] == "partly skipped"  # only the providers, not yet imported
+    assert mode["annotations"] == "partly not evaluated"
     assert "started before tapinfra.enable_fast_import()" in proc.stderr
 
 
@@ -336,6 +347,59 @@ def test_each_part_can_be_left_stock():
         TAP_FAST_IMPORT_OFF="typechecks,direct",
     )
     assert result == {**FAST_MODE, "kernel": "wrapper, pipelined", "typechecks": "on"}
+
+
+def test_binding_annotations_stay_strings_and_their_code_is_cached(tmp_path):
+    code = """
+        import json, os
+        import tapinfra
+        mode = tapinfra.enable_fast_import()
+        from tapinfra.provider import aws
+        hints = aws.s3_bucket.S3Bucket.__init__.__annotations__
+        cache = os.path.join(os.environ["XDG_CACHE_HOME"], "tapinfra", "bytecode")
+        entries = sorted(os.path.join(d, f) for d, _, fs in os.walk(cache) for f in fs)
+        print(json.dumps({"mode": mode["annotations"], "bucket": hints["bucket"],
+                          "entries": {e: os.stat(e).st_mtime_ns for e in entries}}))
+        """
+    first = _python(code, XDG_CACHE_HOME=str(tmp_path))
+    second = _python(code, XDG_CACHE_HOME=str(tmp_path))
+    assert first["mode"] == "not evaluated"
+    assert first["bucket"] == "typing.Optional[builtins.str]"  # a string: never evaluated
+    assert len(first["entries"]) >= 4  # constructs, cdktf, the provider's _jsii and s3_bucket
+    assert second["entries"] == first["entries"]  # read back, not compiled again
+
+
+def test_without_a_writable_code_cache_bindings_compile_the_stock_way(tmp_path):
+    not_a_directory = tmp_path / "file"
+    not_a_directory.write_text("")
+    result = _python(
+        """
+        import json, tapinfra
+        mode = tapinfra.enable_fast_import()
+        from tapinfra.provider import aws
+        print(json.dumps({"mode": mode["annotations"],
+                          "bucket": repr(aws.s3_bucket.S3Bucket.__init__.__annotations__["bucket"])}))
+        """,
+        XDG_CACHE_HOME=str(not_a_directory),
+    )
+    assert result == {"mode": "evaluated (no writable code cache)", "bucket": "typing.Optional[str]"}
+
+
+def test_quick_exit_keeps_exit_status_and_flushes_files(tmp_path):
+    target = tmp_path / "written-at-exit.txt"
+    code = (
+        "import atexit, sys, tapinfra\n"
+        "tapinfra.enable_fast_import()\n"
+        f"f = open({str(target)!r}, 'w')\n"
+        "f.write('kept')  # never closed: flushed when the interpreter releases it\n"
+        "atexit.register(print, 'handler ran')\n"
+        "sys.exit(3)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=_env("fast"), capture_output=True, text=True,
+                          timeout=RUN_TIMEOUT_S)
+    assert proc.returncode == 3
+    assert proc.stdout == "handler ran\n"
+    assert target.read_text() == "kept"
 
 
 def test_stock_switch_installs_nothing():

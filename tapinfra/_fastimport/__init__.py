@@ -4,12 +4,18 @@ Enabled by ``tapinfra.enable_fast_import()`` (``tapinfra/provider.py``); importi
 package changes nothing. The parts, each in its own module, each checking what it changes
 and stepping aside with a warning on stderr when that is not what it was written for:
 
-* ``light``: the provider packages load only the submodules that are used;
+* ``light``: the provider packages load only the submodules that are used, and their
+  assemblies load early, while Python is still importing;
 * ``typechecks``: the generated bindings skip their Python-side argument checks (the
   kernel checks the same types again);
-* ``kernel``: the jsii kernel starts without jsii's wrapper process, and answers Python
-  does not need yet (the hello, assembly loads) are read later;
-* ``lazy_index.js``: a preload that makes the providers' JS index lazy in the kernel.
+* ``bytecode``: the bindings are compiled without evaluating their annotations, and the
+  code is cached;
+* ``kernel``: the jsii kernel starts without jsii's wrapper process, with V8 flags and
+  preloads for a short life, and answers Python does not need yet (the hello, assembly
+  loads) are read later;
+* ``lazy_index.js``, ``lazy_requires.js``, ``compile_cache.js``: the kernel's preloads (the
+  providers' JS index and two cdktf dependencies load on first use; a V8 code cache);
+* ``shutdown``: the interpreter skips its exit-time garbage collection.
 
 ``hooks`` runs each part when the module it changes is imported, so enabling imports
 neither jsii nor cdktf and starts nothing.

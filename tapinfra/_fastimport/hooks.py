@@ -10,32 +10,51 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from typing import Callable, ContextManager
+from types import CodeType
+from typing import Callable, ContextManager, Optional
 
 from tapinfra._fastimport.errors import warn
 
 Hook = Callable[[object], object]
 #: Called with the module about to run; the context it returns is held while it runs.
 Around = Callable[[object], ContextManager[object]]
+#: Called with the real loader and the module's name: the code to run instead, or None.
+CodeSource = Callable[[object, str], Optional[CodeType]]
 
 
 class _Loader:
-    """Runs the real loader inside the ``around`` contexts, then the hooks; everything else
-    is delegated."""
+    """Runs the module (the real loader's code, or a code source's) inside the ``around``
+    contexts, then the hooks; everything else is delegated to the real loader."""
 
-    def __init__(self, inner: object, hooks: list[Hook], around: list[Around] = ()) -> None:
+    def __init__(self, inner: object, hooks: list[Hook], around: list[Around] = (), code: list[CodeSource] = ()) -> None:
         self._inner = inner
         self._hooks = hooks
         self._around = list(around)
+        self._code = list(code)
 
     def create_module(self, spec):
         return self._inner.create_module(spec)
 
+    def _code_for(self, name: str) -> CodeType | None:
+        for source in self._code:
+            try:
+                code = source(self._inner, name)
+            except Exception as exc:  # noqa: BLE001 - the real loader's code is always there
+                warn(f"{name}: compiled the stock way ({exc!r})")
+                return None
+            if code is not None:
+                return code
+        return None
+
     def exec_module(self, module) -> None:
+        code = self._code_for(module.__name__)
         with contextlib.ExitStack() as contexts:
             for around in self._around:
                 contexts.enter_context(around(module))
-            self._inner.exec_module(module)
+            if code is None:
+                self._inner.exec_module(module)
+            else:
+                exec(code, module.__dict__)  # what the real loader does with its own code
         for hook in self._hooks:
             try:
                 hook(module)
@@ -53,14 +72,16 @@ class _ImportHooks:
         self.once: dict[str, list[Hook]] = {}
         self.packages: dict[str, list[Hook]] = {}
         self.around: dict[str, list[Around]] = {}
+        self.code: dict[str, list[CodeSource]] = {}
 
     def find_spec(self, fullname, path, target=None):
         package = fullname.partition(".")[0]
         hooks = self.once.pop(fullname, []) + self.packages.get(package, [])
         around = self.around.get(package, [])
-        if not hooks and not around:
+        code = self.code.get(package, [])
+        if not hooks and not around and not code:
             return None
-        if not self.once and not self.packages and not self.around:
+        if not self.once and not self.packages and not self.around and not self.code:
             with contextlib.suppress(ValueError):
                 sys.meta_path.remove(self)
         spec = None
@@ -75,7 +96,7 @@ class _ImportHooks:
             if spec is not None:
                 warn(f"cannot hook the import of {fullname}; it loads the stock way")
             return spec
-        spec.loader = _Loader(spec.loader, hooks, around)
+        spec.loader = _Loader(spec.loader, hooks, around, code)
         return spec
 
 
@@ -107,3 +128,9 @@ def after_each_import(package: str, hook: Hook) -> None:
 def around_each_import(package: str, around: Around) -> None:
     """Run every module of ``package`` imported from now on inside ``around(module)``."""
     _finder().around.setdefault(package, []).append(around)
+
+
+def code_for_each_import(package: str, source: CodeSource) -> None:
+    """Run the modules of ``package`` imported from now on from ``source``'s code when it
+    has some (None: the real loader's)."""
+    _finder().code.setdefault(package, []).append(source)

@@ -15,6 +15,8 @@ for the kernel's hello and for every assembly load before it goes on. Here, with
 * pipelined: the hello and assembly loads (whose answers jsii ignores) are not waited
   for; their answers are read, and any error raised, before the next request that needs
   one. Node starts and loads the assemblies while Python imports the bindings.
+* preloads (``lazy_index.js``, ``lazy_requires.js``, ``compile_cache.js``) and V8 flags
+  (:data:`NO_OPT_FLAGS`) for a kernel that lives a few seconds.
 
 Only ``start`` and ``send`` of ``_NodeProcess`` are replaced, and only once the jsii module
 is imported. Without ``/bin/sh``, with ``JSII_RUNTIME`` set, or when jsii's process module
@@ -55,6 +57,10 @@ COMPILE_CACHE_ENV = "TAPINFRA_NODE_COMPILE_CACHE"
 # The wrapper's kernel command line: jsii's heap limit, then what the wrapper adds.
 STOCK_FLAGS = ("--max-old-space-size=4069",)
 WRAPPER_FLAGS = ("--preserve-symlinks",)
+# V8 without its optimizing compiler (TurboFan): a synth is too short for optimized code
+# to pay back compiling it on the second core, which Python needs (~0.2 s of kernel CPU).
+# Bytecode and baseline code run the same JavaScript: the output does not change.
+NO_OPT_FLAGS = ("--no-opt",)
 # sh puts the socket (our stdin) at fd 3, where program.js talks, and gives node /dev/null.
 _EXEC_ON_FD3 = 'exec "$0" "$@" 3<&0 0</dev/null'
 _SHELL = "/bin/sh"
@@ -78,7 +84,7 @@ class KernelPlan:
     pipelined: bool = True
     preloads: tuple[str, ...] = (LAZY_INDEX, LAZY_REQUIRES, COMPILE_CACHE)
     compile_cache_dir: str | None = None
-    node_flags: tuple[str, ...] = ()
+    node_flags: tuple[str, ...] = NO_OPT_FLAGS
 
     def kernel_env(self) -> dict[str, str]:
         """Variables the kernel gets on top of Python's environment."""
@@ -278,7 +284,7 @@ def _patch(module: object, plan: KernelPlan) -> bool:
 
 def _stock_start(start, self, plan: KernelPlan, *args, **kwargs):
     """jsii's own start, with the preloads in ``NODE_OPTIONS`` (and the kernel's variables)
-    in the environment only while it spawns the wrapper."""
+    in the environment only while it spawns the wrapper. (V8 flags need the direct start.)"""
     option = preload_node_options(plan.preloads)
     previous_options = os.environ.get("NODE_OPTIONS")
     added = {"NODE_OPTIONS": f"{previous_options} {option}" if previous_options else option, **plan.kernel_env()}
