@@ -93,13 +93,18 @@ class MotoServer:
     def client(self, service: str, region: str = REGION_FOR_CLIENTS):
         """A boto3 client against this server, with the test credentials (one per service and region)."""
         if (service, region) not in self._clients:
+            import botocore.config
+
             if self._session is None:
                 import boto3
 
                 # One session: it loads each service model once for every region's client.
                 self._session = boto3.session.Session(
                     aws_access_key_id=CLIENT_ENV["AWS_ACCESS_KEY_ID"], aws_secret_access_key=CLIENT_ENV["AWS_SECRET_ACCESS_KEY"])
-            self._clients[service, region] = self._session.client(service, region_name=region, endpoint_url=self.endpoint)
+            # No retries: a local server that fails once fails again, and a probe wants the first answer.
+            config = botocore.config.Config(retries={"mode": "standard", "total_max_attempts": 1})
+            self._clients[service, region] = self._session.client(
+                service, region_name=region, endpoint_url=self.endpoint, config=config)
         return self._clients[service, region]
 
     def __enter__(self) -> "MotoServer":
@@ -149,6 +154,8 @@ class MotoServer:
         previous = self._previous_handlers.get(signum, signal.SIG_DFL)
         self.stop()
         if callable(previous):
-            previous(signum, frame)  # e.g. SIGINT's KeyboardInterrupt: finally blocks still run
+            previous(signum, frame)  # SIGINT's own: KeyboardInterrupt
         elif previous != signal.SIG_IGN:
-            raise SystemExit(128 + signum)
+            # As for Ctrl-C: pytest ends the session, every finally runs, and the terraform
+            # child is killed by subprocess.run on the way out.
+            raise KeyboardInterrupt(f"signal {signum}")

@@ -47,6 +47,11 @@ class Gap:
     patch: Optional[Callable[[dict[str, Any]], list[str]]] = field(default=None, compare=False)
     mimic: Optional[Callable[[Any, dict[str, Any], dict[str, Any]], list[str]]] = field(default=None, compare=False)
 
+    def applies_to(self, doc: dict[str, Any]) -> bool:
+        """True when a synthesized configuration has this resource type (with the attribute set)."""
+        top = self.attribute.split(".")[0] if self.attribute else None
+        return any(top is None or top in body for body in document.resources(doc, self.resource_type).values())
+
     def explains(self, resource_type: str, path: str) -> bool:
         """True when a planned change of ``path`` in a ``resource_type`` is this drift."""
         if self.kind != DRIFT or resource_type != self.resource_type or self.attribute is None:
@@ -117,6 +122,11 @@ def _drop_conditioned_denies(doc: dict[str, Any]) -> list[str]:
     return sorted(touched)
 
 
+def _remove_autoscaling(doc: dict[str, Any]) -> list[str]:
+    # Policies read their target: they go first.
+    return _remove_all("aws_appautoscaling_policy")(doc) + _remove_all("aws_appautoscaling_target")(doc)
+
+
 # --- mimics: what AWS does by itself after apply ---------------------------------------------
 # Each gets the emulator, the Terraform state (``terraform state pull``) and the synthesized
 # document before patches, and returns what it touched.
@@ -170,11 +180,13 @@ def _create_execution_log_groups(server: Any, state: dict[str, Any], original: d
 
 
 def _scale_out_tables(server: Any, state: dict[str, Any], original: dict[str, Any]) -> list[str]:
+    """From the synthesized targets (the emulator cannot hold them: appautoscaling-tags)."""
+    regions = {f"aws.{p['alias']}": p["region"] for p in original["provider"]["aws"]}
     touched = []
-    for target in _state_attributes(state, "aws_appautoscaling_target"):
-        if target["service_namespace"] != "dynamodb" or not target["resource_id"].startswith("table/"):
+    for target in document.resources(original, "aws_appautoscaling_target").values():
+        if target["service_namespace"] != "dynamodb" or not str(target["resource_id"]).startswith("table/"):
             continue
-        region, table = target["arn"].split(":")[3], target["resource_id"].removeprefix("table/")
+        region, table = regions[target["provider"]], target["resource_id"].removeprefix("table/")
         dynamodb = server.client("dynamodb", region)
         try:
             current = dynamodb.describe_table(TableName=table)["Table"]["ProvisionedThroughput"]
@@ -184,6 +196,8 @@ def _scale_out_tables(server: Any, state: dict[str, Any], original: dict[str, An
             raise
         unit = "ReadCapacityUnits" if target["scalable_dimension"].endswith("ReadCapacityUnits") else "WriteCapacityUnits"
         wanted = min(int(target["max_capacity"]), int(current[unit]) * 2)
+        if wanted == current[unit]:
+            continue
         throughput = {"ReadCapacityUnits": current["ReadCapacityUnits"], "WriteCapacityUnits": current["WriteCapacityUnits"], unit: wanted}
         dynamodb.update_table(TableName=table, ProvisionedThroughput=throughput)
         touched.append(f"{region}:{table}:{unit}={wanted}")
@@ -421,6 +435,15 @@ def probe_no_execution_log_group(server: Any) -> bool:
     return not groups
 
 
+def probe_autoscaling_tags_500(server: Any) -> bool:
+    arn = "arn:aws:application-autoscaling:us-east-1:123456789012:scalable-target/0123456789abcdef0123456789abcdef"
+    try:
+        server.client("application-autoscaling").list_tags_for_resource(ResourceARN=arn)
+    except ClientError as error:
+        return _status(error) == 500
+    return False
+
+
 def probe_autoscaling_never_scales(server: Any) -> bool:
     dynamodb, name = server.client("dynamodb"), f"{PROBE}-autoscaled"
     dynamodb.create_table(
@@ -500,9 +523,13 @@ GAPS: tuple[Gap, ...] = (
         "in AWS the first request creates it (unencrypted, kept forever) unless the stack owns it",
         "after apply, create that group where it does not exist yet, as API Gateway would",
         probe_no_execution_log_group, mimic=_create_execution_log_groups),
+    Gap("appautoscaling-tags", PATCH, "aws_appautoscaling_target", None,
+        "has no Application Auto Scaling ListTagsForResource: it answers 500 and the provider retries for minutes, then fails",
+        "the table's capacities are still set; what autoscaling does to them is mimicked (autoscaling-never-scales)",
+        "remove scalable targets and their policies", probe_autoscaling_tags_500, patch=_remove_autoscaling),
     Gap("autoscaling-never-scales", MIMIC, "aws_appautoscaling_target", None,
         "never changes a table's capacity", "in AWS autoscaling moves it, and the next plan must not fight it",
-        "after apply, double each autoscaled capacity (up to its maximum), as a scale-out would",
+        "after apply, double each autoscaled table capacity (up to its maximum), as a scale-out would",
         probe_autoscaling_never_scales, mimic=_scale_out_tables),
 )
 

@@ -74,7 +74,8 @@ def _resource_address(reference: str) -> str:
 def judge(plan: dict[str, Any], gaps: Sequence[Gap]) -> Verdict:
     verdict = Verdict()
     changes = [rc for rc in plan.get("resource_changes", []) if rc["change"]["actions"] not in QUIET]
-    changing = {rc["address"] for rc in changes}
+    # A data source read at apply time (it reads something that changes) passes unknowns on.
+    changing = {rc["address"] for rc in plan.get("resource_changes", []) if rc["change"]["actions"] != ["no-op"]}
     reads = _references(plan.get("configuration", {}))
     for rc in changes:
         address, actions, change = rc["address"], rc["change"]["actions"], rc["change"]

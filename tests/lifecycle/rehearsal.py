@@ -67,6 +67,7 @@ class Result:
     after_apply: dict[str, list[str]] = field(default_factory=dict)  # the emulator's inventory after apply
     leftovers: dict[str, list[str]] = field(default_factory=dict)
     resources: int = 0
+    applicable: set[str] = field(default_factory=set)               # gaps whose resource type the example has
 
     def step(self, name: str) -> Step:
         return self.steps.get(name) or Step(name)
@@ -153,6 +154,7 @@ class Rehearsal:
         self.stack = workdir / "stack"
         self.regions: set[str] = set()
         self._docs: dict[str, dict[str, Any]] = {}   # "base"/"update" -> pristine synthesized document
+        self._current = "base"                       # which of them the working directory holds
         self._state_ok = False
 
     # --- the run -----------------------------------------------------------------------------
@@ -163,7 +165,8 @@ class Rehearsal:
             base = rehearsal_config(example_config(r.example), self.server.endpoint)
             self._synth("base", base)
             self._synth("update", update_config(base))
-            step.notes.append(f"{r.resources} resources after patches")
+            synthesized = sum(len(items) for items in self._docs["base"].get("resource", {}).values())
+            step.notes.append(f"{synthesized} resources synthesized, {r.resources} after patches")
         if not r.step("synth").ok:
             return r
         with self._step("init") as step:
@@ -220,6 +223,7 @@ class Rehearsal:
         self.regions |= {p["region"] for p in patched["provider"]["aws"]}
         if label == "base":
             self.result.resources = sum(len(items) for items in patched.get("resource", {}).values())
+            self.result.applicable = {gap.key for gap in gaps.GAPS if gap.applies_to(doc)}
 
     def _install(self, label: str) -> None:
         """Put the patched copy of a synth (and its assets) into the working directory."""
@@ -233,11 +237,11 @@ class Rehearsal:
 
     def _apply(self, name: str, first: bool) -> None:
         with self._step(name) as step:
-            ok, out = self._apply_once(step, log=name)
+            ok = self._apply_once(step, log=name)
             if not ok and first:
                 # Go on from a complete deployment so the later steps still report; this step has failed.
                 retry = Step("retry")
-                ok, _ = self._apply_once(retry, log=f"{name}-retry")
+                ok = self._apply_once(retry, log=f"{name}-retry")
                 step.notes.append("a second apply converged; the rehearsal goes on from there" if ok
                                   else "a second apply failed too: " + "; ".join(retry.problems))
             self._state_ok = ok
@@ -245,7 +249,7 @@ class Rehearsal:
             with self._step("mimic"):
                 self._mimic()
 
-    def _apply_once(self, step: Step, log: str) -> tuple[bool, str]:
+    def _apply_once(self, step: Step, log: str) -> bool:
         run = self._tf(["apply", "-auto-approve", "-input=false", "-no-color", "-json", f"-parallelism={PARALLELISM}"], log=log)
         found = diagnostics(run.stdout)
         step.problems += errors(found)
@@ -254,7 +258,7 @@ class Rehearsal:
         step.notes.append(f"{done} resource actions completed, {failed} failed ({log})")
         if run.returncode != 0 and not any(d["severity"] == "error" for d in found):
             step.problems.append(f"terraform apply exited {run.returncode}: {run.stderr.strip()[-800:]}")
-        return run.returncode == 0, run.stdout
+        return run.returncode == 0
 
     def _mimic(self) -> None:
         """Do what AWS would have done by itself by now (the mimic gaps)."""

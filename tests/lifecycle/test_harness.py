@@ -11,6 +11,7 @@ from tapinfra.emulator import SERVICES
 from tests.lifecycle import document, gaps, inventory
 from tests.lifecycle.judge import judge
 from tests.lifecycle.rehearsal import create_before_destroy_dependents, example_config, rehearsal_config, update_config
+from tests.synth import EXAMPLE_NAMES, synth
 
 
 def test_every_gap_says_what_why_and_how():
@@ -23,12 +24,35 @@ def test_every_gap_says_what_why_and_how():
         assert gap.kind != gaps.DRIFT or gap.attribute, f"{gap.key}: a drift names its attribute"
 
 
-def test_patches_change_only_the_copy_and_each_finds_its_target(default_tf):
-    original = json.dumps(default_tf.doc, sort_keys=True)
+@pytest.fixture(scope="module")
+def patched_examples():
+    """example -> (synthesized document, its patched copy, gap key -> touched)."""
+    out = {}
+    for name in EXAMPLE_NAMES:
+        original = synth(example_config(name)).doc
+        doc = copy.deepcopy(original)
+        out[name] = (original, doc, gaps.apply_patches(doc))
+    return out
+
+
+def test_every_patch_and_drift_finds_its_target_in_some_example(patched_examples):
+    for gap in gaps.GAPS:
+        if gap.kind == gaps.PATCH:
+            assert any(touched[gap.key] for _, _, touched in patched_examples.values()), (
+                f"{gap.key}: no example has {gap.resource_type}; remove or update the entry")
+        if gap.kind == gaps.DRIFT:
+            assert any(gap.applies_to(original) for original, _, _ in patched_examples.values()), gap.key
+
+
+def test_patches_change_only_the_copy(patched_examples):
+    for name, (original, _, _) in patched_examples.items():
+        assert json.dumps(original, sort_keys=True) == json.dumps(synth(example_config(name)).doc, sort_keys=True), (
+            f"a patch changed the synthesized {name} document itself")
+
+
+def test_patches_of_the_default_example(default_tf):
     doc = copy.deepcopy(default_tf.doc)
     touched = gaps.apply_patches(doc)
-    assert json.dumps(default_tf.doc, sort_keys=True) == original, "a patch changed the synthesized document itself"
-    assert {key for key, found in touched.items() if not found} == set()
     assert all("replica" not in t for t in document.resources(doc, "aws_dynamodb_table").values())
     assert all(gaps.POWERTOOLS_LAYER_ACCOUNT not in json.dumps(f) for f in document.resources(doc, "aws_lambda_function").values())
     for gone in ("aws_route53_key_signing_key", "aws_route53_hosted_zone_dnssec",
@@ -104,6 +128,17 @@ def test_judge_accepts_unknowns_only_as_consequences():
         "aws_sqs_queue.q: arn would become unknown with no other change"]
 
 
+def test_judge_follows_unknowns_through_a_data_source_read_at_apply_time():
+    configuration = {"root_module": {"resources": [
+        {"address": "aws_iam_role_policy.p", "expressions": {"policy": {"references": ["data.aws_iam_policy_document.d.json", "data.aws_iam_policy_document.d"]}}},
+    ]}}
+    deferred = {"address": "data.aws_iam_policy_document.d", "type": "aws_iam_policy_document", "change": {"actions": ["read"]}}
+    policy = _update("aws_iam_role_policy.p", {"policy": "{}"}, {"policy": None}, {"policy": True})
+    assert judge(_plan(deferred, policy, configuration=configuration), gaps.GAPS).unexplained == []
+    assert judge(_plan(policy, configuration=configuration), gaps.GAPS).unexplained == [
+        "aws_iam_role_policy.p: policy would become unknown, yet nothing it reads changes"]
+
+
 def test_judge_never_excuses_a_create_delete_or_replace():
     changes = [{"address": f"aws_sqs_queue.{a}", "type": "aws_sqs_queue", "change": {"actions": actions}}
                for a, actions in (("c", ["create"]), ("d", ["delete"]), ("r", ["delete", "create"]))]
@@ -169,3 +204,16 @@ def test_the_emulator_serves_every_service_the_stack_calls(any_tf):
         assert prefix is not None, f"{kind} {rtype}: which endpoint serves it? add it to ENDPOINT_OF_PREFIX"
         endpoint = ENDPOINT_OF_PREFIX[prefix]
         assert endpoint is None or endpoint in SERVICES, f"{kind} {rtype} needs the {endpoint!r} endpoint in tapinfra.emulator.SERVICES"
+
+
+def test_the_emulator_takes_the_port_it_was_given_and_is_stopped_by_its_pid(tmp_path):
+    pytest.importorskip("moto.server")
+    from tests.lifecycle.emulator import MotoServer
+
+    with MotoServer(tmp_path / "moto.log") as server:
+        process = server.process
+        assert server.endpoint.startswith("http://127.0.0.1:") and not server.endpoint.endswith(":0")
+        assert server.client("sqs").list_queues().get("QueueUrls", []) == []
+    assert process.poll() is not None, "the moto server outlived its with block"
+    assert server.pid is None
+    server.stop()  # a second stop is harmless
