@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", help="JSON config file (default: $TAP_CONFIG, else the embedded default)")
     parser.add_argument("--outdir", default=os.environ.get("CDKTF_OUTDIR", "cdktf.out"), help="synth output directory")
     args = parser.parse_args(argv)
-    enable_fast_import()  # before cdktf loads: the same output, several times faster
+    enable_fast_import(start_kernel=True)  # before cdktf loads: the same output, several times faster
     try:
         config = load_config(args.config)
         from tapinfra.app import synth_app

@@ -63,6 +63,7 @@ def _all_or_partly(hooked: tuple[str, ...], packages: tuple[str, ...], state: st
 
 def _install_fast_path() -> dict[str, str]:
     """Install every part; return what is active (see :func:`import_mode`)."""
+    global _PLAN
     mode = _stock_mode()
     if stock_import_requested():
         return mode
@@ -108,6 +109,7 @@ def _install_fast_path() -> dict[str, str]:
     )
     try:
         if kernel.install(plan):
+            _PLAN = plan if plan.direct else None
             mode["node"] = "fast"
             mode["kernel"] = ("direct" if plan.direct else "wrapper") + (", pipelined" if plan.pipelined else "")
     except Exception as exc:  # noqa: BLE001
@@ -129,17 +131,28 @@ def _install_fast_path() -> dict[str, str]:
 
 
 _MODE: dict[str, str] | None = None
+_PLAN = None  # the kernel plan installed (for start_kernel)
 
 
-def enable_fast_import() -> dict[str, str]:
+def enable_fast_import(start_kernel: bool = False) -> dict[str, str]:
     """Switch the fast path on for this process; return :func:`import_mode`. Idempotent.
 
     Call it before anything imports ``cdktf`` or ``constructs``: parts that come too late
-    warn on stderr and stay stock (the output is the same, only slower).
+    warn on stderr and stay stock (the output is the same, only slower). With
+    ``start_kernel=True`` (a program about to synthesize, like ``main.py``) the jsii kernel
+    starts right away, in parallel with what Python does until it needs it.
     """
     global _MODE
     if _MODE is None:
         _MODE = _install_fast_path()
+    if start_kernel and _PLAN is not None and "started early" not in _MODE["kernel"]:
+        try:
+            from tapinfra._fastimport import kernel
+
+            if kernel.start_early(_PLAN):
+                _MODE["kernel"] += ", started early"
+        except Exception as exc:  # noqa: BLE001 - it then starts when jsii starts it
+            _warn(f"kernel not started early ({exc!r})")
     return dict(_MODE)
 
 

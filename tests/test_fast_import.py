@@ -276,6 +276,61 @@ def test_seam_is_light_and_resolves_unimported_types():
     assert result["children"] == ["node"]
 
 
+def test_kernel_started_early_is_adopted_by_jsii():
+    result = _python(
+        """
+        import json, os, sys
+        import tapinfra
+        mode = tapinfra.enable_fast_import(start_kernel=True)
+        from tapinfra._fastimport import kernel
+        early = kernel.early_kernel_pid()
+        jsii_before = "jsii" in sys.modules
+        import cdktf
+        from jsii._kernel import Kernel
+        app = cdktf.App(outdir="unused")
+        print(json.dumps({"mode": mode["kernel"], "early": early, "jsii_before": jsii_before,
+                          "adopted": Kernel().provider._process._process.pid == early, "outdir": app.outdir}))
+        """
+    )
+    assert result["mode"] == "direct, pipelined, started early"
+    assert result["early"] is not None and result["jsii_before"] is False
+    assert result["adopted"] is True
+    assert result["outdir"] == "unused"
+
+
+def test_kernel_started_early_is_replaced_when_the_environment_changed(tmp_path):
+    """A kernel started before ``os.environ`` changed would not see the change: not adopted."""
+    result = _python(
+        f"""
+        import json, os
+        import tapinfra
+        tapinfra.enable_fast_import(start_kernel=True)
+        from tapinfra._fastimport import kernel
+        early = kernel.early_kernel_pid()
+        os.environ["CDKTF_OUTDIR"] = {str(tmp_path / "from-env")!r}
+        import cdktf
+        from jsii._kernel import Kernel
+        print(json.dumps({{"outdir": cdktf.App().outdir, "early_gone": not os.path.exists(f"/proc/{{early}}"),
+                          "replaced": Kernel().provider._process._process.pid != early}}))
+        """
+    )
+    assert result == {"outdir": str(tmp_path / "from-env"), "early_gone": True, "replaced": True}
+
+
+def test_kernel_started_early_and_never_used_is_stopped_at_exit():
+    proc = subprocess.run(
+        [sys.executable, "-c", "import tapinfra, glob\n"
+         "tapinfra.enable_fast_import(start_kernel=True)\n"
+         "from tapinfra._fastimport import kernel\n"
+         "print(kernel.early_kernel_pid(), kernel._EARLY.runtime_dir)\n"],
+        cwd=ROOT, env=_env("fast"), capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    pid, runtime_dir = proc.stdout.split()
+    assert not Path(f"/proc/{pid}").exists(), "the early kernel outlived its Python"
+    assert not Path(runtime_dir).exists()
+
+
 def test_skipped_argument_checks_still_refuse_wrong_types():
     """The bindings' Python-side checks are off, the kernel's are not; user code keeps typing."""
     result = _python(
