@@ -14,7 +14,8 @@ way (tests/test_fast_import.py); without it, cdktf and the providers load the st
 ``TAP_STOCK_IMPORT=1`` makes :func:`enable_fast_import` a no-op (the stock path, to compare
 against). ``TAP_FAST_IMPORT_OFF`` (comma-separated parts: ``typechecks``, ``annotations``,
 ``direct``, ``pipelined``, ``early_load``, ``lazy_requires``, ``compile_cache``, ``no_opt``,
-``quick_exit``) leaves single parts stock, so that each is measured on its own.
+``start_early``, ``quick_exit``) leaves single parts stock, so that each is measured on its
+own.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ ARCHIVE_PACKAGE = "cdktf_cdktf_provider_archive"
 PACKAGES = (AWS_PACKAGE, ARCHIVE_PACKAGE)
 PARTS = (
     "typechecks", "annotations", "direct", "pipelined", "early_load", "lazy_requires", "compile_cache", "no_opt",
-    "quick_exit",
+    "start_early", "quick_exit",
 )
 
 
@@ -145,7 +146,8 @@ def enable_fast_import(start_kernel: bool = False) -> dict[str, str]:
     global _MODE
     if _MODE is None:
         _MODE = _install_fast_path()
-    if start_kernel and _PLAN is not None and "started early" not in _MODE["kernel"]:
+    early = start_kernel and _PLAN is not None and "start_early" not in _parts_off()
+    if early and "started early" not in _MODE["kernel"]:
         try:
             from tapinfra._fastimport import kernel
 
