@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from tapinfra import enable_fast_import
 from tapinfra.config import load_config
@@ -23,6 +24,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--outdir", default=os.environ.get("CDKTF_OUTDIR", "cdktf.out"), help="synth output directory")
     args = parser.parse_args(argv)
     enable_fast_import(start_kernel=True)  # before cdktf loads: the same output, several times faster
+    try:
+        Path(args.outdir).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"--outdir: cannot create {args.outdir!r} ({exc.strerror}); expected a writable directory path", file=sys.stderr)
+        return 2
     try:
         config = load_config(args.config)
         from tapinfra.app import synth_app
