@@ -17,6 +17,7 @@ still happens. A probe that finds it fixed fails the rehearsal, so the list stay
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import zipfile
@@ -161,6 +162,19 @@ def _write_canary_artifacts(server: Any, state: dict[str, Any], original: dict[s
         s3 = server.client("s3", _bucket_region(state, bucket))
         s3.put_object(Bucket=bucket, Key=f"{prefix}canary/run-{PROBE}/log.txt", Body=b"canary run\n")
         touched.append(f"s3://{bucket}/{prefix}")
+    return sorted(touched)
+
+
+def _write_trail_logs(server: Any, state: dict[str, Any], original: dict[str, Any]) -> list[str]:
+    """As CloudTrail would within minutes: a log file and a digest under AWSLogs/<account>/ of each trail's bucket."""
+    touched = []
+    for trail in _state_attributes(state, "aws_cloudtrail"):
+        bucket, home, account = trail["s3_bucket_name"], trail["home_region"], trail["arn"].split(":")[4]
+        s3 = server.client("s3", _bucket_region(state, bucket))
+        for kind in ("CloudTrail", "CloudTrail-Digest"):
+            key = f"AWSLogs/{account}/{kind}/{home}/2026/01/01/{account}_{kind}_{home}_{PROBE}.json.gz"
+            s3.put_object(Bucket=bucket, Key=key, Body=gzip.compress(b'{"Records": []}'))
+        touched.append(f"s3://{bucket}/AWSLogs/{account}/")
     return sorted(touched)
 
 
@@ -421,6 +435,15 @@ def probe_canary_never_runs(server: Any) -> bool:
     return server.client("s3").list_objects_v2(Bucket=name).get("KeyCount", 0) == 0
 
 
+def probe_cloudtrail_never_delivers(server: Any) -> bool:
+    s3, cloudtrail, name = server.client("s3"), server.client("cloudtrail"), f"{PROBE}-trail"
+    s3.create_bucket(Bucket=name)
+    cloudtrail.create_trail(Name=name, S3BucketName=name)
+    cloudtrail.start_logging(Name=name)
+    s3.list_buckets()  # a management event a logging trail records
+    return s3.list_objects_v2(Bucket=name).get("KeyCount", 0) == 0
+
+
 def probe_no_execution_log_group(server: Any) -> bool:
     apigateway = server.client("apigateway")
     api = apigateway.create_rest_api(name=PROBE)["id"]
@@ -518,6 +541,11 @@ GAPS: tuple[Gap, ...] = (
         "in AWS every run writes there, so destroy must cope with a full bucket",
         "after apply, write one run's artifact under each canary's location, as Synthetics would", probe_canary_never_runs,
         mimic=_write_canary_artifacts),
+    Gap("cloudtrail-never-delivers", MIMIC, "aws_cloudtrail", "s3_bucket_name",
+        "records nothing: a logging trail never writes a log or digest file to its bucket",
+        "in AWS the audit trail fills its bucket within minutes, so destroy must cope with a versioned bucket full of logs",
+        "after apply, write one log file and one digest under AWSLogs/<account>/ of each trail's bucket, as CloudTrail would",
+        probe_cloudtrail_never_delivers, mimic=_write_trail_logs),
     Gap("apigateway-execution-log-group", MIMIC, "aws_api_gateway_method_settings", "settings.logging_level",
         "never creates API-Gateway-Execution-Logs_<api-id>/<stage> for a stage that logs executions",
         "in AWS the first request creates it (unencrypted, kept forever) unless the stack owns it",
