@@ -107,10 +107,13 @@ class Tf:
         """name -> body of every ``rtype`` of one provider (``aws.primary``, ...)."""
         return {name: body for name, body in self.resources(rtype).items() if body.get("provider") == provider}
 
-    def by_provider(self, rtype: str) -> dict[str, tuple[str, dict[str, Any]]]:
-        """provider -> (name, body) of the one ``rtype`` in each region (asserts there is one)."""
+    def by_provider(self, rtype: str, **match: Any) -> dict[str, tuple[str, dict[str, Any]]]:
+        """provider -> (name, body) of the one ``rtype`` in each region (asserts there is one),
+        among those whose attributes equal ``match`` (e.g. ``handler="app.handler"``)."""
         out: dict[str, tuple[str, dict[str, Any]]] = {}
         for name, body in self.resources(rtype).items():
+            if any(body.get(key) != value for key, value in match.items()):
+                continue
             assert body["provider"] not in out, f"two {rtype} in {body['provider']}"
             out[body["provider"]] = (name, body)
         return out
@@ -120,6 +123,12 @@ class Tf:
         rtype, name, _ = self.referenced(ref)
         assert rtype == "aws_s3_bucket", ref
         return name
+
+    def bucket_part(self, rtype: str, bucket: str) -> tuple[str, dict[str, Any]]:
+        """The one ``rtype`` (versioning, policy, notification, ...) configuring the aws_s3_bucket ``bucket``."""
+        found = [(n, b) for n, b in self.resources(rtype).items() if self.bucket_of(b["bucket"]) == bucket]
+        assert len(found) == 1, f"expected one {rtype} for {bucket}, found {[n for n, _ in found]}"
+        return found[0]
 
     def log_buckets(self) -> set[str]:
         """Buckets that receive server access logs (targets of aws_s3_bucket_logging)."""

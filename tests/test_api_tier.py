@@ -6,6 +6,7 @@ import re
 import pytest
 
 from tapinfra.config import config_from_dict
+from tapinfra.constructs.function import HANDLER  # the API's function (the ingestion processor is another)
 from tapinfra.contract import ITEM_MODELS, ROUTES
 from tests.synth import REGIONS, Tf, example_config, synth
 
@@ -18,7 +19,7 @@ def key_arn(tf, provider):
 
 def test_function_settings_in_both_regions(full_tf):
     cfg = example_config("full").function
-    fns = full_tf.by_provider("aws_lambda_function")
+    fns = full_tf.by_provider("aws_lambda_function", handler=HANDLER)
     assert set(fns) == set(REGIONS)
     for provider, (name, fn) in fns.items():
         assert fn["runtime"] == cfg.runtime == "python3.12"
@@ -35,7 +36,7 @@ def test_function_settings_in_both_regions(full_tf):
 
 def test_function_code_comes_from_the_inline_archive_with_its_hash(default_tf):
     (zip_name,) = [n for n, b in default_tf.data("archive_file").items() if "/function-" in b["output_path"]]
-    for _, fn in default_tf.by_provider("aws_lambda_function").values():
+    for _, fn in default_tf.by_provider("aws_lambda_function", handler=HANDLER).values():
         assert fn["filename"] == default_tf.data_ref("archive_file", zip_name, "output_path")
         assert fn["source_code_hash"] == default_tf.data_ref("archive_file", zip_name, "output_base64sha256")
 
@@ -43,7 +44,7 @@ def test_function_code_comes_from_the_inline_archive_with_its_hash(default_tf):
 def test_asset_mode_function_uses_the_asset_and_its_file_hash():
     from tapinfra.config import with_changes
     tf = Tf(synth(with_changes(example_config("default"), packaging={"mode": "asset"})).doc)
-    for _, fn in tf.by_provider("aws_lambda_function").values():
+    for _, fn in tf.by_provider("aws_lambda_function", handler=HANDLER).values():
         assert fn["filename"].startswith("assets/") and fn["filename"].endswith(".zip")
         assert fn["source_code_hash"] == f'${{filebase64sha256("{fn["filename"]}")}}'
 
@@ -52,7 +53,7 @@ def test_function_environment_is_complete_and_encrypted(default_tf):
     buses = default_tf.by_provider("aws_cloudwatch_event_bus")
     keys = {p: n for p, (n, _) in default_tf.by_provider("aws_api_gateway_api_key").items()}
     (table_name,) = [t["name"] for t in default_tf.resources("aws_dynamodb_table").values()]
-    for provider, (_, fn) in default_tf.by_provider("aws_lambda_function").items():
+    for provider, (_, fn) in default_tf.by_provider("aws_lambda_function", handler=HANDLER).items():
         env = fn["environment"]["variables"]
         assert env["TABLE_NAME"] == table_name
         assert env["EVENT_BUS_NAME"] == default_tf.ref("aws_cloudwatch_event_bus", buses[provider][0], "name")
@@ -65,7 +66,7 @@ def test_function_environment_is_complete_and_encrypted(default_tf):
 
 def test_tenant_map_holds_every_tenant_with_that_regions_key(full_tf):
     tenants = example_config("full").api.tenants
-    for provider, (_, fn) in full_tf.by_provider("aws_lambda_function").items():
+    for provider, (_, fn) in full_tf.by_provider("aws_lambda_function", handler=HANDLER).items():
         mapping = fn["environment"]["variables"]["TENANT_KEYS"]
         for tenant in tenants:
             (key,) = [n for n, k in full_tf.resources("aws_api_gateway_api_key").items()
@@ -74,15 +75,14 @@ def test_tenant_map_holds_every_tenant_with_that_regions_key(full_tf):
 
 
 def test_dead_letter_queue_is_kms_encrypted(any_tf):
-    queues = any_tf.by_provider("aws_sqs_queue")
-    for provider, (_, fn) in any_tf.by_provider("aws_lambda_function").items():
-        qname, queue = queues[provider]
-        assert fn["dead_letter_config"]["target_arn"] == any_tf.ref("aws_sqs_queue", qname, "arn")
+    for provider, (_, fn) in any_tf.by_provider("aws_lambda_function", handler=HANDLER).items():
+        rtype, _, queue = any_tf.referenced(fn["dead_letter_config"]["target_arn"])
+        assert (rtype, queue["provider"]) == ("aws_sqs_queue", provider)
         assert queue["kms_master_key_id"] == key_arn(any_tf, provider)
 
 
 def test_log_group_first_then_function_after_its_role_policy(any_tf):
-    for provider, (_, fn) in any_tf.by_provider("aws_lambda_function").items():
+    for provider, (_, fn) in any_tf.by_provider("aws_lambda_function", handler=HANDLER).items():
         (lg_name, lg), = [(n, g) for n, g in any_tf.resources("aws_cloudwatch_log_group").items()
                           if g["name"] == f"/aws/lambda/{fn['function_name']}" and g["provider"] == provider]
         assert lg["kms_key_id"] == key_arn(any_tf, provider) and lg["retention_in_days"] >= 1
@@ -98,7 +98,7 @@ def test_alias_with_provisioned_concurrency_is_what_api_gateway_invokes(full_tf)
     cfg = example_config("full").function
     aliases = full_tf.by_provider("aws_lambda_alias")
     pcs = full_tf.by_provider("aws_lambda_provisioned_concurrency_config")
-    for provider, (fname, fn) in full_tf.by_provider("aws_lambda_function").items():
+    for provider, (fname, fn) in full_tf.by_provider("aws_lambda_function", handler=HANDLER).items():
         aname, alias = aliases[provider]
         assert alias["name"] == cfg.alias_name
         assert alias["function_version"] == full_tf.ref("aws_lambda_function", fname, "version")
@@ -115,7 +115,7 @@ def test_invoke_permission_is_scoped_to_this_api_stage_and_the_alias(any_tf):
     apis = any_tf.by_provider("aws_api_gateway_rest_api")
     stages = any_tf.by_provider("aws_api_gateway_stage")
     aliases = any_tf.by_provider("aws_lambda_alias")
-    for provider, (_, perm) in any_tf.by_provider("aws_lambda_permission").items():
+    for provider, (_, perm) in any_tf.by_provider("aws_lambda_permission", principal="apigateway.amazonaws.com").items():
         assert perm["principal"] == "apigateway.amazonaws.com"
         assert perm["action"] == "lambda:InvokeFunction"
         assert perm["qualifier"] == any_tf.ref("aws_lambda_alias", aliases[provider][0], "name")
@@ -126,7 +126,7 @@ def test_invoke_permission_is_scoped_to_this_api_stage_and_the_alias(any_tf):
 def test_function_role_is_least_privilege(any_tf):
     tables = list(any_tf.resources("aws_dynamodb_table").items())
     (tname, table), = tables
-    for provider, (_, fn) in any_tf.by_provider("aws_lambda_function").items():
+    for provider, (_, fn) in any_tf.by_provider("aws_lambda_function", handler=HANDLER).items():
         role_ref = fn["role"].replace(".arn}", ".id}")
         _, role_name, role = any_tf.referenced(role_ref)
         assert any_tf.policy(role["assume_role_policy"])[0]["principals"] == [{"type": "Service", "identifiers": ["lambda.amazonaws.com"]}]

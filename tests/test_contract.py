@@ -52,7 +52,7 @@ def test_the_edge_models_are_the_contract_models(any_tf):
 
 
 def test_the_function_gets_exactly_the_contract_variables(any_tf):
-    for _, fn in any_tf.by_provider("aws_lambda_function").values():
+    for _, fn in any_tf.by_provider("aws_lambda_function", handler="app.handler").values():
         optional = set(fn["environment"]["variables"]) - set(contract.ENV_NAMES)
         assert set(contract.ENV_NAMES) <= set(fn["environment"]["variables"])
         assert optional <= set(contract.OPTIONAL_ENV_NAMES)  # set only while their module is on

@@ -119,6 +119,15 @@ class SecureBucket(Construct):
                 target_bucket=log_bucket.bucket_id, target_prefix=f"{name}/",
             )
 
+    def invoke_on_object_created(self, function_arn: str, permission: object) -> None:
+        """Objects created here also invoke ``function_arn``, through this bucket's one notification
+        configuration (S3 allows one; it keeps sending every event to EventBridge). ``permission``
+        is the function's invoke permission for this bucket: S3 refuses the configuration before it exists."""
+        n = aws.s3_bucket_notification
+        self.notifications.put_lambda_function([n.S3BucketNotificationLambdaFunction(
+            lambda_function_arn=function_arn, events=["s3:ObjectCreated:*"])])
+        self.notifications.depends_on = [f"{permission.terraform_resource_type}.{permission.friendly_unique_id}"]
+
 
 def access_log_bucket(scope: Construct, id_: str, *, region: Region, storage: StorageConfig) -> SecureBucket:
     """The region's server-access-log bucket (SSE-S3: the only encryption log delivery supports)."""

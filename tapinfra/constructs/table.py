@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Sequence
+
 from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
@@ -66,9 +68,10 @@ class GlobalTable(Construct):
         """The table's ARN in ``region`` (the replica's, in the secondary)."""
         return self.arn if region.is_primary else self.replica_arn
 
-    def grant_items(self, region: Region, sid: str = "ItemsInThisRegionsTable") -> Statement:
-        """Item reads and writes on the table's copy in ``region``."""
-        return Statement(sid=sid, actions=list(ITEM_ACTIONS), resources=[self.arn_in(region)])
+    def grant_items(self, region: Region, sid: str = "ItemsInThisRegionsTable",
+                    actions: Sequence[str] = ITEM_ACTIONS) -> Statement:
+        """Item reads and writes (or only ``actions``) on the table's copy in ``region``."""
+        return Statement(sid=sid, actions=list(actions), resources=[self.arn_in(region)])
 
     def _autoscale(self, region: Region, settings: TableConfig) -> None:
         for dimension, floor, ceiling in (("Read", settings.read_capacity, settings.max_read_capacity),
