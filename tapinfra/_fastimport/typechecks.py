@@ -22,7 +22,6 @@ lookup is answered from a per-process memo.
 from __future__ import annotations
 
 import contextlib
-import importlib.metadata
 import sys
 import types
 import typing
@@ -88,28 +87,31 @@ def skip_checks(module: types.ModuleType) -> bool:
 
 
 _VERSIONS: dict[str, str] = {}
-_METADATA_VERSION = importlib.metadata.version
 
 
 def _memoized_version(distribution_name: str) -> str:
     try:
         return _VERSIONS[distribution_name]
     except KeyError:
-        version = _VERSIONS[distribution_name] = _METADATA_VERSION(distribution_name)
+        version = _VERSIONS[distribution_name] = _memoized_version.real(distribution_name)
         return version
 
 
 @contextlib.contextmanager
 def memoized_version_probe(module: object) -> Iterator[None]:
     """``importlib.metadata.version`` answers from the memo while ``module`` runs."""
-    if importlib.metadata.version is not _METADATA_VERSION:  # someone else's (or ours, nested)
+    import importlib.metadata  # imported here: the bindings import it anyway, enabling need not
+
+    real = importlib.metadata.version
+    if real is _memoized_version:  # ours already (a binding module importing another)
         yield
         return
+    _memoized_version.real = real  # type: ignore[attr-defined]
     importlib.metadata.version = _memoized_version
     try:
         yield
     finally:
-        importlib.metadata.version = _METADATA_VERSION
+        importlib.metadata.version = real
 
 
 def install() -> tuple[str, ...]:
