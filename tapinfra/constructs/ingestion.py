@@ -1,0 +1,168 @@
+"""S3 ingestion pipeline (optional module): objects uploaded under ``<tenant>/`` become items.
+
+Per region, like the table's copies it writes to: a producer uploads to either region's
+ingest bucket (the other one when a region is down). Each object created there invokes the
+processor (``ingest.handler``, in the application's zip, sharing its item model and
+validation); it writes the object's items to this region's copy of the global table under the
+tenant its key names, or sends the object's reference and the reason to the dead-letter queue,
+whose depth alarms the region's topic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Optional, Sequence
+
+from constructs import Construct
+
+from tapinfra.config import FunctionConfig, IngestionConfig, MonitoringConfig, StorageConfig
+from tapinfra.constructs.bucket import SecureBucket
+from tapinfra.constructs.function import powertools_layer_arn
+from tapinfra.constructs.logs import log_group
+from tapinfra.constructs.monitoring import Metric, alarm
+from tapinfra.constructs.packaging import CodePackage
+from tapinfra.constructs.table import GlobalTable
+from tapinfra.contract import IngestEnv
+from tapinfra.policy import Statement, service_role
+from tapinfra.provider import aws
+from tapinfra.region import Region
+
+if TYPE_CHECKING:
+    from tapinfra.constructs.network import NetworkPlacement
+
+HANDLER = "ingest.handler"
+
+
+class IngestProcessor(Construct):
+    """The processor ``function``, its log group (created first), dead-letter queue and role.
+
+    The role may do exactly what the code does: read objects under the configured tenants'
+    prefixes of ``bucket_arn``, put items into this region's copy of the table, use the
+    region's key, send to its dead-letter queue, write its own logs and X-Ray traces; in a
+    VPC, what Lambda needs to attach it. ``statements`` lists all of it.
+
+    :param tenants: the tenants whose ``<tenant>/`` prefix it accepts (the API's tenants).
+    :param max_body_bytes: the API's body limit, which bounds one line (one item).
+    :param network: where the API function runs (networking module), or None.
+    """
+
+    def __init__(self, scope: Construct, id_: str, *, region: Region, settings: IngestionConfig, function: FunctionConfig,
+                 package: CodePackage, table: GlobalTable, retention_days: int, tenants: Sequence[str],
+                 max_body_bytes: int, bucket_arn: str, network: Optional["NetworkPlacement"] = None) -> None:
+        super().__init__(scope, id_)
+        p, namer = region.provider, region.namer
+        self.name = namer.name("ingest", "lambda")
+        self.log_group = log_group(self, "log-group", region=region, name=f"/aws/lambda/{self.name}",
+                                   retention_days=settings.log_retention_days)
+        self.dead_letter_queue = aws.sqs_queue.SqsQueue(
+            self, "dlq", provider=p, name=namer.name("ingest-dlq", "sqs"),
+            kms_master_key_id=region.key.arn, kms_data_key_reuse_period_seconds=300,
+            message_retention_seconds=settings.dlq_retention_days * 86400,
+        )
+        self.statements: tuple[Statement, ...] = (
+            Statement(sid="ReadTenantObjects", actions=["s3:GetObject", "s3:GetObjectVersion"],
+                      resources=[f"{bucket_arn}/{tenant}/*" for tenant in tenants]),
+            table.grant_items(region, "PutItemsInThisRegionsTable", actions=("dynamodb:PutItem",)),
+            region.key.grant("UseThisRegionsKey"),
+            Statement(sid="WriteOwnLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                      resources=[f"{self.log_group.arn}:*"]),
+            Statement(sid="DeadLetters", actions=["sqs:SendMessage"], resources=[self.dead_letter_queue.arn]),
+            # X-Ray has no resource-level permissions: these two actions only accept "*".
+            Statement(sid="WriteTraces", actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"]),
+            *(network.grant_network_interfaces(region) if network is not None else ()),
+        )
+        self.role, self.role_policy = service_role(
+            self, "role", provider=p, name=namer.name("ingest", "iam_role"),
+            services=["lambda.amazonaws.com"], statements=self.statements,
+        )
+        environment = {
+            IngestEnv.TABLE_NAME: table.name,
+            IngestEnv.RETENTION_DAYS: str(retention_days),
+            IngestEnv.INGEST_TENANTS: ",".join(tenants),
+            IngestEnv.MAX_OBJECT_BYTES: str(settings.max_object_bytes),
+            IngestEnv.MAX_ITEMS_PER_OBJECT: str(settings.max_items_per_object),
+            IngestEnv.MAX_BODY_BYTES: str(max_body_bytes),
+            IngestEnv.DEAD_LETTER_QUEUE_URL: self.dead_letter_queue.url,
+            IngestEnv.POWERTOOLS_SERVICE_NAME: f"{namer.app}-ingest",
+            IngestEnv.POWERTOOLS_METRICS_NAMESPACE: f"{namer.app}-{namer.environment}",
+            IngestEnv.POWERTOOLS_LOG_LEVEL: "INFO",
+        }
+        fn = aws.lambda_function
+        self.function = fn.LambdaFunction(
+            self, "function", provider=p,
+            function_name=self.name,
+            role=self.role.arn,
+            handler=HANDLER,
+            runtime=function.runtime,
+            architectures=["x86_64"],
+            memory_size=settings.memory_mb,
+            timeout=settings.timeout_seconds,
+            reserved_concurrent_executions=settings.reserved_concurrency,
+            filename=package.path,
+            source_code_hash=package.hash,
+            layers=[powertools_layer_arn(region, function)],
+            kms_key_arn=region.key.arn,
+            environment=fn.LambdaFunctionEnvironment(variables=environment),
+            tracing_config=fn.LambdaFunctionTracingConfig(mode="Active"),
+            # What failed every retry (throttling, a bug) lands next to the rejected objects.
+            dead_letter_config=fn.LambdaFunctionDeadLetterConfig(target_arn=self.dead_letter_queue.arn),
+            logging_config=fn.LambdaFunctionLoggingConfig(log_format="JSON", log_group=self.log_group.name),
+            vpc_config=fn.LambdaFunctionVpcConfig(subnet_ids=list(network.subnet_ids),
+                                                  security_group_ids=[network.security_group_id]) if network is not None else None,
+            depends_on=[self.log_group, self.role_policy],
+        )
+        self.function_name: str = self.function.function_name
+        self.arn: str = self.function.arn
+
+
+@dataclass(frozen=True)
+class IngestionResult:
+    bucket: SecureBucket
+    function_name: str
+    dead_letter_queue_url: str
+    dead_letter_queue_name: str
+
+
+class IngestPipeline(Construct):
+    """``bucket`` (a :class:`SecureBucket` whose object-created events invoke the processor),
+    ``processor`` (:class:`IngestProcessor`), the ``permission`` that lets only this bucket of
+    this account invoke it, and the ``alarm`` on the dead-letter queue's depth. With a
+    ``network``, the processor runs where the API function does (its calls then go through the
+    region's endpoints: admit ``processor.statements`` there)."""
+
+    def __init__(self, scope: Construct, id_: str, *, region: Region, settings: IngestionConfig, function: FunctionConfig,
+                 storage: StorageConfig, monitoring: MonitoringConfig, package: CodePackage, table: GlobalTable,
+                 retention_days: int, tenants: Sequence[str], max_body_bytes: int, log_bucket: SecureBucket,
+                 topic_arn: str, disposable: bool, network: Optional["NetworkPlacement"] = None) -> None:
+        super().__init__(scope, id_)
+        p, namer = region.provider, region.namer
+        # Uploads are transient (the items live in the table): they expire, and are never transitioned.
+        self.bucket = SecureBucket(
+            self, "bucket", region=region, name=namer.name("ingest", "s3"), storage=storage, log_bucket=log_bucket,
+            expiration_days=settings.object_expiration_days, transitions=False, disposable=disposable,
+        )
+        self.processor = IngestProcessor(
+            self, "processor", region=region, settings=settings, function=function, package=package, table=table,
+            retention_days=retention_days, tenants=tenants, max_body_bytes=max_body_bytes, bucket_arn=self.bucket.arn,
+            network=network,
+        )
+        self.permission = aws.lambda_permission.LambdaPermission(
+            self, "invoke-from-bucket", provider=p,
+            statement_id="AllowIngestBucket",
+            action="lambda:InvokeFunction",
+            function_name=self.processor.function_name,
+            principal="s3.amazonaws.com",
+            source_arn=self.bucket.arn,
+            source_account=region.account_id,
+        )
+        self.bucket.invoke_on_object_created(self.processor.arn, self.permission)
+        queue = self.processor.dead_letter_queue
+        self.alarm = alarm(
+            self, "dead-letters-alarm", provider=p, name=namer.name("ingest-dead-letters", "alarm"),
+            description=f"Rejected or failed uploads wait in the ingest dead-letter queue ({region.name})",
+            topic_arn=topic_arn, settings=monitoring, threshold=settings.dlq_alarm_threshold,
+            missing_data="notBreaching",
+            metric=Metric("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": queue.name}, "Maximum"),
+        )
+        self.result = IngestionResult(bucket=self.bucket, function_name=self.processor.function_name,
+                                      dead_letter_queue_url=queue.url, dead_letter_queue_name=queue.name)
