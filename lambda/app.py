@@ -147,8 +147,8 @@ def get_health():
 def list_items():
     tenant_id = _tenant()
     query = app.current_event.query_string_parameters or {}
-    limit = pagination.parse_limit(query.get("limit"))
-    token = query.get("next_token")
+    limit = pagination.parse_limit(query.get(contract.QUERY_LIMIT))
+    token = query.get(contract.QUERY_NEXT_TOKEN)
     start_after = pagination.decode_token(token, tenant_id) if token is not None else None
     page = items.list_page(tenant_id, limit, start_after)
     next_token = pagination.encode_token(tenant_id, page.last_item_id) if page.last_item_id else None

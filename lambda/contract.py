@@ -16,22 +16,29 @@ from typing import Mapping, Optional
 @dataclass(frozen=True)
 class Route:
     """One API operation: ``path`` in API Gateway syntax (``{id}``), ``method``, whether an
-    API key is required, and the request model (a key of ``ITEM_MODELS``) the edge checks."""
+    API key is required, the request model (a key of ``ITEM_MODELS``) the edge checks, the
+    query parameters it reads, and whether the stage cache may answer it (per tenant: the
+    cache key is the API key plus every path and query parameter)."""
 
     path: str
     method: str
     api_key: bool = True
     model: Optional[str] = None
+    query: tuple[str, ...] = ()
+    cacheable: bool = False
 
+
+QUERY_LIMIT = "limit"
+QUERY_NEXT_TOKEN = "next_token"
 
 ROUTES: tuple[Route, ...] = (
-    Route("/health", "GET", api_key=False),
-    Route("/items", "GET"),
+    Route("/health", "GET", api_key=False),  # never cached: the drain switch and failover act at once
+    Route("/items", "GET", query=(QUERY_LIMIT, QUERY_NEXT_TOKEN), cacheable=True),
     Route("/items", "POST", model="CreateItem"),
-    Route("/items/{id}", "GET"),
+    Route("/items/{id}", "GET", cacheable=True),
     Route("/items/{id}", "PUT", model="UpdateItem"),
     Route("/items/{id}", "DELETE"),
-    Route("/metrics", "GET"),
+    Route("/metrics", "GET", cacheable=True),
 )
 
 # API Gateway models are JSON Schema draft 4. They are the coarse gate at the edge; the

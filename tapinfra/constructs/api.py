@@ -7,7 +7,6 @@ import json
 from dataclasses import dataclass
 from typing import Sequence
 
-from cdktf import Fn, TerraformResourceLifecycle
 from constructs import Construct
 
 from tapinfra.config import ApiConfig
@@ -19,6 +18,10 @@ from tapinfra.provider import aws
 from tapinfra.region import Region
 
 CORS_ALLOW_HEADERS = "Content-Type,X-Api-Key,X-Amz-Date,Authorization,X-Amz-Security-Token"
+# API Gateway writes execution logs to API-Gateway-Execution-Logs_<api id>/<stage> and our
+# access logs go under /aws/apigateway/ (as does its welcome log group).
+API_GATEWAY_LOG_GROUP_PREFIXES = ("API-Gateway-Execution-Logs_", "/aws/apigateway/")
+API_KEY_HEADER = "method.request.header.x-api-key"
 
 ACCESS_LOG_FORMAT = json.dumps({
     "requestId": "$context.requestId",
@@ -55,24 +58,49 @@ def cors_origin_template(origins: Sequence[str]) -> str:
     )
 
 
+def _method_settings(settings: ApiConfig, *, cache: bool):
+    return aws.api_gateway_method_settings.ApiGatewayMethodSettingsSettings(
+        metrics_enabled=True,
+        logging_level="INFO",
+        data_trace_enabled=False,  # request bodies may hold personal data
+        throttling_burst_limit=settings.throttle_burst_limit,
+        throttling_rate_limit=settings.throttle_rate_limit,
+        caching_enabled=cache,
+        cache_data_encrypted=True,
+        cache_ttl_in_seconds=settings.cache_ttl_seconds,
+        require_authorization_for_cache_control=True,
+        unauthorized_cache_control_header_strategy="FAIL_WITH_403",
+    )
+
+
 class ApiGatewayAccount(Construct):
-    """The region's API Gateway account settings: the CloudWatch role that stage logging needs."""
+    """The region's API Gateway account settings: the CloudWatch role that stage logging needs.
+
+    The role may write API Gateway's log groups (execution and access logs) and nothing else:
+    no reads of any log. The setting is reset when the stack is destroyed, since the role it
+    names goes with it.
+    """
 
     def __init__(self, scope: Construct, id_: str, *, region: Region) -> None:
         super().__init__(scope, id_)
+        groups = [region.arn("logs", f"log-group:{prefix}*") for prefix in API_GATEWAY_LOG_GROUP_PREFIXES]
         self.role, self.role_policy = service_role(
             self, "cloudwatch-role", provider=region.provider,
             name=region.namer.name("apigw-logs", "iam_role"),
             services=["apigateway.amazonaws.com"],
-            statements=[Statement(
-                sid="PushLogsInThisRegion",
-                actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogGroups",
-                         "logs:DescribeLogStreams", "logs:PutLogEvents", "logs:GetLogEvents", "logs:FilterLogEvents"],
-                resources=[region.arn("logs", "log-group:*")],
-            )],
+            statements=[
+                Statement(sid="WriteApiGatewayLogGroups",
+                          actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
+                                   "logs:DescribeLogStreams"],
+                          resources=[*groups, *(f"{g}:*" for g in groups)]),
+                # DescribeLogGroups lists a region's groups: it has no resource-level scope.
+                Statement(sid="FindLogGroups", actions=["logs:DescribeLogGroups"],
+                          resources=[region.arn("logs", "log-group:*")]),
+            ],
         )
         self.account = aws.api_gateway_account.ApiGatewayAccount(
             self, "account", provider=region.provider, cloudwatch_role_arn=self.role.arn,
+            reset_on_delete=True,
             depends_on=[self.role_policy],
         )
 
@@ -145,10 +173,11 @@ class RegionalApi(Construct):
             description="tapinfra item API",
             api_key_source="HEADER",
             endpoint_configuration=aws.api_gateway_rest_api.ApiGatewayRestApiEndpointConfiguration(types=["REGIONAL"]),
-            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
         )
         api_id = self.rest_api.id
-        invoke_arn = target.invoke_arn
+        # The integrations name the alias by ARN instead of referencing it: nothing the
+        # deployment depends on may lead to the function (or, through its role, the table).
+        invoke_arn = target.alias_invoke_uri
         self.resources = self._resources(p, api_id)
         self.validator = validator = aws.api_gateway_request_validator.ApiGatewayRequestValidator(
             self, "body-validator", provider=p, rest_api_id=api_id, name="body",
@@ -161,29 +190,35 @@ class RegionalApi(Construct):
             )
             for name, schema in ITEM_MODELS.items()
         }
-        dependables, ids = [], []
+        dependables = []
         for route in ROUTES:
-            method, integration = self._route(p, api_id, route, invoke_arn, validator)
+            method, integration = self._route(p, api_id, route, invoke_arn, validator, settings.cache_enabled)
             dependables += [method, integration]
-            ids += [method.id, integration.id]
         for path in self.resources:
             dependables += self._preflight(p, api_id, path, settings.cors_allowed_origins)
         gateway_responses = [self._cors_on_errors(p, api_id, kind, settings.cors_allowed_origins) for kind in ("DEFAULT_4XX", "DEFAULT_5XX")]
-        ids += [r.id for r in self.resources.values()] + [m.id for m in self.models.values()]
 
-        # In-place changes (a model's schema, CORS values) do not change ids: hash the declaration too.
+        # A deployment is a snapshot of the API. A changed declaration gets a new deployment
+        # under a new address: Terraform creates it, moves the stage onto it, then deletes the
+        # old one -- no create_before_destroy, which Terraform would spread to everything the
+        # deployment depends on (and so onto fixed-name resources that cannot exist twice).
         declared = json.dumps({"routes": [r.__dict__ for r in ROUTES], "models": ITEM_MODELS,
                                "cors": list(settings.cors_allowed_origins), "headers": CORS_ALLOW_HEADERS,
-                               "log": ACCESS_LOG_FORMAT}, sort_keys=True)
+                               "cache": settings.cache_enabled, "target": target.qualified_name}, sort_keys=True)
+        self.declaration_hash = hashlib.sha256(declared.encode()).hexdigest()[:12]
         self.deployment = aws.api_gateway_deployment.ApiGatewayDeployment(
-            self, "deployment", provider=p, rest_api_id=api_id,
-            triggers={"redeployment": Fn.sha1(Fn.jsonencode([hashlib.sha256(declared.encode()).hexdigest(), *ids]))},
-            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+            self, f"deployment-{self.declaration_hash}", provider=p, rest_api_id=api_id,
+            description=f"tapinfra declaration {self.declaration_hash}",
             depends_on=[*dependables, *gateway_responses, *self.models.values()],
         )
         self.access_logs = log_group(self, "access-logs", region=region,
                                      name=f"/aws/apigateway/{namer.name('api-access', 'log_group')}",
                                      retention_days=settings.log_retention_days)
+        # Created before the stage turns on execution logging, so API Gateway finds it (KMS,
+        # retention) instead of creating its own, unencrypted and kept forever.
+        self.execution_logs = log_group(self, "execution-logs", region=region,
+                                        name=f"API-Gateway-Execution-Logs_{api_id}/{settings.stage_name}",
+                                        retention_days=settings.log_retention_days)
         self.stage = aws.api_gateway_stage.ApiGatewayStage(
             self, "stage", provider=p, rest_api_id=api_id,
             stage_name=settings.stage_name,
@@ -193,26 +228,30 @@ class RegionalApi(Construct):
             cache_cluster_size=settings.cache_size_gb if settings.cache_enabled else None,
             access_log_settings=aws.api_gateway_stage.ApiGatewayStageAccessLogSettings(
                 destination_arn=self.access_logs.arn, format=ACCESS_LOG_FORMAT),
-            depends_on=[account.account],
+            # live only once the function's alias answers and the account can log
+            depends_on=[account.account, self.execution_logs, target.alias],
         )
         deployed_stage = self.stage.stage_name
-        self.method_settings = aws.api_gateway_method_settings.ApiGatewayMethodSettings(
+        ms = aws.api_gateway_method_settings
+        # Every method: metrics, INFO logs, throttling, no cache (writes and /health are never
+        # cached). Cacheable reads: the same plus the cache, keyed per tenant (see _route).
+        self.method_settings = ms.ApiGatewayMethodSettings(
             self, "method-settings", provider=p, rest_api_id=api_id,
             stage_name=deployed_stage,
             method_path="*/*",
-            settings=aws.api_gateway_method_settings.ApiGatewayMethodSettingsSettings(
-                metrics_enabled=True,
-                logging_level="INFO",
-                data_trace_enabled=False,  # request bodies may hold personal data
-                throttling_burst_limit=settings.throttle_burst_limit,
-                throttling_rate_limit=settings.throttle_rate_limit,
-                caching_enabled=settings.cache_enabled,
-                cache_data_encrypted=True,
-                cache_ttl_in_seconds=settings.cache_ttl_seconds,
-                require_authorization_for_cache_control=True,
-                unauthorized_cache_control_header_strategy="FAIL_WITH_403",
-            ),
+            settings=_method_settings(settings, cache=False),
+            depends_on=[self.execution_logs],
         )
+        self.cached_method_settings = [
+            ms.ApiGatewayMethodSettings(
+                self, f"method-settings-{route.method.lower()}-{_slug(route.path)}", provider=p, rest_api_id=api_id,
+                stage_name=deployed_stage,
+                method_path=f"{route.path.lstrip('/')}/{route.method}",
+                settings=_method_settings(settings, cache=True),
+                depends_on=[self.method_settings],
+            )
+            for route in ROUTES if route.cacheable and settings.cache_enabled
+        ]
         up = aws.api_gateway_usage_plan
         self.usage_plan = up.ApiGatewayUsagePlan(
             self, "usage-plan", provider=p, name=namer.name("tenants", "usage_plan"),
@@ -249,16 +288,21 @@ class RegionalApi(Construct):
                 self, f"resource-{_slug(path)}", provider=p, rest_api_id=api_id, parent_id=parent, path_part=part)
         return resources
 
-    def _route(self, p, api_id, route: Route, invoke_arn: str, validator):
+    def _route(self, p, api_id, route: Route, invoke_arn: str, validator, cache: bool):
         slug = f"{route.method.lower()}-{_slug(route.path)}"
         resource = self.resources[route.path]
-        params = {"method.request.path.id": True} if "{id}" in route.path else None
+        params = {"method.request.path.id": True} if "{id}" in route.path else {}
+        cache_keys = None
+        if cache and route.cacheable:
+            # The cache key must hold the tenant (its API key) and every input of the answer.
+            params = {**params, API_KEY_HEADER: False, **{f"method.request.querystring.{q}": False for q in route.query}}
+            cache_keys = sorted(params)
         method = aws.api_gateway_method.ApiGatewayMethod(
             self, f"method-{slug}", provider=p, rest_api_id=api_id, resource_id=resource.id,
             http_method=route.method,
             authorization="NONE",  # tenants authenticate with API keys (usage plan), checked below
             api_key_required=route.api_key,
-            request_parameters=params,
+            request_parameters=params or None,
             request_models={"application/json": self.models[route.model].name} if route.model else None,
             request_validator_id=validator.id,
         )
@@ -268,6 +312,8 @@ class RegionalApi(Construct):
             type="AWS_PROXY",
             integration_http_method="POST",
             uri=invoke_arn,
+            cache_key_parameters=cache_keys,
+            cache_namespace=slug if cache_keys else None,
         )
         return method, integration
 
@@ -308,10 +354,18 @@ class RegionalApi(Construct):
         return [method, integration, response, integration_response]
 
     def _cors_on_errors(self, p, api_id, kind: str, origins: Sequence[str]):
+        """CORS headers on API Gateway's own 4xx/5xx (bad key, throttled, WAF), so a browser on
+        any allowed origin can read why. Gateway responses cannot test a value against a list:
+        with several origins they echo the caller's Origin (``Vary: Origin``); their bodies are
+        API Gateway's fixed messages, never data, and data responses still check the list."""
+        single = len(origins) == 1
+        headers = {
+            "gatewayresponse.header.Access-Control-Allow-Origin": f"'{origins[0]}'" if single else "method.request.header.Origin",
+            "gatewayresponse.header.Access-Control-Allow-Headers": f"'{CORS_ALLOW_HEADERS}'",
+        }
+        if not single:
+            headers["gatewayresponse.header.Vary"] = "'Origin'"
         return aws.api_gateway_gateway_response.ApiGatewayGatewayResponse(
             self, f"gateway-response-{kind.lower()}", provider=p, rest_api_id=api_id, response_type=kind,
-            response_parameters={
-                "gatewayresponse.header.Access-Control-Allow-Origin": f"'{origins[0]}'",
-                "gatewayresponse.header.Access-Control-Allow-Headers": f"'{CORS_ALLOW_HEADERS}'",
-            },
+            response_parameters=headers,
         )

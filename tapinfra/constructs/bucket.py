@@ -32,7 +32,8 @@ class SecureBucket(Construct):
     public access blocks; owner-enforced object ownership; a policy denying non-TLS
     requests (plus ``extra_statements``); object events to EventBridge; a lifecycle (abort incomplete uploads, expire
     noncurrent versions, transitions, optional expiry); access logging to ``log_bucket``;
-    ``force_destroy`` off, and ``prevent_destroy`` when ``protect``.
+    ``force_destroy`` only when ``disposable`` (a destroy then empties it), and
+    ``prevent_destroy`` when ``protect``.
 
     :param region: where the bucket lives (provider, key, namer).
     :param name: from the namer; the account id is appended for global uniqueness.
@@ -43,7 +44,7 @@ class SecureBucket(Construct):
     def __init__(self, scope: Construct, id_: str, *, region: Region, name: str, storage: StorageConfig,
                  log_bucket: Optional["SecureBucket"], kms: bool = True, protect: bool = False,
                  expiration_days: Optional[int] = None, transitions: bool = True,
-                 extra_statements: Sequence[Statement] = ()) -> None:
+                 extra_statements: Sequence[Statement] = (), disposable: bool = False) -> None:
         super().__init__(scope, id_)
         p = region.provider
         self.region = region
@@ -51,7 +52,7 @@ class SecureBucket(Construct):
         self.bucket = aws.s3_bucket.S3Bucket(
             self, "bucket", provider=p,
             bucket=f"{name}-{region.account_id}",
-            force_destroy=False,
+            force_destroy=disposable,
             lifecycle=TerraformResourceLifecycle(prevent_destroy=True) if protect else None,
         )
         b = self.bucket
@@ -117,7 +118,10 @@ class SecureBucket(Construct):
             self.logging = aws.s3_bucket_logging.S3BucketLoggingA(
                 self, "logging", provider=p, bucket=bucket_id,
                 target_bucket=log_bucket.bucket_id, target_prefix=f"{name}/",
+                # S3 refuses a logging target whose policy does not yet admit log delivery.
+                depends_on=[log_bucket.policy],
             )
+
 
     def invoke_on_object_created(self, function_arn: str, permission: object) -> None:
         """Objects created here also invoke ``function_arn``, through this bucket's one notification
@@ -129,7 +133,8 @@ class SecureBucket(Construct):
         self.notifications.depends_on = [f"{permission.terraform_resource_type}.{permission.friendly_unique_id}"]
 
 
-def access_log_bucket(scope: Construct, id_: str, *, region: Region, storage: StorageConfig) -> SecureBucket:
+def access_log_bucket(scope: Construct, id_: str, *, region: Region, storage: StorageConfig,
+                      disposable: bool = False) -> SecureBucket:
     """The region's server-access-log bucket (SSE-S3: the only encryption log delivery supports)."""
     name = region.namer.name("access-logs", "s3")
     arn = region.arn("s3", f"{name}-{region.account_id}", region="", account="")
@@ -144,4 +149,5 @@ def access_log_bucket(scope: Construct, id_: str, *, region: Region, storage: St
         ],
     )
     return SecureBucket(scope, id_, region=region, name=name, storage=storage, log_bucket=None, kms=False,
-                        expiration_days=storage.access_log_expiration_days, transitions=False, extra_statements=[delivery])
+                        expiration_days=storage.access_log_expiration_days, transitions=False, extra_statements=[delivery],
+                        disposable=disposable)

@@ -24,13 +24,15 @@ class HealthCanary(Construct):
     """
 
     def __init__(self, scope: Construct, id_: str, *, region: Region, settings: MonitoringConfig, storage: StorageConfig,
-                 package: CodePackage, health_url: str, log_bucket: SecureBucket, timeout_ms: int = 5000) -> None:
+                 package: CodePackage, health_url: str, log_bucket: SecureBucket, timeout_ms: int = 5000,
+                 disposable: bool = False) -> None:
         super().__init__(scope, id_)
         p, namer = region.provider, region.namer
         self.name = namer.name("health", "canary")
         self.bucket = SecureBucket(
             self, "artifacts", region=region, name=namer.name("canary", "s3"), storage=storage,
             log_bucket=log_bucket, transitions=False, expiration_days=settings.canary_artifact_expiration_days,
+            disposable=disposable,
         )
         bucket_arn = self.bucket.arn
         self.role, self.role_policy = service_role(
@@ -61,6 +63,8 @@ class HealthCanary(Construct):
             zip_file=package.path,
             runtime_version=settings.canary_runtime,
             start_canary=True,
+            # Synthetics creates a Lambda function (and layer) per canary: remove them with it.
+            delete_lambda=True,
             schedule=c.SyntheticsCanarySchedule(expression=settings.canary_schedule),
             run_config=c.SyntheticsCanaryRunConfig(
                 timeout_in_seconds=settings.canary_timeout_seconds,

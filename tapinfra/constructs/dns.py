@@ -19,11 +19,13 @@ class HostedZone(Construct):
     A created zone is signed with DNSSEC (a KMS ECC key in us-east-1, as Route 53 requires;
     publish ``ds_record`` at the parent to complete the chain of trust) and logs its queries
     to an encrypted log group in us-east-1. An existing zone is its owner's to configure.
+    A created zone and its signing key are protected from destroy (``prevent_destroy``) unless
+    ``disposable``; a disposable zone is destroyed with every record in it.
     Exposes ``zone_id``, ``name_servers`` and ``ds_record`` (None for an existing zone).
     """
 
     def __init__(self, scope: Construct, id_: str, *, provider: object, settings: DnsConfig, east: Region,
-                 log_retention_days: int) -> None:
+                 log_retention_days: int, disposable: bool = False) -> None:
         super().__init__(scope, id_)
         self.name_servers: Optional[object] = None
         self.ds_record: Optional[str] = None
@@ -34,11 +36,12 @@ class HostedZone(Construct):
         zone = aws.route53_zone.Route53Zone(
             self, "zone", provider=provider, name=settings.create_zone_name,
             comment="tapinfra: delegate this zone from its parent (NS records) for the custom domain to resolve.",
-            lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
+            force_destroy=disposable,
+            lifecycle=None if disposable else TerraformResourceLifecycle(prevent_destroy=True),
         )
         self.zone_id, self.name_servers = zone.zone_id, zone.name_servers
         self._query_logging(zone, settings, east, log_retention_days)
-        self._dnssec(zone, east)
+        self._dnssec(zone, east, disposable)
 
     def _query_logging(self, zone, settings: DnsConfig, east: Region, retention: int) -> None:
         group_arn_prefix = east.arn("logs", "log-group:/aws/route53/")
@@ -60,7 +63,7 @@ class HostedZone(Construct):
             cloudwatch_log_group_arn=self.query_log_group.arn, depends_on=[policy],
         )
 
-    def _dnssec(self, zone, east: Region) -> None:
+    def _dnssec(self, zone, east: Region, disposable: bool) -> None:
         zone_arns = east.arn("route53", "hostedzone/*", region="", account="")
         service = {"Service": ["dnssec-route53.amazonaws.com"]}
         scoped = [Condition("StringEquals", "aws:SourceAccount", [east.account_id]), Condition("ArnLike", "aws:SourceArn", [zone_arns])]
@@ -74,8 +77,10 @@ class HostedZone(Construct):
         # rotate by adding a second key-signing key.
         self.dnssec_key = aws.kms_key.KmsKey(
             self, "dnssec-key", provider=east.provider, description="tapinfra DNSSEC key-signing key",
-            customer_master_key_spec="ECC_NIST_P256", key_usage="SIGN_VERIFY", deletion_window_in_days=30,
+            customer_master_key_spec="ECC_NIST_P256", key_usage="SIGN_VERIFY",
+            deletion_window_in_days=7 if disposable else 30,
             policy=key_policy.json,
+            lifecycle=None if disposable else TerraformResourceLifecycle(prevent_destroy=True),
         )
         self.key_signing_key = aws.route53_key_signing_key.Route53KeySigningKey(
             self, "key-signing-key", provider=east.provider, hosted_zone_id=zone.id,

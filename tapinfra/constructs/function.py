@@ -147,6 +147,12 @@ class ApiFunction(Construct):
             provisioned_concurrent_executions=settings.provisioned_concurrency,
         )
         self.invoke_arn: str = self.alias.invoke_arn
+        # The same URI from names alone: a consumer that must not depend on the function
+        # resource (the API's deployment) uses this one.
+        self.qualified_name = f"{self.name}:{settings.alias_name}"  # literal: safe to hash at synth
+        function_arn = region.arn("lambda", f"function:{self.qualified_name}")
+        self.alias_invoke_uri = (f"arn:{region.partition}:apigateway:{region.name}:lambda:path/2015-03-31/"
+                                 f"functions/{function_arn}/invocations")
 
     def allow_invoke_from(self, region: Region, execution_arn: str, stage_name: str):
         """Let one API stage (and nothing else) invoke the alias."""

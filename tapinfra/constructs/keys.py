@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
 from tapinfra.naming import Namer
@@ -33,11 +34,14 @@ def logs_grant(region: str, account_id: str, partition: str) -> ServiceKeyGrant:
     )
 
 
-# CloudWatch alarms publish to KMS-encrypted SNS topics only if the key lets CloudWatch use it.
-ALARMS_TO_ENCRYPTED_TOPICS = ServiceKeyGrant(
-    sid="CloudWatchAlarmsToEncryptedTopics", service="cloudwatch.amazonaws.com",
-    actions=("kms:Decrypt", "kms:GenerateDataKey*"),
-)
+def alarms_grant(account_id: str) -> ServiceKeyGrant:
+    """CloudWatch alarms publish to KMS-encrypted SNS topics only if the key lets CloudWatch use
+    it; only for this account's alarms (confused-deputy guard)."""
+    return ServiceKeyGrant(
+        sid="CloudWatchAlarmsToEncryptedTopics", service="cloudwatch.amazonaws.com",
+        actions=("kms:Decrypt", "kms:GenerateDataKey*"),
+        conditions=[Condition("StringEquals", "aws:SourceAccount", [account_id])],
+    )
 
 
 class RegionKey(Construct):
@@ -45,12 +49,13 @@ class RegionKey(Construct):
 
     The account root keeps administration (IAM policies then grant the roles that use the
     key); each service principal in ``grants`` gets only the user actions, scoped by its
-    conditions. Rotation is on; deletion waits the maximum 30 days. Roles that use the key
-    get their statement from :meth:`grant`.
+    conditions. Rotation is on. Unless ``disposable``, deletion waits the maximum 30 days and
+    a plan that would destroy the key fails (``prevent_destroy``); a disposable key waits the
+    minimum 7. Roles that use the key get their statement from :meth:`grant`.
     """
 
     def __init__(self, scope: Construct, id_: str, *, provider: object, region: str, namer: Namer,
-                 account_id: str, partition: str, grants: Sequence[ServiceKeyGrant]) -> None:
+                 account_id: str, partition: str, grants: Sequence[ServiceKeyGrant], disposable: bool = False) -> None:
         super().__init__(scope, id_)
         statements = [
             Statement(
@@ -72,8 +77,9 @@ class RegionKey(Construct):
             provider=provider,
             description=f"tapinfra data key ({namer.app}-{namer.environment}, {region})",
             enable_key_rotation=True,
-            deletion_window_in_days=30,
+            deletion_window_in_days=7 if disposable else 30,
             policy=self.policy.json,
+            lifecycle=None if disposable else TerraformResourceLifecycle(prevent_destroy=True),
         )
         self.arn: str = self.key.arn
         self.alias = aws.kms_alias.KmsAlias(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Literal, Optional, Sequence
 
 from constructs import Construct
 
@@ -27,6 +27,10 @@ class AlarmTopic(Construct):
                 self, f"email-{i}", provider=provider, topic_arn=self.arn, protocol="email", endpoint=email)
 
 
+# Warn at this share of the function's reserved concurrency, before throttling starts.
+CONCURRENCY_WARNING_PERCENT = 80
+
+
 @dataclass(frozen=True)
 class Metric:
     namespace: str
@@ -35,16 +39,23 @@ class Metric:
     stat: str = "Sum"
 
 
+MissingData = Literal["breaching", "notBreaching", "ignore", "missing"]
+
+
 def alarm(scope: Construct, id_: str, *, provider: object, name: str, description: str, topic_arn: str,
-          settings: MonitoringConfig, threshold: float, comparison: str = "GreaterThanOrEqualToThreshold",
+          settings: MonitoringConfig, threshold: float, missing_data: MissingData,
+          comparison: str = "GreaterThanOrEqualToThreshold",
           metric: Optional[Metric] = None, expression: Optional[str] = None, inputs: Optional[dict[str, Metric]] = None):
-    """One alarm on a metric, or on metric math over ``inputs`` (``expression`` names their ids)."""
+    """One alarm on a metric, or on metric math over ``inputs`` (``expression`` names their ids).
+
+    ``missing_data`` has no default: each alarm says whether silence is healthy (no traffic,
+    no throttles) or a failure (a canary or health check that stopped reporting)."""
     a = aws.cloudwatch_metric_alarm
     common = dict(
         provider=provider, alarm_name=name, alarm_description=description,
         comparison_operator=comparison, threshold=threshold,
         evaluation_periods=settings.alarm_evaluation_periods,
-        treat_missing_data="notBreaching",
+        treat_missing_data=missing_data,
         alarm_actions=[topic_arn], ok_actions=[topic_arn],
     )
     if metric is not None:
@@ -70,6 +81,7 @@ class Watched:
     function_name: str
     alias_name: str
     table_name: str
+    reserved_concurrency: int = 0
     waf_name: Optional[str] = None
     canary_name: Optional[str] = None
 
@@ -101,33 +113,41 @@ class RegionAlarms(Construct):
         add = self._add
 
         add("api-5xx-rate", "API 5xx responses, percent of requests",
-            expression="IF(requests > 0, 100 * errors / requests, 0)", threshold=settings.api_5xx_rate_percent,
+            expression="IF(requests > 0, 100 * errors / requests, 0)", threshold=settings.api_5xx_rate_percent, missing_data="notBreaching",
             inputs={"errors": Metric("AWS/ApiGateway", "5XXError", api), "requests": Metric("AWS/ApiGateway", "Count", api)})
         add("api-p99-latency", "API p99 latency in ms",
-            metric=Metric("AWS/ApiGateway", "Latency", api, "p99"), threshold=settings.api_p99_latency_ms)
+            metric=Metric("AWS/ApiGateway", "Latency", api, "p99"), threshold=settings.api_p99_latency_ms,
+            missing_data="notBreaching")
         add("lambda-error-rate", "Function errors, percent of invocations (errors / invocations x 100)",
-            expression="IF(invocations > 0, 100 * errors / invocations, 0)", threshold=settings.lambda_error_rate_percent,
+            expression="IF(invocations > 0, 100 * errors / invocations, 0)", threshold=settings.lambda_error_rate_percent, missing_data="notBreaching",
             inputs={"errors": Metric("AWS/Lambda", "Errors", fn), "invocations": Metric("AWS/Lambda", "Invocations", fn)})
         add("lambda-throttles", "Function invocations throttled",
-            metric=Metric("AWS/Lambda", "Throttles", fn), threshold=settings.lambda_throttles)
+            metric=Metric("AWS/Lambda", "Throttles", fn), threshold=settings.lambda_throttles, missing_data="notBreaching")
         add("lambda-spillover", "Invocations that spilled over provisioned concurrency (raise function.provisioned_concurrency)",
-            metric=Metric("AWS/Lambda", "ProvisionedConcurrencySpilloverInvocations", fn), threshold=1)
+            metric=Metric("AWS/Lambda", "ProvisionedConcurrencySpilloverInvocations", fn), threshold=1,
+            missing_data="notBreaching")
+        add("lambda-concurrency-headroom",
+            f"Concurrent executions at {CONCURRENCY_WARNING_PERCENT}% of the reserved {w.reserved_concurrency} "
+            "(throttling starts at 100%: raise function.reserved_concurrency)",
+            metric=Metric("AWS/Lambda", "ConcurrentExecutions", {"FunctionName": w.function_name}, "Maximum"),
+            threshold=max(1, w.reserved_concurrency * CONCURRENCY_WARNING_PERCENT // 100), missing_data="notBreaching")
         add("table-throttles", "DynamoDB requests throttled",
-            expression="reads + writes", threshold=settings.dynamodb_throttled_requests,
+            expression="reads + writes", threshold=settings.dynamodb_throttled_requests, missing_data="notBreaching",
             inputs={"reads": Metric("AWS/DynamoDB", "ReadThrottleEvents", table), "writes": Metric("AWS/DynamoDB", "WriteThrottleEvents", table)})
         add("table-system-errors", "DynamoDB system errors (HTTP 500s from the service)",
-            metric=Metric("AWS/DynamoDB", "SystemErrors", table), threshold=1)
+            metric=Metric("AWS/DynamoDB", "SystemErrors", table), threshold=1, missing_data="notBreaching")
         add("table-replication-latency", f"Global-table replication latency to {region.peer_name} in ms",
             metric=Metric("AWS/DynamoDB", "ReplicationLatency", {**table, "ReceivingRegion": region.peer_name}, "Average"),
-            threshold=settings.table_replication_latency_ms)
+            threshold=settings.table_replication_latency_ms, missing_data="notBreaching")  # emitted only while writes replicate
         if w.canary_name is not None:
             add("canary-success", "Canary success percent below target",
                 metric=Metric("CloudWatchSynthetics", "SuccessPercent", {"CanaryName": w.canary_name}, "Average"),
-                threshold=settings.canary_success_percent, comparison="LessThanThreshold")
+                threshold=settings.canary_success_percent, comparison="LessThanThreshold",
+                missing_data="breaching")  # a canary that stops running must not look healthy
         if w.waf_name is not None:
             add("waf-blocked-spike", "Requests blocked by WAF (attack or misbehaving client)",
                 metric=Metric("AWS/WAFV2", "BlockedRequests", {"WebACL": w.waf_name, "Region": region.name, "Rule": "ALL"}),
-                threshold=settings.waf_blocked_requests)
+                threshold=settings.waf_blocked_requests, missing_data="notBreaching")
 
     def _add(self, key: str, description: str, **kwargs) -> None:
         self.alarms[key] = alarm(self, key, provider=self._region.provider, name=self._region.namer.name(key, "alarm"),
@@ -139,9 +159,9 @@ class RegionAlarms(Construct):
         dims = {"SourceBucket": rule.source_bucket, "DestinationBucket": rule.destination_bucket, "RuleId": rule.rule_id}
         self._add("s3-replication-latency", "S3 replication latency in seconds",
                   metric=Metric("AWS/S3", "ReplicationLatency", dims, "Maximum"),
-                  threshold=self._settings.s3_replication_latency_seconds)
+                  threshold=self._settings.s3_replication_latency_seconds, missing_data="notBreaching")
         self._add("s3-replication-failed", "S3 objects that failed to replicate",
-                  metric=Metric("AWS/S3", "OperationsFailedReplication", dims), threshold=1)
+                  metric=Metric("AWS/S3", "OperationsFailedReplication", dims), threshold=1, missing_data="notBreaching")
 
 
 def dashboard_body(regions: Sequence[tuple[Region, Watched]]) -> str:

@@ -17,6 +17,17 @@ from tapinfra.region import Region
 ITEM_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query")
 
 
+def _lifecycle(disposable: bool, provisioned: bool) -> TerraformResourceLifecycle | None:
+    """Protected unless disposable; in provisioned mode the autoscaler owns the capacities, so
+    Terraform ignores them instead of resetting them on every apply."""
+    if disposable and not provisioned:
+        return None
+    return TerraformResourceLifecycle(
+        prevent_destroy=None if disposable else True,
+        ignore_changes=["read_capacity", "write_capacity"] if provisioned else None,
+    )
+
+
 class GlobalTable(Construct):
     """Multi-tenant item store (``tenant_id`` / ``item_id``), replicated to the secondary region.
 
@@ -56,7 +67,7 @@ class GlobalTable(Construct):
                 point_in_time_recovery=True,
                 propagate_tags=True,
             )],
-            lifecycle=None if disposable else TerraformResourceLifecycle(prevent_destroy=True),
+            lifecycle=_lifecycle(disposable, provisioned),
         )
         self.arn: str = self.table.arn
         self.replica_arn = secondary.arn("dynamodb", f"table/{self.name}")

@@ -15,6 +15,12 @@ MANAGED_RULE_GROUPS = (
     "AWSManagedRulesAmazonIpReputationList",
 )
 REDACTED_HEADERS = ("x-api-key", "authorization")
+# The Common rule set's SizeRestrictions_BODY blocks every body over 8 KB, a size AWS fixed;
+# our own body rule (at api.max_body_bytes) replaces it, so it only counts.
+COMMON_RULE_SET = "AWSManagedRulesCommonRuleSet"
+FIXED_8KB_BODY_RULE = "SizeRestrictions_BODY"
+TOO_LARGE_BODY_KEY = "payload-too-large"
+TOO_LARGE_BODY = '{"error":"payload_too_large","message":"request body too large"}'
 
 
 def _visibility(metric: str):
@@ -25,14 +31,17 @@ def _visibility(metric: str):
 class StageFirewall(Construct):
     """``acl`` (scope REGIONAL, in this region only), its association with ``stage``, and logging.
 
-    Rules: a rate-based block per client IP (``rate_limit`` requests / 5 minutes) first,
-    then AWS's Common, SQLi, KnownBadInputs and Amazon IP reputation groups; metrics on
-    every rule. Logs go to a KMS-encrypted ``aws-waf-logs-…`` group with the API key and
-    Authorization headers redacted.
+    Rules: a rate-based block per client IP (``rate_limit`` requests / 5 minutes) first;
+    then bodies over ``max_body_bytes`` answered 413 (the same limit and status as the
+    function; bodies past the inspection limit match too); then AWS's Common (its fixed 8 KB
+    body rule only counts), SQLi, KnownBadInputs and Amazon IP reputation groups; metrics on
+    every rule. API Gateway forwards ``inspection_kb`` KB of each body for inspection. Logs go
+    to a KMS-encrypted ``aws-waf-logs-…`` group with the API key and Authorization headers
+    redacted.
     """
 
     def __init__(self, scope: Construct, id_: str, *, region: Region, stage, rate_limit: int,
-                 log_retention_days: int) -> None:
+                 max_body_bytes: int, inspection_kb: int, log_retention_days: int) -> None:
         super().__init__(scope, id_)
         p, w = region.provider, aws.wafv2_web_acl
         name = region.namer.name("api", "waf")
@@ -41,12 +50,26 @@ class StageFirewall(Construct):
             action=w.Wafv2WebAclRuleAction(block=w.Wafv2WebAclRuleActionBlock()),
             statement={"rate_based_statement": {"limit": rate_limit, "aggregate_key_type": "IP"}},
             visibility_config=_visibility(f"{name}-rate-per-ip"),
+        ), w.Wafv2WebAclRule(
+            name="body-size", priority=1,
+            action=w.Wafv2WebAclRuleAction(block=w.Wafv2WebAclRuleActionBlock(
+                custom_response=w.Wafv2WebAclRuleActionBlockCustomResponse(
+                    response_code=413, custom_response_body_key=TOO_LARGE_BODY_KEY))),
+            statement={"size_constraint_statement": {
+                "comparison_operator": "GT", "size": max_body_bytes,
+                "field_to_match": {"body": {"oversize_handling": "MATCH"}},
+                "text_transformation": [{"priority": 0, "type": "NONE"}],
+            }},
+            visibility_config=_visibility(f"{name}-body-size"),
         )]
-        for priority, group in enumerate(MANAGED_RULE_GROUPS, start=1):
+        for priority, group in enumerate(MANAGED_RULE_GROUPS, start=2):
+            statement = {"name": group, "vendor_name": "AWS"}
+            if group == COMMON_RULE_SET:
+                statement["rule_action_override"] = [{"name": FIXED_8KB_BODY_RULE, "action_to_use": {"count": {}}}]
             rules.append(w.Wafv2WebAclRule(
                 name=group, priority=priority,
                 override_action=w.Wafv2WebAclRuleOverrideAction(none=w.Wafv2WebAclRuleOverrideActionNone()),
-                statement={"managed_rule_group_statement": {"name": group, "vendor_name": "AWS"}},
+                statement={"managed_rule_group_statement": statement},
                 visibility_config=_visibility(f"{name}-{group}"),
             ))
         self.acl = w.Wafv2WebAcl(
@@ -54,6 +77,11 @@ class StageFirewall(Construct):
             description="Managed protections and a per-IP rate limit for the API stage.",
             default_action=w.Wafv2WebAclDefaultAction(allow=w.Wafv2WebAclDefaultActionAllow()),
             rule=rules,
+            custom_response_body=[w.Wafv2WebAclCustomResponseBody(
+                key=TOO_LARGE_BODY_KEY, content=TOO_LARGE_BODY, content_type="APPLICATION_JSON")],
+            association_config=w.Wafv2WebAclAssociationConfig(request_body=[w.Wafv2WebAclAssociationConfigRequestBody(
+                api_gateway=w.Wafv2WebAclAssociationConfigRequestBodyApiGateway(
+                    default_size_inspection_limit=f"KB_{inspection_kb}"))]),
             visibility_config=w.Wafv2WebAclVisibilityConfig(
                 cloudwatch_metrics_enabled=True, sampled_requests_enabled=True, metric_name=name),
         )
