@@ -13,7 +13,8 @@ from typing import Optional
 from constructs import Construct
 
 from tapinfra.config import TapConfig
-from tapinfra.constructs.keys import ALARMS_TO_ENCRYPTED_TOPICS, RegionKey, logs_grant
+from tapinfra.constructs.audit import cloudtrail_key_grants, trail_name
+from tapinfra.constructs.keys import RegionKey, ServiceKeyGrant, alarms_grant, logs_grant
 from tapinfra.emulator import provider_settings
 from tapinfra.naming import NameRegistry, Namer
 from tapinfra.provider import aws
@@ -46,6 +47,7 @@ class Foundation:
     primary: Region = field(init=False)
     secondary: Region = field(init=False)
     _helper: Optional[Region] = field(default=None, init=False)
+    trail_name: Optional[str] = field(default=None, init=False)  # the audit trail's, when audit is on
 
     @property
     def regions(self) -> tuple[Region, Region]:
@@ -79,10 +81,20 @@ def build_region(foundation: Foundation, role: Role, name: str, peer: Optional[s
         foundation.scope, f"{prefix}-key",
         provider=provider, region=name, namer=namer,
         account_id=foundation.account_id, partition=foundation.partition,
-        grants=[logs_grant(name, foundation.account_id, foundation.partition), ALARMS_TO_ENCRYPTED_TOPICS],
+        grants=[logs_grant(name, foundation.account_id, foundation.partition), alarms_grant(foundation.account_id),
+                *_audit_grants(foundation, role, name, namer)],
+        disposable=config.disposable,
     )
     return Region(role=role, name=name, peer_name=peer, provider=provider, namer=namer, key=key,
                   account_id=foundation.account_id, partition=foundation.partition)
+
+
+def _audit_grants(foundation: Foundation, role: Role, name: str, namer: Namer) -> list[ServiceKeyGrant]:
+    """The audit trail encrypts with the primary's key: its policy admits that trail, and only when audit is on."""
+    if role != "primary" or not foundation.config.audit.enabled:
+        return []
+    foundation.trail_name = trail_name(namer)
+    return cloudtrail_key_grants(foundation.partition, name, foundation.account_id, foundation.trail_name)
 
 
 def build_foundation(scope: Construct, config: TapConfig) -> Foundation:

@@ -14,6 +14,7 @@ from cdktf import LocalBackend, S3Backend, TerraformOutput, TerraformStack
 from constructs import Construct
 
 from tapinfra.config import TapConfig, config_from_dict
+from tapinfra.constructs.audit import AuditTrail
 from tapinfra.constructs.aurora import GlobalDatabase
 from tapinfra.constructs.dns import HostedZone, RegionalDomain
 from tapinfra.constructs.events import EventForwarding
@@ -59,7 +60,6 @@ class TapStack(TerraformStack):
         canary_package = CodePackage(self, "canary-package", source_dir=CANARY_DIR, name="canary",
                                      prefix="nodejs/node_modules/", mode=config.packaging.mode,
                                      provider=packaging) if config.features.canaries else None
-
         # the private networks, primary first (networking module)
         self.networks: tuple[PrivateNetwork, ...] = tuple(
             PrivateNetwork(self, f"{region.role}-network", region=region, settings=config.networking,
@@ -97,6 +97,7 @@ class TapStack(TerraformStack):
                 EventForwarding(self, f"{here.region.role}-forwarding", region=here.region, bus=here.bus, peer_bus=there.bus)
         if config.features.dns:
             self._routing()
+        self.audit = self._audit(primary) if config.audit.enabled else None
         if self.database is not None:
             self.database.add_alarms({s.region.role: s.topic_arn for s in self.services}, config.monitoring)
         for network in self.networks:
@@ -117,6 +118,17 @@ class TapStack(TerraformStack):
         )
         primary.alarms.watch_s3_replication(self.replication.watch)
 
+    def _audit(self, primary: RegionalServiceResult) -> AuditTrail:
+        """One multi-region trail, homed in the primary (its key admits this trail: foundation)."""
+        c = self.config
+        trail = AuditTrail(self, "audit", region=self.primary, name=self.foundation.trail_name, settings=c.audit,
+                           storage=c.storage, monitoring=c.monitoring, log_bucket=primary.access_log_bucket,
+                           topic_arn=primary.topic_arn, disposable=c.disposable)
+        self.output("audit_trail_arn", trail.trail.arn, "Multi-region CloudTrail trail (home: the primary region).")
+        self.output("audit_bucket", trail.bucket.name, "Bucket holding the trail's log and digest files (AWSLogs/<account>/).")
+        self.output("audit_log_group", trail.log_group.name, "CloudWatch log group the trail delivers to.")
+        return trail
+
     def _routing(self) -> None:
         """The zone, each region's domain, health check and record, and the checks' alarms,
         which live where Route 53 publishes its metrics (us-east-1)."""
@@ -124,7 +136,7 @@ class TapStack(TerraformStack):
         east = self.foundation.route53_home()
         east_topic = self._topic_in(east.name)
         self.zone = HostedZone(self, "zone", provider=self.primary.provider, settings=settings, east=east,
-                               log_retention_days=self.config.api.log_retention_days)
+                               log_retention_days=self.config.api.log_retention_days, disposable=self.config.disposable)
         for service in self.services:
             region = service.region
             domain = RegionalDomain(self, f"{region.role}-domain", region=region, zone_id=self.zone.zone_id,
@@ -134,6 +146,7 @@ class TapStack(TerraformStack):
                   name=east.namer.name(f"{region.role}-health-check", "alarm"),
                   description=f"Route 53 health check of {region.name} failing", topic_arn=east_topic,
                   settings=self.config.monitoring, threshold=1, comparison="LessThanThreshold",
+                  missing_data="breaching",  # a check that stops reporting is a check that failed
                   metric=Metric("AWS/Route53", "HealthCheckStatus", {"HealthCheckId": check}, "Minimum"))
             self.output(f"{region.role}_health_check_id", check, f"Route 53 health check probing {region.name}'s own endpoint.")
         self.output("custom_domain_url", f"https://{settings.domain_name}",
@@ -172,6 +185,17 @@ class TapStack(TerraformStack):
             self.output(f"{role}_alarm_topic_arn", s.topic_arn, f"SNS topic every alarm in {name} notifies.")
             if s.canary_name is not None:
                 self.output(f"{role}_canary_name", s.canary_name, f"Synthetics canary probing /health in {name}.")
+            if s.analytics is not None:
+                self.output(f"{role}_athena_workgroup", s.analytics.workgroup_name, f"Athena workgroup for the table's exports in {name}.")
+                self.output(f"{role}_glue_database", s.analytics.database_name,
+                            f"Glue database with the {s.analytics.table_name} table over the exports in {where}'s data bucket.")
+                self.output(f"{role}_athena_results_bucket", s.analytics.results_bucket.name, f"Athena query results (SSE-KMS) in {name}.")
+            if s.ingestion is not None:
+                self.output(f"{role}_ingest_bucket", s.ingestion.bucket.name,
+                            f"Upload JSON lines of items to <tenant>/... in this bucket ({name}).")
+                self.output(f"{role}_ingest_function_name", s.ingestion.function_name, f"Ingestion processor in {name}.")
+                self.output(f"{role}_ingest_dead_letter_queue_url", s.ingestion.dead_letter_queue_url,
+                            f"Rejected uploads (with the reason) in {name}.")
 
     def _private_data_outputs(self) -> None:
         for network in self.networks:

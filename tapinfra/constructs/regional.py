@@ -8,11 +8,13 @@ from typing import TYPE_CHECKING, Optional
 from constructs import Construct
 
 from tapinfra.config import TapConfig
+from tapinfra.constructs.analytics import Analytics, AnalyticsResult
 from tapinfra.constructs.api import ApiEndpoint, ApiGatewayAccount, RegionalApi, TenantKeys
 from tapinfra.constructs.bucket import SecureBucket, access_log_bucket
 from tapinfra.constructs.canary import HealthCanary
 from tapinfra.constructs.events import EventBus
 from tapinfra.constructs.function import ApiFunction, DrainSwitch, drain_switch
+from tapinfra.constructs.ingestion import IngestionResult, IngestPipeline
 from tapinfra.constructs.monitoring import AlarmTopic, RegionAlarms, Watched
 from tapinfra.constructs.packaging import CodePackage
 from tapinfra.constructs.table import GlobalTable
@@ -64,6 +66,8 @@ class RegionalServiceResult:
     watched: Watched          # names the dashboard shows
     drain: Optional[DrainSwitch]
     canary_name: Optional[str]  # token of the canary's name
+    analytics: Optional[AnalyticsResult] = None   # when the analytics module is on
+    ingestion: Optional[IngestionResult] = None   # when the ingestion module is on
 
 
 class RegionalService(Construct):
@@ -81,10 +85,12 @@ class RegionalService(Construct):
         role, features = region.role, config.features
         storage = config.storage
 
-        log_bucket = access_log_bucket(scope, f"{role}-access-logs", region=region, storage=storage)
+        log_bucket = access_log_bucket(scope, f"{role}-access-logs", region=region, storage=storage,
+                                       disposable=config.disposable)
         data_bucket = SecureBucket(
             scope, f"{role}-data", region=region, name=region.namer.name("data", "s3"), storage=storage,
             log_bucket=log_bucket, protect=not config.disposable, expiration_days=storage.expiration_days,
+            disposable=config.disposable,
         )
         bus = EventBus(scope, f"{role}-events", region=region)
         drain = drain_switch(scope, f"{role}-drain", region=region) if features.drain_switch else None
@@ -109,25 +115,45 @@ class RegionalService(Construct):
         firewall = None
         if features.waf:
             firewall = StageFirewall(scope, f"{role}-waf", region=region, stage=api.stage,
-                                     rate_limit=config.api.waf_rate_limit, log_retention_days=config.api.log_retention_days)
+                                     rate_limit=config.api.waf_rate_limit, max_body_bytes=config.api.max_body_bytes,
+                                     inspection_kb=config.api.waf_body_inspection_kb,
+                                     log_retention_days=config.api.log_retention_days)
         canary = None
         if props.canary_package is not None:
             canary = HealthCanary(
                 scope, f"{role}-canary", region=region, settings=config.monitoring, storage=storage,
                 package=props.canary_package, health_url=f"{endpoint.invoke_url}/health", log_bucket=log_bucket,
+                disposable=config.disposable,
             )
         topic = AlarmTopic(scope, f"{role}-alarm-topic", region=region, emails=config.monitoring.alarm_emails)
         watched = Watched(
             api_name=endpoint.name, stage_name=endpoint.stage_name, function_name=function.name,
             alias_name=config.function.alias_name, table_name=props.table.name,
+            reserved_concurrency=config.function.reserved_concurrency,
             waf_name=firewall.name if firewall is not None else None,
             canary_name=canary.name if canary is not None else None,
         )
         alarms = RegionAlarms(scope, f"{role}-alarms", region=region, settings=config.monitoring,
                               topic_arn=topic.arn, watched=watched)
+        analytics = ingestion = None
+        if config.analytics.enabled:
+            analytics = Analytics(scope, f"{role}-analytics", region=region, settings=config.analytics, storage=storage,
+                                  data_bucket=data_bucket, log_bucket=log_bucket, disposable=config.disposable).result
+        if config.ingestion.enabled:
+            pipeline = IngestPipeline(
+                scope, f"{role}-ingestion", region=region, settings=config.ingestion, function=config.function,
+                storage=storage, monitoring=config.monitoring, package=props.function_package, table=props.table,
+                retention_days=config.table.item_retention_days, tenants=config.api.tenants,
+                max_body_bytes=config.api.max_body_bytes, log_bucket=log_bucket, topic_arn=topic.arn,
+                disposable=config.disposable, network=props.network.result.placement if props.network is not None else None,
+            )
+            if props.network is not None:
+                props.network.admit(pipeline.processor.statements)
+            ingestion = pipeline.result
         self.result = RegionalServiceResult(
             region=region, api=endpoint, function_name=function.function_name, alias_name=function.alias_name,
             topic_arn=topic.arn, data_bucket=data_bucket, access_log_bucket=log_bucket, bus=bus,
             tenant_keys=tenant_keys, alarms=alarms, watched=watched, drain=drain,
             canary_name=canary.canary.name if canary is not None else None,
+            analytics=analytics, ingestion=ingestion,
         )
