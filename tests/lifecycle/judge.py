@@ -21,10 +21,6 @@ class Verdict:
     unexplained: list[str] = field(default_factory=list)           # "address: what"
     excused: dict[str, list[str]] = field(default_factory=dict)    # gap key -> "address: path"
 
-    @property
-    def empty(self) -> bool:
-        return not self.unexplained
-
 
 def changed_paths(before: Any, after: Any, unknown: Any, path: str = "") -> Iterator[tuple[str, bool]]:
     """(dotted path, known) for every difference; list indices are left out of the path."""
