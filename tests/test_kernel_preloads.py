@@ -4,6 +4,7 @@
   and looks the same as the stock one;
 * lazy_requires.js: cdktf's archiver and semver load on first use, behave the same, and
   nobody else's requires change;
+* lazy_stack_traces.js: cdktf's token creation stacks are formatted when read, the same;
 * compile_cache.js: a second kernel compiles from the cache, with the same results.
 """
 
@@ -237,3 +238,88 @@ def test_compile_cache_only_acts_in_a_kernel_with_a_directory(tmp_path):
     pkg = _cached_package(tmp_path)
     result, err = _run_probe(tmp_path, _CACHE_PROBE, [kernel.COMPILE_CACHE], str(pkg))  # no directory
     assert "compile cache" not in err and result["value"] == 2 * sum(range(20))
+
+
+# ---- lazy_stack_traces.js --------------------------------------------------------------
+
+# cdktf 0.21's lib/tokens/private/stack-trace.js, as compiled.
+_STACK_TRACE_JS = """\
+"use strict";
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.captureStackTrace = captureStackTrace;
+function captureStackTrace(below) {
+    below = below || captureStackTrace;
+    const object = { stack: "" };
+    const previousLimit = Error.stackTraceLimit;
+    try {
+        Error.stackTraceLimit = Number.MAX_SAFE_INTEGER;
+        Error.captureStackTrace(object, below);
+    }
+    finally {
+        Error.stackTraceLimit = previousLimit;
+    }
+    if (!object.stack) {
+        return [];
+    }
+    return object.stack
+        .split("\\n")
+        .slice(1)
+        .map((s) => s.replace(/^\\s*at\\s+/, ""));
+}
+"""
+
+_TOKEN_JS = """\
+"use strict";
+const stack_trace_1 = require("./private/stack-trace");
+class Token {
+    constructor() { this.creationStack = (0, stack_trace_1.captureStackTrace)(); }
+}
+exports.make = function makeToken() { return new Token(); };
+"""
+
+_STACK_PROBE = """\
+let formatted = 0;
+Error.prepareStackTrace = (error, frames) => { formatted += 1; return [String(error), ...frames.map((f) => '    at ' + f)].join('\\n'); };
+const tokens = require(process.argv[2] + '/lib/tokens/token.js');
+setImmediate(() => {  // as the kernel does: tokens are made while it serves a request
+const made = [tokens.make(), tokens.make()];
+const state = { formattedBeforeRead: formatted };
+const stack = made[0].creationStack;
+state.isArray = Array.isArray(stack);
+state.length = stack.length;
+state.formattedAfterRead = formatted;
+state.joined = stack.join('\\n');
+state.json = JSON.stringify(stack);
+state.spread = [...stack].length;
+state.first = stack[0];
+console.log(JSON.stringify(state));
+});
+"""
+
+
+def _fake_stack_trace_package(root: Path, name: str = "cdktf") -> Path:
+    pkg = root / "node_modules" / name
+    (pkg / "lib" / "tokens" / "private").mkdir(parents=True)
+    (pkg / "lib" / "tokens" / "private" / "stack-trace.js").write_text(_STACK_TRACE_JS)
+    (pkg / "lib" / "tokens" / "token.js").write_text(_TOKEN_JS)
+    (pkg / "package.json").write_text(json.dumps({"name": name, "version": "0.21.0", "main": "lib/tokens/token.js"}))
+    return pkg
+
+
+def test_creation_stacks_are_formatted_when_read_and_the_same(tmp_path):
+    pkg = _fake_stack_trace_package(tmp_path)
+    lazy, err = _run_probe(tmp_path, _STACK_PROBE, [kernel.LAZY_STACK_TRACES], str(pkg))
+    stock, _ = _run_probe(tmp_path, _STACK_PROBE, [], str(pkg))
+    assert stock["formattedBeforeRead"] == 2  # each token formats its stack when made
+    assert lazy["formattedBeforeRead"] == 0 and lazy["formattedAfterRead"] == 1  # only the one read
+    for key in ("isArray", "length", "joined", "json", "spread", "first"):
+        assert lazy[key] == stock[key], key
+    assert lazy["length"] > 0 and "makeToken" in lazy["joined"]
+    assert "lazy stack traces for" in err
+
+
+def test_other_packages_stack_traces_are_untouched(tmp_path):
+    pkg = _fake_stack_trace_package(tmp_path, name="not-cdktf")
+    result, err = _run_probe(tmp_path, _STACK_PROBE, [kernel.LAZY_STACK_TRACES], str(pkg))
+    assert result["formattedBeforeRead"] == 2
+    assert "lazy stack traces" not in err

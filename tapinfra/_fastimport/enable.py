@@ -14,7 +14,7 @@ from tapinfra._fastimport.errors import FastImportUnavailable, warn
 
 #: The parts, in the order they are installed.
 PARTS = (
-    "direct", "pipelined", "lazy_requires", "compile_cache", "no_opt", "start_early",
+    "direct", "pipelined", "lazy_requires", "lazy_stack_traces", "compile_cache", "no_opt", "start_early",
     "annotations", "typechecks", "early_load", "quick_exit",
 )
 
@@ -66,10 +66,12 @@ class FastPath:
         from tapinfra._fastimport import kernel
 
         off = self.off
-        preloads = (kernel.LAZY_INDEX,) + tuple(
-            path for part, path in (("lazy_requires", kernel.LAZY_REQUIRES), ("compile_cache", kernel.COMPILE_CACHE))
-            if part not in off
+        optional = (
+            ("lazy_requires", kernel.LAZY_REQUIRES),
+            ("lazy_stack_traces", kernel.LAZY_STACK_TRACES),
+            ("compile_cache", kernel.COMPILE_CACHE),
         )
+        preloads = (kernel.LAZY_INDEX,) + tuple(path for part, path in optional if part not in off)
         plan = kernel.KernelPlan(
             direct="direct" not in off,
             pipelined="pipelined" not in off,

@@ -15,7 +15,8 @@ for the kernel's hello and for every assembly load before it goes on. Here, with
 * pipelined: the hello and assembly loads (whose answers jsii ignores) are not waited
   for; their answers are read, and any error raised, before the next request that needs
   one. Node starts and loads the assemblies while Python imports the bindings.
-* preloads (``lazy_index.js``, ``lazy_requires.js``, ``compile_cache.js``) and V8 flags
+* preloads (``lazy_index.js``, ``lazy_requires.js``, ``lazy_stack_traces.js``,
+  ``compile_cache.js``) and V8 flags
   (:data:`NO_OPT_FLAGS`) for a kernel that lives a few seconds.
 * started early (:func:`start_early`, on request): the kernel boots while Python is still
   loading the config and importing jsii, and jsii adopts it.
@@ -54,6 +55,7 @@ PROCESS_MODULE = "jsii._kernel.providers.process"
 HERE = os.path.dirname(os.path.abspath(__file__))
 LAZY_INDEX = os.path.join(HERE, "lazy_index.js")
 LAZY_REQUIRES = os.path.join(HERE, "lazy_requires.js")
+LAZY_STACK_TRACES = os.path.join(HERE, "lazy_stack_traces.js")
 COMPILE_CACHE = os.path.join(HERE, "compile_cache.js")
 #: Where compile_cache.js keeps V8's code (the kernel gets it in this variable).
 COMPILE_CACHE_ENV = "TAPINFRA_NODE_COMPILE_CACHE"
@@ -86,7 +88,7 @@ class KernelPlan:
 
     direct: bool = True
     pipelined: bool = True
-    preloads: tuple[str, ...] = (LAZY_INDEX, LAZY_REQUIRES, COMPILE_CACHE)
+    preloads: tuple[str, ...] = (LAZY_INDEX, LAZY_REQUIRES, LAZY_STACK_TRACES, COMPILE_CACHE)
     compile_cache_dir: str | None = None
     node_flags: tuple[str, ...] = NO_OPT_FLAGS
 

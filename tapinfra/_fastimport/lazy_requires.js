@@ -95,9 +95,14 @@
   if (typeof stockLoad !== 'function') {
     return;
   }
+  let pending = LAZY.length;
   Module._load = function tapinfraLazyRequire(request, parent, isMain) {
     if (!isMain && isLazy(request, parent)) {
       const self = this;
+      pending -= 1;
+      if (pending === 0 && Module._load === tapinfraLazyRequire) {
+        Module._load = stockLoad; // done: no frame of ours in later stacks
+      }
       return standIn(request, () => stockLoad.call(self, request, parent, isMain));
     }
     return stockLoad.apply(this, arguments);
