@@ -12,6 +12,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 from typing import Mapping, Optional, Sequence
@@ -96,10 +97,37 @@ def run(
     timeout: float = 600,
     env: Optional[Mapping[str, str]] = None,
 ) -> subprocess.CompletedProcess[str]:
-    """``terraform <args>`` in ``cwd`` with the generated CLI config; output captured as text."""
+    """``terraform <args>`` in ``cwd`` with the generated CLI config; output captured as text.
+
+    Terraform runs in a process group of its own: on a timeout or an interrupt the group is
+    stopped, so no provider plugin outlives it.
+    """
     binary = terraform()
     if binary is None:
         raise FileNotFoundError("terraform is not on PATH")
-    return subprocess.run(
-        [binary, *args], cwd=cwd, env=terraform_env(config, env), capture_output=True, text=True, timeout=timeout
+    process = subprocess.Popen(
+        [binary, *args], cwd=cwd, env=terraform_env(config, env), stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except BaseException:
+        _stop_group(process)
+        raise
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def _stop_group(process: subprocess.Popen[str], grace: float = 10) -> None:
+    """SIGTERM to terraform's group (it stops cleanly), then SIGKILL to whatever is left of it."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            process.communicate(timeout=grace)
+        except subprocess.TimeoutExpired:
+            continue
+    if process.poll() is None:
+        process.kill()
+        process.wait()
