@@ -25,12 +25,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     enable_fast_import(start_kernel=True)  # before cdktf loads: the same output, several times faster
     try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    try:
         Path(args.outdir).mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         print(f"--outdir: cannot create {args.outdir!r} ({exc.strerror}); expected a writable directory path", file=sys.stderr)
         return 2
     try:
-        config = load_config(args.config)
         from tapinfra.app import synth_app
 
         path = synth_app(config, args.outdir)  # the stack re-validates: a ConfigError here too

@@ -108,7 +108,14 @@ def test_alias_with_provisioned_concurrency_is_what_api_gateway_invokes(full_tf)
         integrations = [i for i in full_tf.resources("aws_api_gateway_integration").values()
                         if i["provider"] == provider and i["type"] == "AWS_PROXY"]
         assert len(integrations) == len(ROUTES)
-        assert {i["uri"] for i in integrations} == {full_tf.ref("aws_lambda_alias", aname, "invoke_arn")}
+        # by ARN, not by reference: the deployment must not depend on the function (create order
+        # and replacement), while the stage waits for the alias
+        region = full_tf.regions()[provider.split(".")[1]]
+        function_arn = f"arn:${{data.aws_partition.partition.partition}}:lambda:{region}:${{data.aws_caller_identity.identity.account_id}}:function:{fn['function_name']}:{cfg.alias_name}"
+        assert {i["uri"] for i in integrations} == {
+            f"arn:${{data.aws_partition.partition.partition}}:apigateway:{region}:lambda:path/2015-03-31/functions/{function_arn}/invocations"}
+        stage = full_tf.by_provider("aws_api_gateway_stage")[provider][1]
+        assert f"aws_lambda_alias.{aname}" in stage["depends_on"]
 
 
 def test_invoke_permission_is_scoped_to_this_api_stage_and_the_alias(any_tf):
@@ -273,26 +280,21 @@ def test_gateway_errors_carry_cors_headers(any_tf):
     assert kinds == sorted((p, k) for p in REGIONS for k in ("DEFAULT_4XX", "DEFAULT_5XX"))
 
 
-def test_deployment_redeploys_on_any_change_and_is_replaced_safely(any_tf):
+def test_deployment_waits_for_every_part_of_the_api_and_is_never_create_before_destroy(any_tf):
+    """A new declaration is a new deployment address (tests/test_lifecycle_guards.py)."""
     for provider, (_, dep) in any_tf.by_provider("aws_api_gateway_deployment").items():
-        assert dep["lifecycle"] == {"create_before_destroy": True}
-        trigger = dep["triggers"]["redeployment"]
-        assert trigger.startswith("${sha1(jsonencode([")
-        methods = [n for n, m in any_tf.resources("aws_api_gateway_method").items() if m["provider"] == provider and m["http_method"] != "OPTIONS"]
-        for n in methods:
-            assert f"aws_api_gateway_method.{n}.id" in trigger
-        for n, m in any_tf.resources("aws_api_gateway_model").items():
-            if m["provider"] == provider:
-                assert f"aws_api_gateway_model.{n}.id" in trigger
-        integrations = {n for n, i in any_tf.resources("aws_api_gateway_integration").items() if i["provider"] == provider}
-        assert {f"aws_api_gateway_integration.{n}" for n in integrations} <= set(dep["depends_on"])
+        assert "lifecycle" not in dep and "triggers" not in dep
+        deps = set(dep["depends_on"])
+        for rtype in ("aws_api_gateway_method", "aws_api_gateway_integration", "aws_api_gateway_model",
+                      "aws_api_gateway_gateway_response", "aws_api_gateway_integration_response"):
+            mine = {f"{rtype}.{n}" for n, b in any_tf.resources(rtype).items() if b["provider"] == provider}
+            assert mine and mine <= deps, rtype
 
 
-def test_trigger_changes_when_cors_changes():
+def test_deployment_address_changes_when_cors_changes():
     base = Tf(synth(example_config("default")).doc)
     changed = Tf(synth(config_from_dict({"api": {"cors_allowed_origins": ["https://app.example.org"]}})).doc)
-    get = lambda tf: sorted(d["triggers"]["redeployment"] for d in tf.resources("aws_api_gateway_deployment").values())
-    assert get(base) != get(changed)
+    assert set(base.resources("aws_api_gateway_deployment")).isdisjoint(changed.resources("aws_api_gateway_deployment"))
 
 
 def test_stage_is_complete(full_tf):
@@ -306,13 +308,13 @@ def test_stage_is_complete(full_tf):
         assert fmt["requestId"] == "$context.requestId" and "apiKeyId" in fmt
         assert stage["cache_cluster_enabled"] is True and stage["cache_cluster_size"] == cfg.cache_size_gb
         assert any(d.startswith("aws_api_gateway_account.") for d in stage["depends_on"])
-        (_, settings), = [(n, s) for n, s in full_tf.resources("aws_api_gateway_method_settings").items() if s["provider"] == provider]
-        assert settings["method_path"] == "*/*"
+        (_, settings), = [(n, s) for n, s in full_tf.resources("aws_api_gateway_method_settings").items()
+                          if s["provider"] == provider and s["method_path"] == "*/*"]
         assert settings["stage_name"] == full_tf.ref("aws_api_gateway_stage", sname, "stage_name")
         s = settings["settings"]
         assert s["metrics_enabled"] is True and s["logging_level"] == "INFO" and s["data_trace_enabled"] is False
         assert (s["throttling_burst_limit"], s["throttling_rate_limit"]) == (cfg.throttle_burst_limit, cfg.throttle_rate_limit)
-        assert s["caching_enabled"] is True and s["cache_data_encrypted"] is True
+        assert s["caching_enabled"] is False and s["cache_data_encrypted"] is True  # per route: test_edge_consistency
 
 
 def test_cache_off_by_default(default_tf):
