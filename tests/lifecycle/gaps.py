@@ -467,6 +467,23 @@ def probe_autoscaling_tags_500(server: Any) -> bool:
     return False
 
 
+def _keep_account_setting(doc: dict[str, Any]) -> list[str]:
+    touched = []
+    for name, body in document.resources(doc, "aws_api_gateway_account").items():
+        if body.pop("reset_on_delete", None) is not None:
+            touched.append(f"aws_api_gateway_account.{name}")
+    return touched
+
+
+def probe_account_reset_500(server: Any) -> bool:
+    """The provider clears the setting with a replace operation that has no value."""
+    try:
+        server.client("apigateway").update_account(patchOperations=[{"op": "replace", "path": "/cloudwatchRoleArn"}])
+    except ClientError as error:
+        return _status(error) == 500
+    return False
+
+
 def probe_autoscaling_never_scales(server: Any) -> bool:
     dynamodb, name = server.client("dynamodb"), f"{PROBE}-autoscaled"
     dynamodb.create_table(
@@ -478,6 +495,79 @@ def probe_autoscaling_never_scales(server: Any) -> bool:
         MinCapacity=10, MaxCapacity=20)
     # AWS raises the capacity to the new minimum at once; an emulator that never scales leaves it.
     return dynamodb.describe_table(TableName=name)["Table"]["ProvisionedThroughput"]["ReadCapacityUnits"] == 5
+
+
+# --- the private network and the Aurora global database (optional modules) -----------------
+
+_PERFORMANCE_INSIGHTS = ("performance_insights_enabled", "performance_insights_kms_key_id", "performance_insights_retention_period")
+
+
+def _drop_global_database_name(doc: dict[str, Any]) -> list[str]:
+    touched = []
+    for name, body in document.resources(doc, "aws_rds_global_cluster").items():
+        if body.pop("database_name", None) is not None:
+            touched.append(f"aws_rds_global_cluster.{name}")
+    return touched
+
+
+def _drop_performance_insights(doc: dict[str, Any]) -> list[str]:
+    touched = []
+    for name, body in document.resources(doc, "aws_rds_cluster_instance").items():
+        if [body.pop(key) for key in _PERFORMANCE_INSIGHTS if key in body]:
+            touched.append(f"aws_rds_cluster_instance.{name}")
+    return touched
+
+
+def _drop_secret_replica_keys(doc: dict[str, Any]) -> list[str]:
+    touched = []
+    for name, body in document.resources(doc, "aws_secretsmanager_secret").items():
+        if [replica.pop("kms_key_id") for replica in body.get("replica", []) if "kms_key_id" in replica]:
+            touched.append(f"aws_secretsmanager_secret.{name}")
+    return touched
+
+
+def _probe_cluster(rds: Any, name: str, **extra: Any) -> dict[str, Any]:
+    return rds.create_db_cluster(DBClusterIdentifier=name, Engine="aurora-postgresql", EngineVersion="16.6",
+                                 StorageEncrypted=True, **extra)["DBCluster"]
+
+
+def probe_global_database_name_dropped(server: Any) -> bool:
+    rds, name = server.client("rds"), f"{PROBE}-global-name"
+    rds.create_global_cluster(GlobalClusterIdentifier=name, Engine="aurora-postgresql", EngineVersion="16.6",
+                              DatabaseName="probe", StorageEncrypted=True)
+    return rds.describe_global_clusters(GlobalClusterIdentifier=name)["GlobalClusters"][0].get("DatabaseName") != "probe"
+
+
+def probe_cluster_scaling_configuration_empty(server: Any) -> bool:
+    cluster = _probe_cluster(server.client("rds"), f"{PROBE}-scaling", MasterUsername="probe", MasterUserPassword="probe-password-1")
+    return cluster.get("ScalingConfigurationInfo") == {}
+
+
+def probe_performance_insights_dropped(server: Any) -> bool:
+    rds, name = server.client("rds"), f"{PROBE}-insights"
+    _probe_cluster(rds, name, MasterUsername="probe", MasterUserPassword="probe-password-1")
+    instance = rds.create_db_instance(DBInstanceIdentifier=f"{name}-1", DBClusterIdentifier=name, Engine="aurora-postgresql",
+                                      DBInstanceClass="db.r6g.large", EnablePerformanceInsights=True,
+                                      PerformanceInsightsRetentionPeriod=7)["DBInstance"]
+    return instance.get("PerformanceInsightsEnabled") is not True
+
+
+def probe_secret_replica_key_dropped(server: Any) -> bool:
+    key = server.client("kms", "us-west-2").create_key()["KeyMetadata"]["Arn"]
+    secrets = server.client("secretsmanager")
+    secrets.create_secret(Name=f"{PROBE}-replica-key", AddReplicaRegions=[{"Region": "us-west-2", "KmsKeyId": key}])
+    (replica,) = secrets.describe_secret(SecretId=f"{PROBE}-replica-key")["ReplicationStatus"]
+    return replica.get("KmsKeyId") != key
+
+
+def probe_security_group_rule_description_dropped(server: Any) -> bool:
+    ec2 = server.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.99.0.0/16")["Vpc"]["VpcId"]
+    group = ec2.create_security_group(GroupName=f"{PROBE}-rules", Description="probe", VpcId=vpc)["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[{
+        "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "UserIdGroupPairs": [{"GroupId": group, "Description": "HTTPS"}]}])
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group]}])["SecurityGroupRules"]
+    return not any(rule.get("Description") == "HTTPS" for rule in rules)
 
 
 # --- the list --------------------------------------------------------------------------------
@@ -551,6 +641,11 @@ GAPS: tuple[Gap, ...] = (
         "in AWS the first request creates it (unencrypted, kept forever) unless the stack owns it",
         "after apply, create that group where it does not exist yet, as API Gateway would",
         probe_no_execution_log_group, mimic=_create_execution_log_groups),
+    Gap("apigateway-account-reset", PATCH, "aws_api_gateway_account", "reset_on_delete",
+        "answers 500 (KeyError 'value') to the value-less replace of /cloudwatchRoleArn that resets the setting; "
+        "the provider retries until destroy times out",
+        "AWS accepts the reset; only the emulator's copy keeps the setting (destroy then warns that it is left as is)",
+        "drop reset_on_delete from every aws_api_gateway_account", probe_account_reset_500, patch=_keep_account_setting),
     Gap("appautoscaling-tags", PATCH, "aws_appautoscaling_target", None,
         "has no Application Auto Scaling ListTagsForResource: it answers 500 and the provider retries for minutes, then fails",
         "the table's capacities are still set; what autoscaling does to them is mimicked (autoscaling-never-scales)",
@@ -559,6 +654,31 @@ GAPS: tuple[Gap, ...] = (
         "never changes a table's capacity", "in AWS autoscaling moves it, and the next plan must not fight it",
         "after apply, double each autoscaled table capacity (up to its maximum), as a scale-out would",
         probe_autoscaling_never_scales, mimic=_scale_out_tables),
+    Gap("rds-global-database-name", PATCH, "aws_rds_global_cluster", "database_name",
+        "returns no DatabaseName for a global cluster, so every plan replaces it, and the replacement's delete retries "
+        "DeleteGlobalCluster (the members are still attached) until Terraform gives up",
+        "the primary cluster names the database too; the global cluster's other arguments round-trip",
+        "drop `database_name` from global clusters", probe_global_database_name_dropped, patch=_drop_global_database_name),
+    Gap("rds-scaling-configuration", DRIFT, "aws_rds_cluster", "scaling_configuration",
+        "returns an empty ScalingConfigurationInfo for a provisioned cluster, which the provider reads as a block to fill",
+        "Serverless v1 scaling applies to no cluster tapinfra builds", "the plan judge excuses it",
+        probe_cluster_scaling_configuration_empty),
+    Gap("rds-performance-insights", PATCH, "aws_rds_cluster_instance", "performance_insights_enabled",
+        "ignores EnablePerformanceInsights (and its key and retention), so every plan turns them on again",
+        "the instances, their class, monitoring and placement are still checked",
+        "drop the performance_insights_* arguments from cluster instances", probe_performance_insights_dropped,
+        patch=_drop_performance_insights),
+    Gap("secretsmanager-replica-key", PATCH, "aws_secretsmanager_secret", "replica",
+        "reports a replica's key as alias/aws/secretsmanager whatever key it was given, so every plan re-keys the replica "
+        "and everything that reads the secret's ARN waits for it",
+        "the secret, its replica and its primary key still round-trip",
+        "drop `kms_key_id` from secret replicas", probe_secret_replica_key_dropped, patch=_drop_secret_replica_keys),
+    Gap("ec2-ingress-rule-description", DRIFT, "aws_vpc_security_group_ingress_rule", "description",
+        "drops a rule's description, so every plan sets it again", "the rule itself (port, protocol, source) round-trips",
+        "the plan judge excuses it", probe_security_group_rule_description_dropped),
+    Gap("ec2-egress-rule-description", DRIFT, "aws_vpc_security_group_egress_rule", "description",
+        "drops a rule's description, so every plan sets it again", "the rule itself (port, protocol, destination) round-trips",
+        "the plan judge excuses it", probe_security_group_rule_description_dropped),
 )
 
 BY_KEY = {gap.key: gap for gap in GAPS}

@@ -32,8 +32,11 @@ STACK_FILE = "cdk.tf.json"
 PARALLELISM = int(os.environ.get("TAP_REHEARSAL_PARALLELISM", "25"))
 COMMAND_TIMEOUT = 900
 # Each of these has a fixed name in AWS: a create-then-delete replacement collides with itself.
+# Without disposable, a plan that destroys any of these must fail.
+PROTECTED_TYPES = ("aws_dynamodb_table", "aws_kms_key", "aws_route53_zone")
 REPLACED_TYPES = ("aws_dynamodb_table", "aws_lambda_function", "aws_s3_bucket", "aws_api_gateway_rest_api")
 UPDATE_TENANT = "rehearsal"
+UPDATE_ORIGIN = "https://rehearsal.example.com"
 
 
 @dataclass
@@ -88,10 +91,12 @@ def rehearsal_config(base: TapConfig, endpoint: str) -> TapConfig:
 
 
 def update_config(config: TapConfig) -> TapConfig:
-    """The update the rehearsal applies: a new tenant, more memory, a stage setting, a feature toggled."""
+    """The update the rehearsal applies: a new tenant, more memory, a stage setting, a feature
+    toggled, and a CORS origin (a new API declaration: a new deployment replaces the old one)."""
     return with_changes(
         config,
-        api={"tenants": [*config.api.tenants, UPDATE_TENANT], "throttle_rate_limit": max(1, config.api.throttle_rate_limit // 2)},
+        api={"tenants": [*config.api.tenants, UPDATE_TENANT], "throttle_rate_limit": max(1, config.api.throttle_rate_limit // 2),
+             "cors_allowed_origins": [*(o for o in config.api.cors_allowed_origins if o != "*"), UPDATE_ORIGIN]},
         function={"memory_mb": min(10240, config.function.memory_mb * 2)},
         features={"drain_switch": not config.features.drain_switch},
     )
@@ -165,6 +170,7 @@ class Rehearsal:
             base = rehearsal_config(example_config(r.example), self.server.endpoint)
             self._synth("base", base)
             self._synth("update", update_config(base))
+            self._synth("protected", with_changes(update_config(base), disposable=False))
             synthesized = sum(len(items) for items in self._docs["base"].get("resource", {}).values())
             step.notes.append(f"{synthesized} resources synthesized, {r.resources} after patches")
         if not r.step("synth").ok:
@@ -181,6 +187,7 @@ class Rehearsal:
             self._apply("update", first=False)
             self._plan_must_be_empty("plan-after-update")
             self._replace()
+            self._protected()
         self._destroy()
         with self._step("leftovers") as step:
             r.leftovers = inventory.inventory(self.server, self.regions)
@@ -321,6 +328,29 @@ class Rehearsal:
                     else:
                         problems.append(f"{address}: planned {actions} for -replace")
             step.problems += [p for problems in self.result.replace.values() for p in problems]
+
+    def _protected(self) -> None:
+        """The same deployment without ``disposable``: a plan to destroy it must be refused for
+        every table, data bucket, key and zone, by name."""
+        with self._step("protected") as step:
+            self._install("protected")
+            doc = json.loads((self.stack / STACK_FILE).read_text())
+            expected = {f"{rtype}.{name}" for rtype, items in doc.get("resource", {}).items() for name, body in items.items()
+                        if (body.get("lifecycle") or {}).get("prevent_destroy")}
+            kinds = {address.split(".")[0] for address in expected}
+            for rtype in PROTECTED_TYPES:
+                if rtype not in kinds and document.resources(doc, rtype):
+                    step.problems.append(f"{rtype} is not protected without disposable")
+            run = self._tf(["plan", "-destroy", "-refresh=false", "-input=false", "-no-color", "-json"], log="protected")
+            refused = {d.get("address") or d.get("detail", "").split(" ")[1] for d in diagnostics(run.stdout)
+                       if d["severity"] == "error" and d.get("summary") == "Instance cannot be destroyed"}
+            if run.returncode == 0:
+                step.problems.append("terraform planned to destroy a protected deployment")
+            missing = sorted(expected - refused)
+            if missing:
+                step.problems.append(f"not refused: {', '.join(missing)}")
+            step.notes.append(f"{len(refused)} resources refused: {', '.join(sorted(kinds))}")
+            self._install("update")
 
     def _destroy(self) -> None:
         with self._step("destroy") as step:

@@ -39,6 +39,13 @@ def test_replacement_deletes_first(rehearsal, rtype):
     assert problems == [], f"terraform plan -replace for every {rtype} in the {rehearsal.example} example:\n  " + "\n  ".join(problems)
 
 
+def test_without_disposable_destroying_state_is_refused(rehearsal):
+    """plan -destroy of the same deployment without ``disposable`` fails on every table, data
+    bucket, key and zone (prevent_destroy), each named."""
+    step = rehearsal.step("protected")
+    assert step.ok, step.report()
+
+
 def test_destroy_succeeds(rehearsal):
     step = rehearsal.step("destroy")
     assert step.ok, step.report()
