@@ -18,6 +18,7 @@ class NameRule:
     pattern: str
     regional_suffix: bool  # the name is global (or would collide across regions): add the region
     lowercase: bool = False
+    single_hyphens: bool = False  # the service refuses "--" (RDS): runs of hyphens become one
 
 
 # Limits and character sets from each service's API reference.
@@ -49,7 +50,7 @@ RULES: dict[str, NameRule] = {
     "security_group": NameRule(255, r"^[\w .:/()#,@+=&;{}!$*-]+$", False),
     # RDS identifiers (clusters, instances, subnet and parameter groups, snapshots): a letter first,
     # no double or trailing hyphen; the 63 of a cluster's identifier bounds them all.
-    "rds": NameRule(63, r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", False, lowercase=True),
+    "rds": NameRule(63, r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", False, lowercase=True, single_hyphens=True),
     "secret": NameRule(512, r"^[\w/+=.@-]+$", False),
     "cloudtrail": NameRule(128, r"^[a-zA-Z0-9][a-zA-Z0-9._-]{1,126}[a-zA-Z0-9]$", False),
     "metric_filter": NameRule(512, r"^[^:*]+$", False),
@@ -101,6 +102,8 @@ class Namer:
         full = "-".join(parts)
         if rule.lowercase:
             full = full.lower()
+        if rule.single_hyphens:
+            full = re.sub("-{2,}", "-", full).strip("-")
         name = fit(full, rule.limit)
         if not re.fullmatch(rule.pattern, name):
             raise ValueError(f"derived {kind} name {name!r} does not match {rule.pattern}")

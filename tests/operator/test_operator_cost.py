@@ -16,7 +16,7 @@ HOURS = 730
 # By hand, from prices.json (us-east-1 unless noted; WAF, KMS and Route 53 are priced in every region):
 PC_2_X_512MB = 2 * (512 / 1024) * HOURS * 3600 * 0.0000041667      # 2,628,000 GB-s = 10.9500876
 CANARY_5_MIN = (HOURS * 60 / 5) * 0.0012                             # 8,760 runs = 10.512
-WAF = 5.00 + 5 * 1.00                                                # one web ACL, five rules
+WAF = 5.00 + 6 * 1.00                                                # one web ACL, six rules (rate, body size, four groups)
 HEALTH_CHECK = 0.50 + 2 * 1.00                                       # HTTPS + latency measurement
 
 
@@ -30,14 +30,14 @@ def _example(name) -> cost.Estimate:
 
 def test_default_example_by_hand():
     est = _example("default")
-    primary = PC_2_X_512MB + CANARY_5_MIN + WAF + 2 * 1.00 + 17 * 0.10 + 3.00 + HEALTH_CHECK
-    # 2 keys: the data key and the DNSSEC key (us-east-1 is the primary); 14 alarms evaluate 17 metrics
+    primary = PC_2_X_512MB + CANARY_5_MIN + WAF + 2 * 1.00 + 18 * 0.10 + 3.00 + HEALTH_CHECK
+    # 2 keys: the data key and the DNSSEC key (us-east-1 is the primary); 15 alarms evaluate 18 metrics
     # (three metric-math alarms read two metrics each); one dashboard.
     secondary = WAF + 1.00 + HEALTH_CHECK   # us-west-2: provisioned concurrency, canary runs, alarms unpriced
-    assert est.subtotal("primary") == pytest.approx(primary) == pytest.approx(40.6620876)
-    assert est.subtotal("secondary") == pytest.approx(secondary) == pytest.approx(13.50)
+    assert est.subtotal("primary") == pytest.approx(primary) == pytest.approx(41.7620876)
+    assert est.subtotal("secondary") == pytest.approx(secondary) == pytest.approx(14.50)
     assert est.subtotal("global") == pytest.approx(0.50)
-    assert est.total == pytest.approx(54.6620876)
+    assert est.total == pytest.approx(56.7620876)
     unpriced = {(line.scope, line.item) for line in est.unpriced}
     assert unpriced == {("secondary", "lambda_provisioned_concurrency"), ("secondary", "synthetics_canary_run"),
                         ("secondary", "cloudwatch_alarm_metric"), ("primary", "s3_replication_time_control")}
@@ -45,8 +45,8 @@ def test_default_example_by_hand():
 
 def test_minimal_example_by_hand():
     est = _example("minimal")
-    # No canaries, no DNS (no zone, no health checks, no DNSSEC key); 11 alarms evaluate 14 metrics.
-    assert est.subtotal("primary") == pytest.approx(PC_2_X_512MB + WAF + 1.00 + 14 * 0.10 + 3.00) == pytest.approx(26.3500876)
+    # No canaries, no DNS (no zone, no health checks, no DNSSEC key); 12 alarms evaluate 15 metrics.
+    assert est.subtotal("primary") == pytest.approx(PC_2_X_512MB + WAF + 1.00 + 15 * 0.10 + 3.00) == pytest.approx(27.4500876)
     assert est.subtotal("secondary") == pytest.approx(WAF + 1.00)
     assert not est.scope_lines("global")
     assert not [line for line in est.lines if line.item.startswith("route53") or line.item == "synthetics_canary_run"]
@@ -57,7 +57,7 @@ def test_full_example_by_hand_and_honest_about_what_it_cannot_price():
     assert est.subtotal("primary") == pytest.approx(WAF + 1.00 + HEALTH_CHECK)       # eu-west-1
     assert est.subtotal("secondary") == pytest.approx(WAF + 1.00 + HEALTH_CHECK)     # eu-central-1
     assert est.subtotal("us_east_1") == pytest.approx(2 * 1.00 + 2 * 0.10)           # DNSSEC + alarm-topic keys; 2 health alarms
-    assert est.total == pytest.approx(29.70)
+    assert est.total == pytest.approx(31.70)  # 14.50 + 14.50 + 2.20 (us-east-1 helper) + 0.50 (zone)
     lines = {(line.scope, line.item): line for line in est.lines}
     assert lines[("primary", "lambda_provisioned_concurrency")].quantity == pytest.approx(5 * 1.0 * HOURS * 3600)
     assert lines[("primary", "api_cache_hour")].quantity == HOURS and lines[("primary", "api_cache_hour")].unit_price is None
@@ -135,11 +135,11 @@ def test_command_prints_a_table_and_json(tmp_path, capsys):
     stack.write_text(json.dumps(synth(example_config("default")).doc))
     assert cost.main(["--stack-json", str(stack)]) == 0
     text = capsys.readouterr().out
-    assert "primary · us-east-1" in text and "TOTAL (priced lines)" in text and "54.66" in text
+    assert "primary · us-east-1" in text and "TOTAL (priced lines)" in text and "56.76" in text
     assert "the total is a floor" in text and "Variable costs" in text
     assert cost.main(["--stack-json", str(stack), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["total"] == pytest.approx(54.6620876)
+    assert data["total"] == pytest.approx(56.7620876)
     assert data["scopes"]["secondary"]["region"] == "us-west-2"
     assert all(line["source"] and line["as_of"] for scope in data["scopes"].values() for line in scope["lines"])
 
