@@ -321,8 +321,8 @@ def test_kernel_started_early_and_never_used_is_stopped_at_exit():
     proc = subprocess.run(
         [sys.executable, "-c", "import tapinfra, glob\n"
          "tapinfra.enable_fast_import(start_kernel=True)\n"
-         "from tapinfra._fastimport import kernel\n"
-         "print(kernel.early_kernel_pid(), kernel._EARLY.runtime_dir)\n"],
+         "from tapinfra._fastimport import process\n"
+         "print(process.early_kernel_pid(), process._EARLY.runtime_dir)\n"],
         cwd=ROOT, env=_env("fast"), capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
