@@ -159,7 +159,7 @@ def _run_probe(tmp_path: Path, probe: str, preloads: list[str], *args: str, **en
     script = tmp_path / "probe.js"
     script.write_text(probe)
     full_env = {k: v for k, v in os.environ.items() if k != "NODE_OPTIONS"}
-    full_env.update(JSII_AGENT="Python/test", TAPINFRA_FASTIMPORT_DEBUG="1", **env)
+    full_env.update({"JSII_AGENT": "Python/test", "TAPINFRA_FASTIMPORT_DEBUG": "1", **env})
     cmd = ["node", *[arg for path in preloads for arg in ("--require", path)], str(script), *args]
     proc = subprocess.run(cmd, env=full_env, capture_output=True, text=True, timeout=NODE_TIMEOUT_S)
     assert proc.returncode == 0, proc.stderr
@@ -323,3 +323,12 @@ def test_other_packages_stack_traces_are_untouched(tmp_path):
     result, err = _run_probe(tmp_path, _STACK_PROBE, [kernel.LAZY_STACK_TRACES], str(pkg))
     assert result["formattedBeforeRead"] == 2
     assert "lazy stack traces" not in err
+
+
+def test_compile_cache_without_a_usable_directory_compiles_quietly(tmp_path):
+    pkg = _cached_package(tmp_path)
+    not_a_directory = tmp_path / "file"
+    not_a_directory.write_text("")
+    env = {kernel.COMPILE_CACHE_ENV: str(not_a_directory), "TAPINFRA_FASTIMPORT_DEBUG": "0"}
+    result, err = _run_probe(tmp_path, _CACHE_PROBE, [kernel.COMPILE_CACHE], str(pkg), **env)
+    assert result["value"] == 2 * sum(range(20)) and err == ""

@@ -66,7 +66,8 @@
   try {
     fs.mkdirSync(cacheDir, { recursive: true });
   } catch (e) {
-    warn(`compile cache directory ${cacheDir} not usable (${e && e.message}); compiling the stock way`);
+    // No cache (a read-only home, say): compiled the stock way, as Node does without one.
+    if (DEBUG) warn(`compile cache directory ${cacheDir} not usable (${e && e.message})`);
     return;
   }
 
