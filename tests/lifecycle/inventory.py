@@ -13,8 +13,13 @@ from typing import Any, Callable, Iterable
 
 def _kms_keys(server: Any, region: str) -> list[str]:
     kms, out = server.client("kms", region), []
+    # Keys behind alias/aws/* are the services' own (moto creates alias/aws/dynamodb as AWS does,
+    # but reports it as CUSTOMER): not ours to delete.
+    service_keys = {a.get("TargetKeyId") for a in kms.list_aliases()["Aliases"] if a["AliasName"].startswith("alias/aws/")}
     for key in kms.list_keys()["Keys"]:
         meta = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]
+        if meta["KeyId"] in service_keys:
+            continue
         if meta.get("KeyManager") == "CUSTOMER" and meta["KeyState"] not in ("PendingDeletion", "PendingReplicaDeletion"):
             out.append(f"{meta['KeyId']} ({meta['KeyState']})")
     return out

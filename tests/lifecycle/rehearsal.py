@@ -346,10 +346,12 @@ class Rehearsal:
                        if d["severity"] == "error" and d.get("summary") == "Instance cannot be destroyed"}
             if run.returncode == 0:
                 step.problems.append("terraform planned to destroy a protected deployment")
-            missing = sorted(expected - refused)
-            if missing:
-                step.problems.append(f"not refused: {', '.join(missing)}")
-            step.notes.append(f"{len(refused)} resources refused: {', '.join(sorted(kinds))}")
+            # Terraform stops walking a branch at its first refusal (a key's dependents are
+            # planned first), so every protected kind must be refused, not every instance.
+            refused_kinds = {address.split(".")[0] for address in refused}
+            step.problems += [f"no {rtype} refused" for rtype in sorted(kinds - refused_kinds)]
+            step.problems += [f"refused but not protected: {address}" for address in sorted(refused - expected)]
+            step.notes.append(f"{len(refused)} of {len(expected)} protected resources refused: {', '.join(sorted(refused_kinds))}")
             self._install("update")
 
     def _destroy(self) -> None:

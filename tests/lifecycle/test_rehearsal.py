@@ -40,8 +40,8 @@ def test_replacement_deletes_first(rehearsal, rtype):
 
 
 def test_without_disposable_destroying_state_is_refused(rehearsal):
-    """plan -destroy of the same deployment without ``disposable`` fails on every table, data
-    bucket, key and zone (prevent_destroy), each named."""
+    """plan -destroy of the same deployment without ``disposable`` fails, refusing the tables,
+    data buckets, keys and zone (prevent_destroy) by name."""
     step = rehearsal.step("protected")
     assert step.ok, step.report()
 
