@@ -424,6 +424,31 @@ def test_binding_annotations_stay_strings_and_their_code_is_cached(tmp_path):
     assert second["entries"] == first["entries"]  # read back, not compiled again
 
 
+def test_bindings_compile_without_evaluating_cast_types():
+    from tapinfra._fastimport.bytecode import compile_binding
+
+    source = (
+        b"import typing\n"
+        b"evaluated = []\n"
+        b"def kind(name):\n"
+        b"    evaluated.append(name)\n"
+        b"    return typing.Any\n"
+        b"def get(x) -> 'typing.Optional[int]':\n"
+        b"    return typing.cast(kind('getter'), x)\n"
+        b"value = get(5)\n"
+        b"kept = typing.cast(typ=kind('keywords'), val=1) if False else None\n"
+    )
+    namespace: dict = {}
+    exec(compile_binding(source, "generated.py"), namespace)
+    assert namespace["value"] == 5
+    assert namespace["evaluated"] == []  # the cast's type was never built
+    assert namespace["get"].__annotations__ == {"return": "'typing.Optional[int]'"}
+    # A module that rebinds ``typing`` keeps its casts.
+    rebinding = b"import typing as t\nimport collections as typing\nvalue = typing.cast(1, 2) if False else 3\n"
+    names = compile_binding(rebinding, "other.py").co_names
+    assert "cast" in names
+
+
 def test_without_a_writable_code_cache_bindings_compile_the_stock_way(tmp_path):
     not_a_directory = tmp_path / "file"
     not_a_directory.write_text("")
