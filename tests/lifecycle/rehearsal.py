@@ -191,6 +191,10 @@ class Rehearsal:
         self._destroy()
         with self._step("leftovers") as step:
             r.leftovers = inventory.inventory(self.server, self.regions)
+            if r.patched.get("apigateway-account-reset"):
+                # The copy keeps the account setting (gap apigateway-account-reset); AWS resets it on destroy.
+                for kind in [k for k in r.leftovers if k.endswith("api gateway account cloudwatch role")]:
+                    step.notes.append(f"excused by apigateway-account-reset: {kind}: {', '.join(r.leftovers.pop(kind))}")
             step.problems += [f"left behind: {kind}: {', '.join(names)}" for kind, names in sorted(r.leftovers.items())]
         with self._step("probes") as step:
             for gap in gaps.GAPS:
