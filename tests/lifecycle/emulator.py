@@ -26,6 +26,8 @@ REGION_FOR_CLIENTS = "us-east-1"
 READY_SECONDS = 60
 STOP_SECONDS = 10
 _LISTENING = re.compile(r"Running on http://127\.0\.0\.1:(\d+)")
+# moto's server with the server gaps fixed in its own process (tests/lifecycle/gaps.py).
+LAUNCHER = Path(__file__).with_name("moto_server.py")
 
 # Every real account has the AWS-managed IAM policies; moto has them only when asked, and an
 # attachment by ARN would otherwise fail where AWS succeeds.
@@ -55,7 +57,7 @@ class MotoServer:
         log = self.log_path.open("wb")
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "moto.server", "-H", HOST, "-p", "0"],
+                [sys.executable, str(LAUNCHER), "-H", HOST, "-p", "0"],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 env={**os.environ, **SERVER_ENV},
                 # Its own session: a Ctrl-C in the terminal reaches us, and we stop it in order.

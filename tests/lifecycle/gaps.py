@@ -2,7 +2,7 @@
 
 Each gap names the resource type (and attribute), what the emulator does, why we work
 around it, and how -- always on the rehearsal's emulated copy or emulator, never in what
-users deploy. Three kinds:
+users deploy. Four kinds:
 
 - ``patch``: the emulator cannot apply it; the harness edits the synthesized copy first.
 - ``drift``: the emulator drops the attribute, so every plan shows it changing; the plan
@@ -10,6 +10,9 @@ users deploy. Three kinds:
 - ``mimic``: AWS does something on its own that the emulator does not (write canary
   artifacts, create log groups, scale tables); the harness does it after apply, as AWS would, so destroy
   meets what it would meet in AWS.
+- ``server``: moto breaks an API contract AWS documents (an idempotency token) in a way
+  only a retry shows; the rehearsal's moto server runs with a fix that answers as AWS does
+  (``moto_server.FIXES``, same key). It never makes moto accept what AWS refuses.
 
 Each gap also has a probe: a few API calls, as the provider makes them, that show the gap
 still happens. A probe that finds it fixed fails the rehearsal, so the list stays true.
@@ -28,7 +31,7 @@ from botocore.exceptions import ClientError
 
 from tests.lifecycle import document
 
-PATCH, DRIFT, MIMIC = "patch", "drift", "mimic"
+PATCH, DRIFT, MIMIC, SERVER = "patch", "drift", "mimic", "server"
 
 # AWS's account for the public Powertools for AWS Lambda layers.
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"
@@ -614,6 +617,17 @@ def probe_secret_replica_key_dropped(server: Any) -> bool:
     return replica.get("KmsKeyId") != key
 
 
+def probe_health_check_caller_reference_ignored(server: Any) -> bool:
+    """moto's own code (unfixed, in this process): two creates with one CallerReference make two."""
+    from moto.route53.models import Route53Backend
+
+    backend = Route53Backend("us-east-1", "123456789012")
+    settings = {"type": "HTTPS", "fqdn": "probe.example.com", "port": 443, "resource_path": "/health"}
+    first = backend.create_health_check(f"{PROBE}-reference", settings)
+    second = backend.create_health_check(f"{PROBE}-reference", settings)
+    return first.id != second.id
+
+
 def probe_security_group_rule_description_dropped(server: Any) -> bool:
     ec2 = server.client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.99.0.0/16")["Vpc"]["VpcId"]
@@ -741,6 +755,14 @@ GAPS: tuple[Gap, ...] = (
         "and everything that reads the secret's ARN waits for it",
         "the secret, its replica and its primary key still round-trip",
         "drop `kms_key_id` from secret replicas", probe_secret_replica_key_dropped, patch=_drop_secret_replica_keys),
+    Gap("route53-health-check-caller-reference", SERVER, "aws_route53_health_check", None,
+        "makes a new health check for every CreateHealthCheck, also for a CallerReference it has seen; an SDK retry "
+        "of a create whose answer was lost (seen in CI: two POSTs 0.5 s apart) leaves one that no state knows, and "
+        "destroy leaves it behind",
+        "AWS returns the existing health check for a repeated CallerReference and settings; a leftover that only "
+        "the emulator makes hides a real one",
+        "the rehearsal's moto server answers a repeated CallerReference as AWS does (tests/lifecycle/moto_server.py)",
+        probe_health_check_caller_reference_ignored),
     Gap("ec2-ingress-rule-description", DRIFT, "aws_vpc_security_group_ingress_rule", "description",
         "drops a rule's description, so every plan sets it again", "the rule itself (port, protocol, source) round-trips",
         "the plan judge excuses it", probe_security_group_rule_description_dropped),

@@ -8,7 +8,8 @@ import json
 import pytest
 
 from tapinfra.emulator import SERVICES
-from tests.lifecycle import document, gaps, inventory
+from tests.lifecycle import document, gaps, inventory, moto_server
+from tests.lifecycle.emulator import MotoServer
 from tests.lifecycle.judge import judge
 from tests.lifecycle.rehearsal import create_before_destroy_dependents, example_config, rehearsal_config, update_config
 from tests.synth import EXAMPLE_NAMES, synth
@@ -17,11 +18,43 @@ from tests.synth import EXAMPLE_NAMES, synth
 def test_every_gap_says_what_why_and_how():
     assert len({g.key for g in gaps.GAPS}) == len(gaps.GAPS)
     for gap in gaps.GAPS:
-        assert gap.kind in (gaps.PATCH, gaps.DRIFT, gaps.MIMIC), gap.key
+        assert gap.kind in (gaps.PATCH, gaps.DRIFT, gaps.MIMIC, gaps.SERVER), gap.key
         assert gap.resource_type.startswith("aws_") and gap.emulator_does and gap.why and gap.workaround, gap.key
         assert (gap.patch is not None) == (gap.kind == gaps.PATCH), gap.key
         assert (gap.mimic is not None) == (gap.kind == gaps.MIMIC), gap.key
         assert gap.kind != gaps.DRIFT or gap.attribute, f"{gap.key}: a drift names its attribute"
+    server_gaps = {gap.key for gap in gaps.GAPS if gap.kind == gaps.SERVER}
+    assert server_gaps == set(moto_server.FIXES), "every server gap has its fix in moto_server.FIXES, and only those"
+
+
+HEALTH_CHECK = {"Type": "HTTPS", "FullyQualifiedDomainName": "api.example.com", "Port": 443, "ResourcePath": "/health"}
+
+
+def test_the_rehearsal_server_answers_a_repeated_caller_reference_as_aws(tmp_path):
+    """Through the launcher the rehearsal uses: a retried create returns the same health
+    check; the same reference with other settings is refused, as AWS refuses it."""
+    from botocore.exceptions import ClientError
+
+    with MotoServer(tmp_path / "moto.log") as server:
+        route53 = server.client("route53")
+        first = route53.create_health_check(CallerReference="retried", HealthCheckConfig=HEALTH_CHECK)["HealthCheck"]
+        again = route53.create_health_check(CallerReference="retried", HealthCheckConfig=HEALTH_CHECK)["HealthCheck"]
+        assert again["Id"] == first["Id"]
+        assert len(route53.list_health_checks()["HealthChecks"]) == 1
+        with pytest.raises(ClientError) as refused:
+            route53.create_health_check(CallerReference="retried", HealthCheckConfig={**HEALTH_CHECK, "Port": 8443})
+        assert refused.value.response["Error"]["Code"] == "HealthCheckAlreadyExists"
+        other = route53.create_health_check(CallerReference="another", HealthCheckConfig=HEALTH_CHECK)["HealthCheck"]
+        assert other["Id"] != first["Id"]
+
+
+def test_server_fixes_are_undone_outside_their_block():
+    from moto.route53.models import Route53Backend
+
+    original = Route53Backend.create_health_check
+    with moto_server.fixed():
+        assert Route53Backend.create_health_check is not original
+    assert Route53Backend.create_health_check is original
 
 
 @pytest.fixture(scope="module")
