@@ -141,7 +141,7 @@ class TapStack(TerraformStack):
             region = service.region
             domain = RegionalDomain(self, f"{region.role}-domain", region=region, zone_id=self.zone.zone_id,
                                     settings=settings, api=service.api)
-            check = domain.health_check.id
+            check = domain.health_check_id
             alarm(self, f"{region.role}-health-check-alarm", provider=east.provider,
                   name=east.namer.name(f"{region.role}-health-check", "alarm"),
                   description=f"Route 53 health check of {region.name} failing", topic_arn=east_topic,
@@ -167,7 +167,7 @@ class TapStack(TerraformStack):
     def _outputs(self, dashboard_name: str) -> None:
         self.output("table_name", self.table.table.name, "Name of the DynamoDB global table (the same in both regions).")
         self.output("table_arn", self.table.arn, "ARN of the global table in the primary region.")
-        self.output("replication_role_arn", self.replication.role.arn, "IAM role S3 assumes to replicate the data bucket.")
+        self.output("replication_role_arn", self.replication.role_arn, "IAM role S3 assumes to replicate the data bucket.")
         self.output("dashboard_name", dashboard_name, "CloudWatch dashboard with both regions' widgets (in the primary region).")
         for s in self.services:
             role, name = s.region.role, s.region.name

@@ -178,11 +178,12 @@ class RegionalApi(Construct):
         # The integrations name the alias by ARN instead of referencing it: nothing the
         # deployment depends on may lead to the function (or, through its role, the table).
         invoke_arn = target.alias_invoke_uri
-        self.resources = self._resources(p, api_id)
-        self.validator = validator = aws.api_gateway_request_validator.ApiGatewayRequestValidator(
+        self.resources, self.resource_ids = self._resources(p, api_id)
+        self.validator = aws.api_gateway_request_validator.ApiGatewayRequestValidator(
             self, "body-validator", provider=p, rest_api_id=api_id, name="body",
             validate_request_body=True, validate_request_parameters=True,
         )
+        self.validator_id = self.validator.id
         self.models = {
             name: aws.api_gateway_model.ApiGatewayModel(
                 self, f"model-{name}", provider=p, rest_api_id=api_id, name=name,
@@ -192,7 +193,7 @@ class RegionalApi(Construct):
         }
         dependables = []
         for route in ROUTES:
-            method, integration = self._route(p, api_id, route, invoke_arn, validator, settings.cache_enabled)
+            method, integration = self._route(p, api_id, route, invoke_arn, settings.cache_enabled)
             dependables += [method, integration]
         for path in self.resources:
             dependables += self._preflight(p, api_id, path, settings.cors_allowed_origins)
@@ -262,10 +263,11 @@ class RegionalApi(Construct):
             quota_settings=up.ApiGatewayUsagePlanQuotaSettings(limit=settings.quota_limit, period=settings.quota_period)
             if settings.quota_limit is not None else None,
         )
-        for tenant, key in keys.keys.items():
+        usage_plan_id = self.usage_plan.id
+        for tenant in keys.keys:
             aws.api_gateway_usage_plan_key.ApiGatewayUsagePlanKey(
                 self, f"usage-plan-key-{tenant}", provider=p,
-                key_id=key.id, key_type="API_KEY", usage_plan_id=self.usage_plan.id,
+                key_id=keys.ids[tenant], key_type="API_KEY", usage_plan_id=usage_plan_id,
             )
         self.endpoint = ApiEndpoint(
             id=api_id,
@@ -280,17 +282,20 @@ class RegionalApi(Construct):
         )
 
     def _resources(self, p, api_id):
+        """Path -> resource, and path -> its id token (each read from the kernel once)."""
         resources: dict[str, object] = {}
+        ids = {"": self.rest_api.root_resource_id}
         for path in sorted({r.path for r in ROUTES}):
             parent_path, _, part = path.rpartition("/")
-            parent = resources[parent_path].id if parent_path else self.rest_api.root_resource_id
             resources[path] = aws.api_gateway_resource.ApiGatewayResource(
-                self, f"resource-{_slug(path)}", provider=p, rest_api_id=api_id, parent_id=parent, path_part=part)
-        return resources
+                self, f"resource-{_slug(path)}", provider=p, rest_api_id=api_id, parent_id=ids[parent_path], path_part=part)
+            ids[path] = resources[path].id
+        del ids[""]
+        return resources, ids
 
-    def _route(self, p, api_id, route: Route, invoke_arn: str, validator, cache: bool):
+    def _route(self, p, api_id, route: Route, invoke_arn: str, cache: bool):
         slug = f"{route.method.lower()}-{_slug(route.path)}"
-        resource = self.resources[route.path]
+        resource_id = self.resource_ids[route.path]
         params = {"method.request.path.id": True} if "{id}" in route.path else {}
         cache_keys = None
         if cache and route.cacheable:
@@ -298,16 +303,16 @@ class RegionalApi(Construct):
             params = {**params, API_KEY_HEADER: False, **{f"method.request.querystring.{q}": False for q in route.query}}
             cache_keys = sorted(params)
         method = aws.api_gateway_method.ApiGatewayMethod(
-            self, f"method-{slug}", provider=p, rest_api_id=api_id, resource_id=resource.id,
+            self, f"method-{slug}", provider=p, rest_api_id=api_id, resource_id=resource_id,
             http_method=route.method,
             authorization="NONE",  # tenants authenticate with API keys (usage plan), checked below
             api_key_required=route.api_key,
             request_parameters=params or None,
             request_models={"application/json": self.models[route.model].name} if route.model else None,
-            request_validator_id=validator.id,
+            request_validator_id=self.validator_id,
         )
         integration = aws.api_gateway_integration.ApiGatewayIntegration(
-            self, f"integration-{slug}", provider=p, rest_api_id=api_id, resource_id=resource.id,
+            self, f"integration-{slug}", provider=p, rest_api_id=api_id, resource_id=resource_id,
             http_method=method.http_method,
             type="AWS_PROXY",
             integration_http_method="POST",
@@ -319,29 +324,30 @@ class RegionalApi(Construct):
 
     def _preflight(self, p, api_id, path: str, origins: Sequence[str]):
         slug = _slug(path)
-        resource = self.resources[path]
+        resource_id = self.resource_ids[path]
         methods = ",".join(sorted({r.method for r in ROUTES if r.path == path} | {"OPTIONS"}))
         method = aws.api_gateway_method.ApiGatewayMethod(
-            self, f"method-options-{slug}", provider=p, rest_api_id=api_id, resource_id=resource.id,
+            self, f"method-options-{slug}", provider=p, rest_api_id=api_id, resource_id=resource_id,
             http_method="OPTIONS", authorization="NONE", api_key_required=False,
-            request_validator_id=self.validator.id,
+            request_validator_id=self.validator_id,
         )
+        http_method = method.http_method  # a reference: each part waits for the method
         integration = aws.api_gateway_integration.ApiGatewayIntegration(
-            self, f"integration-options-{slug}", provider=p, rest_api_id=api_id, resource_id=resource.id,
-            http_method=method.http_method, type="MOCK",
+            self, f"integration-options-{slug}", provider=p, rest_api_id=api_id, resource_id=resource_id,
+            http_method=http_method, type="MOCK",
             request_templates={"application/json": '{"statusCode": 200}'},
         )
         headers = ("Access-Control-Allow-Origin", "Access-Control-Allow-Methods", "Access-Control-Allow-Headers", "Vary")
         response = aws.api_gateway_method_response.ApiGatewayMethodResponse(
-            self, f"method-response-options-{slug}", provider=p, rest_api_id=api_id, resource_id=resource.id,
-            http_method=method.http_method, status_code="200",
+            self, f"method-response-options-{slug}", provider=p, rest_api_id=api_id, resource_id=resource_id,
+            http_method=http_method, status_code="200",
             response_parameters={f"method.response.header.{h}": True for h in headers},
             response_models={"application/json": "Empty"},
         )
         template = cors_origin_template(tuple(origins))
         integration_response = aws.api_gateway_integration_response.ApiGatewayIntegrationResponse(
-            self, f"integration-response-options-{slug}", provider=p, rest_api_id=api_id, resource_id=resource.id,
-            http_method=method.http_method, status_code=response.status_code,
+            self, f"integration-response-options-{slug}", provider=p, rest_api_id=api_id, resource_id=resource_id,
+            http_method=http_method, status_code=response.status_code,
             response_parameters={
                 "method.response.header.Access-Control-Allow-Origin": f"'{origins[0]}'",
                 "method.response.header.Access-Control-Allow-Methods": f"'{methods}'",

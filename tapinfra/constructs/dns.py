@@ -59,7 +59,7 @@ class HostedZone(Construct):
             policy_name=east.namer.name("route53-query-logs", "log_group"), policy_document=delivery.json,
         )
         self.query_log = aws.route53_query_log.Route53QueryLog(
-            self, "query-log", provider=east.provider, zone_id=zone.zone_id,
+            self, "query-log", provider=east.provider, zone_id=self.zone_id,
             cloudwatch_log_group_arn=self.query_log_group.arn, depends_on=[policy],
         )
 
@@ -143,12 +143,13 @@ class RegionalDomain(Construct):
             measure_latency=True,
             tags={"Name": region.namer.name("api", "health_check")},
         )
+        self.health_check_id = self.health_check.id
         r = aws.route53_record
         policy = settings.routing_policy
         self.record = r.Route53Record(
             self, "record", provider=p, zone_id=zone_id, name=name, type="A",
             set_identifier=f"{region.role}-{region.name}",
-            health_check_id=self.health_check.id,
+            health_check_id=self.health_check_id,
             alias=r.Route53RecordAlias(name=self.domain.regional_domain_name, zone_id=self.domain.regional_zone_id,
                                        evaluate_target_health=True),
             latency_routing_policy=r.Route53RecordLatencyRoutingPolicy(region=region.name) if policy == "latency" else None,

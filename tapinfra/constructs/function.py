@@ -69,13 +69,14 @@ class ApiFunction(Construct):
             kms_master_key_id=region.key.arn, kms_data_key_reuse_period_seconds=300,
             message_retention_seconds=settings.dlq_retention_days * 86400,
         )
+        dead_letters_arn = self.dead_letter_queue.arn
         statements = [
             table.grant_items(region),
             bus.grant_put_events("PublishToThisRegionsBus"),
             region.key.grant("UseThisRegionsKey"),
             Statement(sid="WriteOwnLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
                       resources=[f"{self.log_group.arn}:*"]),
-            Statement(sid="DeadLetters", actions=["sqs:SendMessage"], resources=[self.dead_letter_queue.arn]),
+            Statement(sid="DeadLetters", actions=["sqs:SendMessage"], resources=[dead_letters_arn]),
             # X-Ray has no resource-level permissions: these two actions only accept "*".
             Statement(sid="WriteTraces", actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"]),
         ]
@@ -123,7 +124,7 @@ class ApiFunction(Construct):
             kms_key_arn=region.key.arn,
             environment=fn.LambdaFunctionEnvironment(variables=environment),
             tracing_config=fn.LambdaFunctionTracingConfig(mode="Active"),
-            dead_letter_config=fn.LambdaFunctionDeadLetterConfig(target_arn=self.dead_letter_queue.arn),
+            dead_letter_config=fn.LambdaFunctionDeadLetterConfig(target_arn=dead_letters_arn),
             logging_config=fn.LambdaFunctionLoggingConfig(log_format="JSON", log_group=self.log_group.name),
             vpc_config=fn.LambdaFunctionVpcConfig(subnet_ids=list(network.subnet_ids),
                                                   security_group_ids=[network.security_group_id]) if network is not None else None,

@@ -114,7 +114,7 @@ class RegionalService(Construct):
         function.allow_invoke_from(region, endpoint.execution_arn, endpoint.stage_name)
         firewall = None
         if features.waf:
-            firewall = StageFirewall(scope, f"{role}-waf", region=region, stage=api.stage,
+            firewall = StageFirewall(scope, f"{role}-waf", region=region, stage=api.stage, stage_arn=endpoint.stage_arn,
                                      rate_limit=config.api.waf_rate_limit, max_body_bytes=config.api.max_body_bytes,
                                      inspection_kb=config.api.waf_body_inspection_kb,
                                      log_retention_days=config.api.log_retention_days)

@@ -47,10 +47,11 @@ class BucketReplication(Construct):
                               [Condition("StringEquals", "kms:ViaService", [f"s3.{dst.name}.amazonaws.com"])]),
             ],
         )
+        self.role_arn = self.role.arn
         r = aws.s3_bucket_replication_configuration
         self.configuration = r.S3BucketReplicationConfigurationA(
             self, "configuration", provider=src.provider,
-            role=self.role.arn,
+            role=self.role_arn,
             bucket=source.bucket_id,
             depends_on=[source.versioning, destination.versioning, self.role_policy],
             rule=[r.S3BucketReplicationConfigurationRule(

@@ -40,7 +40,7 @@ class StageFirewall(Construct):
     redacted.
     """
 
-    def __init__(self, scope: Construct, id_: str, *, region: Region, stage, rate_limit: int,
+    def __init__(self, scope: Construct, id_: str, *, region: Region, stage, stage_arn: str, rate_limit: int,
                  max_body_bytes: int, inspection_kb: int, log_retention_days: int) -> None:
         super().__init__(scope, id_)
         p, w = region.provider, aws.wafv2_web_acl
@@ -88,7 +88,7 @@ class StageFirewall(Construct):
         acl_arn = self.acl.arn
         self.name: str = self.acl.name
         self.association = aws.wafv2_web_acl_association.Wafv2WebAclAssociation(
-            self, "association", provider=p, resource_arn=stage.arn, web_acl_arn=acl_arn,
+            self, "association", provider=p, resource_arn=stage_arn, web_acl_arn=acl_arn,
             depends_on=[stage],
         )
         self.log_group = log_group(self, "log-group", region=region,
