@@ -544,3 +544,72 @@ def test_unexpected_package_layout_is_refused():
     ):
         with pytest.raises(_fastimport.FastImportUnavailable):
             _fastimport._check_root_init(changed, "changed")
+
+
+# ---- the kernel's program.js, patched; tarball digests remembered ----------------------------
+
+def test_every_kernel_source_patch_applies_to_the_installed_jsii():
+    """An upgrade of jsii that moves a patched piece fails here, not as a quietly slower synth."""
+    from tapinfra._fastimport import kernel_source
+
+    program = next(path for path, relative in kernel_source.embedded_runtime().items() if relative == kernel_source.PROGRAM)
+    source = Path(program).read_text(encoding="utf-8")
+    names = tuple(patch.name for patch in kernel_source.PATCHES)
+    patched, applied = kernel_source.apply(source, names)
+    assert applied == names
+    for patch in kernel_source.PATCHES:
+        assert patch.old not in patched and patched.count(patch.new) == 1, patch.name
+    assert kernel_source.apply(patched, names) == (patched, ()), "a patched piece is never patched twice"
+
+
+def _digest_with_preload(tarball: Path, digests: Path) -> dict:
+    """globalThis.__tapinfraTarballDigest in a fresh node, as the patched kernel calls it."""
+    script = textwrap.dedent("""
+        const crypto = require('crypto'), fs = require('fs');
+        let computed = 0;
+        const stock = () => {  // jsii's digestFile: the file, then "\\0" + each extra key
+          computed += 1;
+          const hash = crypto.createHash('sha256').update(fs.readFileSync(process.argv[1]));
+          for (const k of ['cdktf', '0.21.0']) { hash.update('\\0'); hash.update(k); }
+          return hash.digest();
+        };
+        const digest = globalThis.__tapinfraTarballDigest(process.argv[1], ['cdktf', '0.21.0'], stock);
+        console.log(JSON.stringify({digest: digest.toString('hex'), computed}));
+    """)
+    env = {**os.environ, "JSII_AGENT": "test", "TAPINFRA_TARBALL_DIGESTS": str(digests)}
+    proc = subprocess.run(["node", "--require", _fastimport.plan.TARBALL_DIGESTS, "-e", script, str(tarball)],
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_tarball_digest_is_remembered_until_the_file_changes(tmp_path):
+    import hashlib
+
+    tarball, digests = tmp_path / "pkg.jsii.tgz", tmp_path / "cache" / "digests.json"
+    tarball.write_bytes(b"first")
+    expected = hashlib.sha256(b"first\0cdktf\x000.21.0").hexdigest()
+    assert _digest_with_preload(tarball, digests) == {"digest": expected, "computed": 1}
+    assert _digest_with_preload(tarball, digests) == {"digest": expected, "computed": 0}  # another kernel
+    tarball.write_bytes(b"second")
+    changed = hashlib.sha256(b"second\0cdktf\x000.21.0").hexdigest()
+    assert _digest_with_preload(tarball, digests) == {"digest": changed, "computed": 1}
+    digests.write_text("not json")
+    assert _digest_with_preload(tarball, digests) == {"digest": changed, "computed": 1}
+
+
+def test_the_fast_kernel_runs_the_patched_program(tmp_path):
+    """A real kernel started by the fast path asks the preload for each tarball's digest."""
+    result = _python(
+        """
+        import json, os
+        import tapinfra
+        tapinfra.enable_fast_import(start_kernel=True)
+        import cdktf
+        cdktf.App(outdir="unused")
+        path = os.path.join(os.environ["XDG_CACHE_HOME"], "tapinfra", "tarball-digests.json")
+        print(json.dumps(sorted(json.loads(key)[1] for key in json.load(open(path)))))
+        """,
+        XDG_CACHE_HOME=str(tmp_path),
+    )
+    assert {"constructs", "cdktf"} <= set(result)

@@ -13,9 +13,12 @@ and stepping aside with a warning on stderr when that is not what it was written
 * ``kernel``: the jsii kernel starts without jsii's wrapper process, with V8 flags and
   preloads for a short life, and answers Python does not need yet (the hello, assembly
   loads) are read later;
-* ``lazy_index.js``, ``lazy_requires.js``, ``lazy_stack_traces.js``, ``compile_cache.js``:
-  the kernel's preloads (the providers' JS index and two cdktf dependencies load on first
-  use; token creation stacks are formatted when read; a V8 code cache);
+* ``kernel_source``: the kernel runs a copy of jsii's program.js with exact source patches
+  (an assertion message formatted only on failure; tarball digests asked of a preload);
+* ``lazy_index.js``, ``lazy_requires.js``, ``lazy_stack_traces.js``, ``compile_cache.js``,
+  ``tarball_digests.js``: the kernel's preloads (the providers' JS index and two cdktf
+  dependencies load on first use; token creation stacks are formatted when read; a V8 code
+  cache; assembly tarball digests remembered per file identity);
 * ``shutdown``: the interpreter skips its exit-time garbage collection.
 
 ``hooks`` runs each part when the module it changes is imported, so enabling imports

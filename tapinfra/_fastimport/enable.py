@@ -14,8 +14,8 @@ from tapinfra._fastimport.errors import FastImportUnavailable, warn
 
 #: The parts, in the order they are installed.
 PARTS = (
-    "direct", "pipelined", "lazy_requires", "lazy_stack_traces", "compile_cache", "no_opt", "start_early",
-    "annotations", "typechecks", "early_load", "quick_exit",
+    "direct", "pipelined", "lazy_requires", "lazy_stack_traces", "compile_cache", "no_opt", "lazy_asserts",
+    "tarball_digests", "start_early", "annotations", "typechecks", "early_load", "quick_exit",
 )
 
 
@@ -63,13 +63,14 @@ class FastPath:
             self.mode["exit"] = "quick"
 
     def _kernel(self) -> None:
-        from tapinfra._fastimport import kernel
+        from tapinfra._fastimport import kernel, kernel_source
 
         off = self.off
         optional = (
             ("lazy_requires", kernel.LAZY_REQUIRES),
             ("lazy_stack_traces", kernel.LAZY_STACK_TRACES),
             ("compile_cache", kernel.COMPILE_CACHE),
+            ("tarball_digests", kernel.TARBALL_DIGESTS),
         )
         preloads = (kernel.LAZY_INDEX,) + tuple(path for part, path in optional if part not in off)
         plan = kernel.KernelPlan(
@@ -78,6 +79,8 @@ class FastPath:
             preloads=preloads,
             compile_cache_dir=None if "compile_cache" in off else kernel.default_compile_cache_dir(),
             node_flags=() if "no_opt" in off else kernel.NO_OPT_FLAGS,
+            source_patches=tuple(patch.name for patch in kernel_source.PATCHES if patch.name not in off),
+            tarball_digests_file=None if "tarball_digests" in off else kernel.default_tarball_digests_file(),
         )
         try:
             if kernel.install(plan):
@@ -95,10 +98,25 @@ class FastPath:
         from tapinfra._fastimport import kernel
 
         try:
-            if kernel.start_early(self.plan):
+            if kernel.start_early(self.plan, self._assemblies_to_load()):
                 self.mode["kernel"] += ", started early"
         except Exception as exc:  # noqa: BLE001 - it then starts when jsii starts it
             warn(f"kernel not started early ({exc!r})")
+
+    def _assemblies_to_load(self) -> tuple:
+        """What a kernel started early loads right away: what jsii would ask for, in its order."""
+        if not self.plan.pipelined:
+            return ()
+        from tapinfra._fastimport.assemblies import assembly_of
+
+        packages = ("constructs", "cdktf") + (self.packages if "early_load" not in self.off else ())
+        found = []
+        for package in packages:
+            try:
+                found.append(assembly_of(package))
+            except (ModuleNotFoundError, FastImportUnavailable):
+                break  # the ones after it depend on it
+        return tuple(found)
 
     def _annotations(self) -> None:
         if "annotations" in self.off:

@@ -34,8 +34,10 @@ from tapinfra._fastimport.plan import (  # noqa: F401  (re-exported: the kernel'
     LAZY_STACK_TRACES,
     NO_OPT_FLAGS,
     PROCESS_MODULE,
+    TARBALL_DIGESTS,
     KernelPlan,
     default_compile_cache_dir,
+    default_tarball_digests_file,
     kernel_started,
     preload_node_options,
 )
@@ -69,11 +71,12 @@ def _patch(module: object, plan: KernelPlan) -> bool:
             if pieces is not None:
                 setattr(self, _PENDING, collections.deque())
             return result
-        start_direct(self, plan, node)
+        loads = start_direct(self, plan, node)
         if pieces is None:
             self.handshake()
+            wire.drain_plain(self, loads)
         else:
-            setattr(self, _PENDING, collections.deque([wire.HELLO]))
+            setattr(self, _PENDING, collections.deque([wire.HELLO, *loads]))
 
     @functools.wraps(send)
     def pipelined_send(self, request, response_type):

@@ -22,6 +22,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Callable
 
+from tapinfra._fastimport.assemblies import parse as parse_assembly
 from tapinfra._fastimport.errors import FastImportUnavailable, warn
 from tapinfra._fastimport.hooks import after_import
 
@@ -49,11 +50,6 @@ class LightPackage:
     submodules: tuple[str, ...] = field(repr=False)
 
 
-_RE_ASSEMBLY_LOAD = re.compile(
-    r"""^__jsii_assembly__\s*=\s*jsii\.JSIIAssembly\.load\(\s*
-        "(?P<name>[^"]+)",\s*"(?P<version>[^"]+)",\s*__name__\[0:-6\],\s*"(?P<tarball>[^"]+)"\s*,?\s*\)""",
-    re.M | re.X,
-)
 
 # The generated package ``__init__`` of a prebuilt provider: a docstring, a fixed preamble,
 # ``from ._jsii import *``, ``__all__`` (the submodules), ``publication.publish()`` and one
@@ -167,12 +163,7 @@ def _inspect(package: str) -> tuple[LightPackage, importlib.machinery.ModuleSpec
             jsii_source = f.read()
     except OSError as exc:
         raise FastImportUnavailable(f"cannot read {jsii_init}: {exc}") from None
-    loads = list(_RE_ASSEMBLY_LOAD.finditer(jsii_source))
-    if len(loads) != 1:
-        raise FastImportUnavailable(f"{jsii_init} does not load exactly one jsii assembly")
-    load = loads[0]
-    if not os.path.isfile(os.path.join(directory, "_jsii", load["tarball"])):
-        raise FastImportUnavailable(f"assembly tarball {load['tarball']} of {package} is missing")
+    assembly = parse_assembly(jsii_source, directory, jsii_init)
 
     # The stock __init__ extends __path__ with same-named directories elsewhere on sys.path.
     for entry in sys.path:
@@ -186,8 +177,8 @@ def _inspect(package: str) -> tuple[LightPackage, importlib.machinery.ModuleSpec
         raise FastImportUnavailable(f"{package} lacks submodule directories {missing[:5]}")
     info = LightPackage(
         package=package,
-        assembly=load["name"],
-        version=load["version"],
+        assembly=assembly.name,
+        version=assembly.version,
         directory=directory,
         submodules=tuple(submodules),
     )

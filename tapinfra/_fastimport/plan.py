@@ -15,8 +15,11 @@ LAZY_INDEX = os.path.join(HERE, "lazy_index.js")
 LAZY_REQUIRES = os.path.join(HERE, "lazy_requires.js")
 LAZY_STACK_TRACES = os.path.join(HERE, "lazy_stack_traces.js")
 COMPILE_CACHE = os.path.join(HERE, "compile_cache.js")
+TARBALL_DIGESTS = os.path.join(HERE, "tarball_digests.js")
 #: Where compile_cache.js keeps V8's code (the kernel gets it in this variable).
 COMPILE_CACHE_ENV = "TAPINFRA_NODE_COMPILE_CACHE"
+#: The file tarball_digests.js keeps assembly tarball digests in.
+TARBALL_DIGESTS_ENV = "TAPINFRA_TARBALL_DIGESTS"
 
 # The wrapper's kernel command line: jsii's heap limit, then what the wrapper adds.
 STOCK_FLAGS = ("--max-old-space-size=4069",)
@@ -25,10 +28,21 @@ WRAPPER_FLAGS = ("--preserve-symlinks",)
 # to pay back compiling it on the second core, which Python needs (~0.2 s of kernel CPU).
 # Bytecode and baseline code run the same JavaScript: the output does not change.
 NO_OPT_FLAGS = ("--no-opt",)
+
+
+def _cache_base() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "tapinfra")
+
+
 def default_compile_cache_dir() -> str:
     """``$XDG_CACHE_HOME/tapinfra/node-compile-cache`` (``~/.cache/...``), next to jsii's own."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "tapinfra", "node-compile-cache")
+    return os.path.join(_cache_base(), "node-compile-cache")
+
+
+def default_tarball_digests_file() -> str:
+    """``$XDG_CACHE_HOME/tapinfra/tarball-digests.json``: what tarball_digests.js remembers."""
+    return os.path.join(_cache_base(), "tarball-digests.json")
 
 
 @dataclass(frozen=True)
@@ -40,10 +54,16 @@ class KernelPlan:
     preloads: tuple[str, ...] = (LAZY_INDEX, LAZY_REQUIRES, LAZY_STACK_TRACES, COMPILE_CACHE)
     compile_cache_dir: str | None = None
     node_flags: tuple[str, ...] = NO_OPT_FLAGS
+    #: kernel_source.PATCHES to apply to the kernel's program.js (a kernel Python starts itself)
+    source_patches: tuple[str, ...] = ()
+    tarball_digests_file: str | None = None
 
     def kernel_env(self) -> dict[str, str]:
         """Variables the kernel gets on top of Python's environment."""
-        return {COMPILE_CACHE_ENV: self.compile_cache_dir} if self.compile_cache_dir else {}
+        env = {COMPILE_CACHE_ENV: self.compile_cache_dir} if self.compile_cache_dir else {}
+        if self.tarball_digests_file:
+            env[TARBALL_DIGESTS_ENV] = self.tarball_digests_file
+        return env
 
 
 def kernel_started() -> bool:

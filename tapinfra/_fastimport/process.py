@@ -14,7 +14,6 @@ when jsii would start one.
 from __future__ import annotations
 
 import atexit
-import importlib.util
 import os
 import platform
 import selectors
@@ -22,10 +21,11 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 from dataclasses import dataclass
 
+from tapinfra._fastimport import kernel_source
+from tapinfra._fastimport.assemblies import Assembly
 from tapinfra._fastimport.errors import FastImportUnavailable
 from tapinfra._fastimport.plan import STOCK_FLAGS, WRAPPER_FLAGS, KernelPlan, kernel_started
 
@@ -75,6 +75,7 @@ class _Spawned:
     sink_thread: threading.Thread
     environ: dict[str, str]
     runtime_dir: str | None = None  # ours to remove (a kernel started early)
+    loads: tuple[Assembly, ...] = ()  # load requests written, answers not read yet
 
 
 def _kernel_environ(plan: KernelPlan) -> dict[str, str]:
@@ -116,14 +117,26 @@ def _adopt(self, spawned: _Spawned) -> None:
     atexit.register(self.stop)
 
 
-def start_direct(self, plan: KernelPlan, node: str) -> None:
-    """``_NodeProcess.start`` without the wrapper (see the module docstring)."""
+def start_direct(self, plan: KernelPlan, node: str) -> tuple[Assembly, ...]:
+    """``_NodeProcess.start`` without the wrapper (see the module docstring); returns the
+    assemblies whose load answers are still to be read (a kernel started early)."""
     environ = _kernel_environ(plan)
     early = _take_early(environ)
     if early is not None:
         _adopt(self, early)
-        return
-    _adopt(self, _spawn(plan, node, _program_path(self._jsii_runtime()), environ))
+        return early.loads
+    if not plan.source_patches:
+        _adopt(self, _spawn(plan, node, _program_path(self._jsii_runtime()), environ))
+        return ()
+    runtime_dir, _ = kernel_source.copy_runtime(plan.source_patches)
+    try:
+        spawned = _spawn(plan, node, os.path.join(runtime_dir, kernel_source.PROGRAM), environ)
+    except BaseException:
+        shutil.rmtree(runtime_dir, ignore_errors=True)
+        raise
+    spawned.runtime_dir = runtime_dir
+    _adopt(self, spawned)
+    return ()
 
 
 # ---- a kernel started before jsii is imported --------------------------------------------
@@ -131,49 +144,33 @@ def start_direct(self, plan: KernelPlan, node: str) -> None:
 _EARLY: _Spawned | None = None
 
 
-def _embedded_runtime() -> dict[str, str]:
-    """jsii's embedded runtime files, found without importing jsii: file -> relative path."""
-    spec = importlib.util.find_spec("jsii")
-    if spec is None or not spec.submodule_search_locations:
-        raise FastImportUnavailable("jsii is not installed")
-    directory = os.path.join(list(spec.submodule_search_locations)[0], "_embedded", "jsii")
-    files = {
-        os.path.join(directory, name): os.path.join(*name.split("__", 1))
-        for name in os.listdir(directory)
-        if "__" in name.strip("_") and not name.startswith("__")
-    }
-    if os.path.join("lib", "program.js") not in files.values():
-        raise FastImportUnavailable(f"no lib__program.js in {directory}")
-    return files
-
-
-def start_early(plan: KernelPlan) -> bool:
+def start_early(plan: KernelPlan, assemblies: tuple[Assembly, ...] = ()) -> bool:
     """Start the kernel now, before jsii is imported; jsii adopts it when it would start one.
 
-    Node boots and loads program.js while Python goes on (loading the config, importing
-    jsii and cdktf): ~0.15 s off a synth. jsii adopts the process only if the environment
-    it would give a new one is the one this one got; otherwise (someone changed
-    ``os.environ`` in between) this one is stopped and a new one started. Never adopted, it
-    is stopped at exit. True if started.
+    Node boots and loads program.js, then ``assemblies`` (in order: what jsii will ask it
+    to load), while Python goes on loading the config and importing jsii and cdktf: ~0.2 s
+    off a synth. When jsii asks for them again, the kernel answers from what it has loaded.
+    jsii adopts the process only if the environment it would give a new one is the one
+    this one got; otherwise (someone changed ``os.environ`` in between) this one is stopped
+    and a new one started. Never adopted, it is stopped at exit. True if started.
     """
     global _EARLY
     node = direct_node(plan)
     if _EARLY is not None or node is None or kernel_started():
         return _EARLY is not None
-    files = _embedded_runtime()
-    runtime_dir = tempfile.mkdtemp(prefix="tapinfra-jsii-runtime-")
+    runtime_dir, _ = kernel_source.copy_runtime(plan.source_patches)
     try:
-        for source, relative in files.items():
-            target = os.path.join(runtime_dir, relative)
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            shutil.copyfile(source, target)
-        spawned = _spawn(plan, node, os.path.join(runtime_dir, "lib", "program.js"), _kernel_environ(plan))
+        spawned = _spawn(plan, node, os.path.join(runtime_dir, kernel_source.PROGRAM), _kernel_environ(plan))
     except BaseException:
         shutil.rmtree(runtime_dir, ignore_errors=True)
         raise
     spawned.runtime_dir = runtime_dir
     _EARLY = spawned
     atexit.register(_stop_early)
+    for assembly in assemblies:
+        spawned.process.stdin.write(assembly.load_request())
+    spawned.process.stdin.flush()
+    spawned.loads = tuple(assemblies)
     return True
 
 

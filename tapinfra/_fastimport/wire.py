@@ -63,3 +63,11 @@ def drain(self, wire: Wire, pending: collections.deque) -> None:
             error = wire.JSIIError if response.name == wire.fault else RuntimeError
             raise error(f"{what}: {response.error}") from wire.JavaScriptError(response.stack)
         raise wire.JSIIError(f"{what}: unexpected answer {response!r}")
+
+
+def drain_plain(self, loads: tuple) -> None:
+    """The load answers owed to a kernel started early, without jsii's response types."""
+    for request in loads:
+        answer = self._next_message()
+        if "ok" not in answer:
+            raise RuntimeError(f"loading {request.name}@{request.version}: {answer.get('error', answer)!r}")
