@@ -393,6 +393,67 @@ def test_failed_deferred_load_is_raised_at_the_next_request():
     assert "loading no-such-assembly@1.0.0" in result["error"]
 
 
+def test_failed_predicted_create_is_raised_at_the_next_request_naming_it():
+    """A create answered in advance that the kernel refuses (here a duplicate construct id)
+    raises at the next request Python waits for, with the class and id it was creating."""
+    result = _python(
+        """
+        import json
+        import tapinfra
+        tapinfra.enable_fast_import()
+        import cdktf
+        from tapinfra.provider import aws
+        stack = cdktf.TerraformStack(cdktf.App(outdir="unused"), "s")
+        aws.sqs_queue.SqsQueue(stack, "first")    # the first of its class: awaited, learned
+        aws.sqs_queue.SqsQueue(stack, "first")    # answered in advance; the kernel refuses it
+        try:
+            stack.node.path                         # the next request that needs an answer
+            error = None
+        except Exception as exc:
+            error = str(exc)
+        print(json.dumps({"error": error}))
+        """
+    )
+    assert result["error"] is not None
+    assert "creating @cdktf/provider-aws.sqsQueue.SqsQueue 'first'" in result["error"]
+    assert "There is already a Construct with name 'first'" in result["error"]
+
+
+def test_python_overrides_turn_predicted_creates_off_and_callbacks_work():
+    """An object with Python overrides (an aspect) can be called back while the kernel
+    constructs: from then on every create is awaited, and the synth still visits."""
+    result = _python(
+        """
+        import json
+        import jsii
+        import tapinfra
+        tapinfra.enable_fast_import()
+        import cdktf
+        from tapinfra._fastimport import kernel
+        from tapinfra.provider import aws
+
+        @jsii.implements(cdktf.IAspect)
+        class Count:
+            seen = 0
+            def visit(self, node):
+                Count.seen += 1
+
+        stack = cdktf.TerraformStack(cdktf.App(outdir="unused"), "s")
+        aws.sqs_queue.SqsQueue(stack, "a")
+        aws.sqs_queue.SqsQueue(stack, "b")
+        before = kernel.predictions().overrides_seen
+        cdktf.Aspects.of(stack).add(Count())
+        aws.sqs_queue.SqsQueue(stack, "c")
+        synthesized = json.loads(cdktf.Testing.synth(stack))
+        print(json.dumps({"before": before, "after": kernel.predictions().overrides_seen,
+                          "broken": kernel.predictions().broken, "visited": Count.seen,
+                          "queues": sorted(synthesized["resource"]["aws_sqs_queue"])}))
+        """
+    )
+    assert result["before"] is False and result["after"] is True and result["broken"] is False
+    assert result["visited"] >= 4 and result["queues"] == ["a", "b", "c"]
+
+
 def test_each_part_can_be_left_stock():
     result = _python(
         """

@@ -12,7 +12,9 @@ and stepping aside with a warning on stderr when that is not what it was written
   code is cached;
 * ``kernel``: the jsii kernel starts without jsii's wrapper process, with V8 flags and
   preloads for a short life, and answers Python does not need yet (the hello, assembly
-  loads) are read later;
+  loads) are read later; ``creates``: an object creation is answered with the reference
+  the kernel will give (its answer is read and checked before the next request Python
+  waits for), so Python builds the next construct while node builds this one;
 * ``kernel_source``: the kernel runs a copy of jsii's program.js with exact source patches
   (an assertion message formatted only on failure; tarball digests asked of a preload);
 * ``lazy_index.js``, ``lazy_requires.js``, ``lazy_stack_traces.js``, ``compile_cache.js``,

@@ -57,7 +57,11 @@ def parse(source: str, directory: str, filename: str) -> Assembly:
 
 def assembly_of(package: str) -> Assembly:
     """The assembly ``package`` loads; raises if it is not installed or not generated."""
-    directory = package_directory(package)
+    return assembly_in(package_directory(package))
+
+
+def assembly_in(directory: str) -> Assembly:
+    """The assembly the generated package in ``directory`` loads (its ``_jsii/__init__.py``)."""
     jsii_init = os.path.join(directory, "_jsii", "__init__.py")
     try:
         with open(jsii_init, encoding="utf-8") as f:

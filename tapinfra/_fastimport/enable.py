@@ -14,7 +14,7 @@ from tapinfra._fastimport.errors import FastImportUnavailable, warn
 
 #: The parts, in the order they are installed.
 PARTS = (
-    "direct", "pipelined", "lazy_requires", "lazy_stack_traces", "compile_cache", "no_opt", "lazy_asserts",
+    "direct", "pipelined", "predicted_creates", "lazy_requires", "lazy_stack_traces", "compile_cache", "no_opt", "lazy_asserts",
     "tarball_digests", "start_early", "annotations", "typechecks", "early_load", "quick_exit",
 )
 
@@ -76,6 +76,7 @@ class FastPath:
         plan = kernel.KernelPlan(
             direct="direct" not in off,
             pipelined="pipelined" not in off,
+            predict_creates="predicted_creates" not in off,
             preloads=preloads,
             compile_cache_dir=None if "compile_cache" in off else kernel.default_compile_cache_dir(),
             node_flags=() if "no_opt" in off else kernel.NO_OPT_FLAGS,

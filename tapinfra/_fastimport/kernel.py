@@ -9,7 +9,9 @@ are replaced (once jsii's module is imported) so that:
 * direct (``process``): Python starts the kernel itself, with the wrapper's flags, the
   preloads and V8 flags of the plan (``plan``) on its command line; started early on
   request, it boots while Python is still importing;
-* pipelined (``wire``): the hello and assembly loads are not waited for.
+* pipelined (``wire``): the hello and assembly loads are not waited for;
+* predicted creates (``creates``): an object creation is answered with the reference the
+  kernel will give, and its answer checked later.
 
 Without ``/bin/sh``, with ``JSII_RUNTIME`` set, or when jsii's process module is not the one
 this was written for, the kernel starts the stock way, with the preloads in
@@ -23,7 +25,7 @@ import functools
 import os
 import sys
 
-from tapinfra._fastimport import wire
+from tapinfra._fastimport import creates, wire
 from tapinfra._fastimport.errors import warn
 from tapinfra._fastimport.hooks import after_import
 from tapinfra._fastimport.plan import (  # noqa: F401  (re-exported: the kernel's vocabulary)
@@ -44,6 +46,14 @@ from tapinfra._fastimport.plan import (  # noqa: F401  (re-exported: the kernel'
 from tapinfra._fastimport.process import direct_node, early_kernel_pid, start_direct, start_early  # noqa: F401
 
 _PATCHED = "__tapinfra_fast_import__"
+_PREDICTIONS: list[creates.Predictions] = []  # the one in use, once jsii's module is patched
+
+
+def predictions() -> creates.Predictions | None:
+    """What the predicted creates have learned (for tests and diagnostics); None when off."""
+    return _PREDICTIONS[-1] if _PREDICTIONS else None
+
+
 _PENDING = "_tapinfra_pending"  # on a _NodeProcess: answers not read yet (None: stock send)
 
 
@@ -62,6 +72,24 @@ def _patch(module: object, plan: KernelPlan) -> bool:
             pieces = wire.Wire(module)
         except (AttributeError, ImportError) as exc:
             warn(f"jsii's process module lacks {exc}; every kernel answer is awaited")
+    predictions = creates.Predictions() if pieces is not None and plan.predict_creates else None
+    if predictions is not None:
+        ohook = getattr(module, "ohook", None)
+        if callable(ohook):
+            object_ref = pieces.ObjRef
+
+            @functools.wraps(ohook)
+            def recording_ohook(d):
+                value = ohook(d)
+                if type(value) is object_ref:
+                    predictions.saw(value.ref)
+                return value
+
+            module.ohook = recording_ohook
+            _PREDICTIONS.append(predictions)
+        else:
+            warn(f"{PROCESS_MODULE}.ohook is not the expected one; every create is awaited")
+            predictions = None
 
     @functools.wraps(start)
     def fast_start(self, *args, **kwargs):
@@ -87,7 +115,18 @@ def _patch(module: object, plan: KernelPlan) -> bool:
             wire.write(self, pieces, request)
             pending.append(request)
             return pieces.LoadResponse(assembly=request.name, types=0)
-        wire.drain(self, pieces, pending)
+        if predictions is not None and isinstance(request, pieces.CreateRequest):
+            if predictions.can_answer(request):
+                predicted = predictions.answer(request)
+                wire.write(self, pieces, request)
+                pending.append(predicted)
+                return pieces.CreateResponse(ref=predicted.ref)
+            wire.drain(self, pieces, pending, predictions)
+            expected = predictions.next_ref(request.fqn)
+            answer = send(self, request, response_type)
+            predictions.learn(request, expected, answer)
+            return answer
+        wire.drain(self, pieces, pending, predictions)
         return send(self, request, response_type)
 
     setattr(fast_start, _PATCHED, True)

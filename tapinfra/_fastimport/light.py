@@ -22,7 +22,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Callable
 
-from tapinfra._fastimport.assemblies import parse as parse_assembly
+from tapinfra._fastimport.assemblies import assembly_in
 from tapinfra._fastimport.errors import FastImportUnavailable, warn
 from tapinfra._fastimport.hooks import after_import
 
@@ -48,7 +48,6 @@ class LightPackage:
     version: str
     directory: str
     submodules: tuple[str, ...] = field(repr=False)
-
 
 
 # The generated package ``__init__`` of a prebuilt provider: a docstring, a fixed preamble,
@@ -157,13 +156,7 @@ def _inspect(package: str) -> tuple[LightPackage, importlib.machinery.ModuleSpec
     with open(spec.origin, encoding="utf-8") as f:
         submodules = _check_root_init(f.read(), spec.origin)
 
-    jsii_init = os.path.join(directory, "_jsii", "__init__.py")
-    try:
-        with open(jsii_init, encoding="utf-8") as f:
-            jsii_source = f.read()
-    except OSError as exc:
-        raise FastImportUnavailable(f"cannot read {jsii_init}: {exc}") from None
-    assembly = parse_assembly(jsii_source, directory, jsii_init)
+    assembly = assembly_in(directory)
 
     # The stock __init__ extends __path__ with same-named directories elsewhere on sys.path.
     for entry in sys.path:

@@ -51,6 +51,8 @@ class KernelPlan:
 
     direct: bool = True
     pipelined: bool = True
+    #: creates answered in advance (creates.py); needs ``pipelined``
+    predict_creates: bool = True
     preloads: tuple[str, ...] = (LAZY_INDEX, LAZY_REQUIRES, LAZY_STACK_TRACES, COMPILE_CACHE)
     compile_cache_dir: str | None = None
     node_flags: tuple[str, ...] = NO_OPT_FLAGS

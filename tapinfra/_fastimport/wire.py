@@ -3,13 +3,16 @@
 jsii waits for the kernel's hello when it starts it, and for the answer to every assembly
 load, which it then ignores. Here those requests are written and their answers left in
 the socket; they are read, in order, and any error raised, before the next request whose
-answer is needed. So node boots and loads assemblies while Python imports the bindings.
+answer is needed. So node boots and loads assemblies while Python imports the bindings,
+and constructs objects while Python prepares the next one (``creates.py``).
 """
 
 from __future__ import annotations
 
 import collections
 import json
+
+from tapinfra._fastimport import creates
 
 HELLO = object()  # the kernel's first line, owed since it started
 
@@ -18,10 +21,13 @@ class Wire:
     """The pieces of jsii's process module the pipelined ``send`` uses."""
 
     def __init__(self, module: object) -> None:
-        from jsii._kernel.types import LoadRequest, LoadResponse
+        from jsii._kernel.types import CreateRequest, CreateResponse, LoadRequest, LoadResponse, ObjRef
 
         self.LoadRequest = LoadRequest
         self.LoadResponse = LoadResponse
+        self.CreateRequest = CreateRequest
+        self.CreateResponse = CreateResponse
+        self.ObjRef = ObjRef
         self.jdefault = module.jdefault  # type: ignore[attr-defined]
         self.okay = module._OkayResponse  # type: ignore[attr-defined]
         self.error = module._ErrorResponse  # type: ignore[attr-defined]
@@ -47,12 +53,20 @@ def write(self, wire: Wire, request: object) -> None:
     self._process.stdin.flush()
 
 
-def drain(self, wire: Wire, pending: collections.deque) -> None:
+def drain(self, wire: Wire, pending: collections.deque, predictions: creates.Predictions | None = None) -> None:
     """Read the answers still owed, in order; raise the first error as jsii would."""
     while pending:
         request = pending.popleft()
         if request is HELLO:
             self.handshake()
+            continue
+        if isinstance(request, creates.PredictedCreate):
+            message = self._next_message()
+            if not creates.matches(request, message):
+                pending.clear()
+                if predictions is not None:
+                    predictions.broken = True
+                _raise_for_create(self, wire, request, message)
             continue
         response = self._serializer.structure(self._next_message(), wire.response)
         if isinstance(response, wire.okay):
@@ -63,6 +77,19 @@ def drain(self, wire: Wire, pending: collections.deque) -> None:
             error = wire.JSIIError if response.name == wire.fault else RuntimeError
             raise error(f"{what}: {response.error}") from wire.JavaScriptError(response.stack)
         raise wire.JSIIError(f"{what}: unexpected answer {response!r}")
+
+
+def _raise_for_create(self, wire: Wire, request: creates.PredictedCreate, message: object) -> None:
+    """The kernel's answer to a create answered in advance was not the one given: raise it."""
+    what = f"creating {request.what}"
+    if isinstance(message, dict) and "error" in message:
+        response = self._serializer.structure(message, wire.response)
+        error = wire.JSIIError if response.name == wire.fault else RuntimeError
+        raise error(f"{what}: {response.error}") from wire.JavaScriptError(response.stack)
+    seen = "a callback into Python" if isinstance(message, dict) and "callback" in message else repr(message)
+    raise wire.JSIIError(
+        f"{what}: the kernel answered {seen}, not {request.ref} as the fast path predicted "
+        "(TAP_FAST_IMPORT_OFF=predicted_creates waits for every create)")
 
 
 def drain_plain(self, loads: tuple) -> None:
