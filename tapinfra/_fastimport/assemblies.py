@@ -1,16 +1,14 @@
-"""The jsii assembly a generated binding package loads, found without importing it.
+"""The jsii assembly a generated binding package loads, read from its files.
 
 Every generated package has ``<package>/_jsii/__init__.py`` with one line
 ``__jsii_assembly__ = jsii.JSIIAssembly.load("<name>", "<version>", __name__[0:-6],
 "<tarball>")``: the kernel request jsii makes when the package is imported. Read from the
-file, it lets the fast path check a package's layout and ask a kernel started early to
-load the assembly before Python imports anything.
+file, it lets the fast path check a package's layout and load its assembly before Python
+imports the package.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import os
 import re
 from dataclasses import dataclass
@@ -30,18 +28,6 @@ class Assembly:
     version: str
     tarball: str  # absolute path
 
-    def load_request(self) -> bytes:
-        """The kernel request jsii sends for it, framed as jsii frames it."""
-        request = {"name": self.name, "version": self.version, "tarball": self.tarball, "api": "load"}
-        return json.dumps(request).encode("utf8") + b"\n"
-
-
-def package_directory(package: str) -> str:
-    spec = importlib.util.find_spec(package)  # a top-level name: nothing is imported
-    if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError(f"No module named {package!r}", name=package)
-    return list(spec.submodule_search_locations)[0]
-
 
 def parse(source: str, directory: str, filename: str) -> Assembly:
     """The one assembly ``source`` (a ``_jsii/__init__.py`` in ``directory``) loads."""
@@ -53,11 +39,6 @@ def parse(source: str, directory: str, filename: str) -> Assembly:
     if not os.path.isfile(tarball):
         raise FastImportUnavailable(f"assembly tarball {load['tarball']} of {filename} is missing")
     return Assembly(load["name"], load["version"], tarball)
-
-
-def assembly_of(package: str) -> Assembly:
-    """The assembly ``package`` loads; raises if it is not installed or not generated."""
-    return assembly_in(package_directory(package))
 
 
 def assembly_in(directory: str) -> Assembly:

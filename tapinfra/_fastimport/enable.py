@@ -99,25 +99,10 @@ class FastPath:
         from tapinfra._fastimport import kernel
 
         try:
-            if kernel.start_early(self.plan, self._assemblies_to_load()):
+            if kernel.start_early(self.plan):
                 self.mode["kernel"] += ", started early"
         except Exception as exc:  # noqa: BLE001 - it then starts when jsii starts it
             warn(f"kernel not started early ({exc!r})")
-
-    def _assemblies_to_load(self) -> tuple:
-        """What a kernel started early loads right away: what jsii would ask for, in its order."""
-        if not self.plan.pipelined:
-            return ()
-        from tapinfra._fastimport.assemblies import assembly_of
-
-        packages = ("constructs", "cdktf") + (self.packages if "early_load" not in self.off else ())
-        found = []
-        for package in packages:
-            try:
-                found.append(assembly_of(package))
-            except (ModuleNotFoundError, FastImportUnavailable):
-                break  # the ones after it depend on it
-        return tuple(found)
 
     def _annotations(self) -> None:
         if "annotations" in self.off:

@@ -99,12 +99,11 @@ def _patch(module: object, plan: KernelPlan) -> bool:
             if pieces is not None:
                 setattr(self, _PENDING, collections.deque())
             return result
-        loads = start_direct(self, plan, node)
+        start_direct(self, plan, node)
         if pieces is None:
             self.handshake()
-            wire.drain_plain(self, loads)
         else:
-            setattr(self, _PENDING, collections.deque([wire.HELLO, *loads]))
+            setattr(self, _PENDING, collections.deque([wire.HELLO]))
 
     @functools.wraps(send)
     def pipelined_send(self, request, response_type):

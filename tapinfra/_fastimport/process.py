@@ -25,7 +25,6 @@ import threading
 from dataclasses import dataclass
 
 from tapinfra._fastimport import kernel_source
-from tapinfra._fastimport.assemblies import Assembly
 from tapinfra._fastimport.errors import FastImportUnavailable
 from tapinfra._fastimport.plan import STOCK_FLAGS, WRAPPER_FLAGS, KernelPlan, kernel_started
 
@@ -75,7 +74,6 @@ class _Spawned:
     sink_thread: threading.Thread
     environ: dict[str, str]
     runtime_dir: str | None = None  # ours to remove (a kernel started early)
-    loads: tuple[Assembly, ...] = ()  # load requests written, answers not read yet
 
 
 def _kernel_environ(plan: KernelPlan) -> dict[str, str]:
@@ -117,17 +115,16 @@ def _adopt(self, spawned: _Spawned) -> None:
     atexit.register(self.stop)
 
 
-def start_direct(self, plan: KernelPlan, node: str) -> tuple[Assembly, ...]:
-    """``_NodeProcess.start`` without the wrapper (see the module docstring); returns the
-    assemblies whose load answers are still to be read (a kernel started early)."""
+def start_direct(self, plan: KernelPlan, node: str) -> None:
+    """``_NodeProcess.start`` without the wrapper (see the module docstring)."""
     environ = _kernel_environ(plan)
     early = _take_early(environ)
     if early is not None:
         _adopt(self, early)
-        return early.loads
+        return
     if not plan.source_patches:
         _adopt(self, _spawn(plan, node, _program_path(self._jsii_runtime()), environ))
-        return ()
+        return
     runtime_dir, _ = kernel_source.copy_runtime(plan.source_patches)
     try:
         spawned = _spawn(plan, node, os.path.join(runtime_dir, kernel_source.PROGRAM), environ)
@@ -136,7 +133,6 @@ def start_direct(self, plan: KernelPlan, node: str) -> tuple[Assembly, ...]:
         raise
     spawned.runtime_dir = runtime_dir
     _adopt(self, spawned)
-    return ()
 
 
 # ---- a kernel started before jsii is imported --------------------------------------------
@@ -144,15 +140,14 @@ def start_direct(self, plan: KernelPlan, node: str) -> tuple[Assembly, ...]:
 _EARLY: _Spawned | None = None
 
 
-def start_early(plan: KernelPlan, assemblies: tuple[Assembly, ...] = ()) -> bool:
+def start_early(plan: KernelPlan) -> bool:
     """Start the kernel now, before jsii is imported; jsii adopts it when it would start one.
 
-    Node boots and loads program.js, then ``assemblies`` (in order: what jsii will ask it
-    to load), while Python goes on loading the config and importing jsii and cdktf: ~0.2 s
-    off a synth. When jsii asks for them again, the kernel answers from what it has loaded.
-    jsii adopts the process only if the environment it would give a new one is the one
-    this one got; otherwise (someone changed ``os.environ`` in between) this one is stopped
-    and a new one started. Never adopted, it is stopped at exit. True if started.
+    Node boots and loads program.js while Python goes on (loading the config, importing
+    jsii and cdktf): ~0.15 s off a synth. jsii adopts the process only if the environment
+    it would give a new one is the one this one got; otherwise (someone changed
+    ``os.environ`` in between) this one is stopped and a new one started. Never adopted, it
+    is stopped at exit. True if started.
     """
     global _EARLY
     node = direct_node(plan)
@@ -167,10 +162,6 @@ def start_early(plan: KernelPlan, assemblies: tuple[Assembly, ...] = ()) -> bool
     spawned.runtime_dir = runtime_dir
     _EARLY = spawned
     atexit.register(_stop_early)
-    for assembly in assemblies:
-        spawned.process.stdin.write(assembly.load_request())
-    spawned.process.stdin.flush()
-    spawned.loads = tuple(assemblies)
     return True
 
 

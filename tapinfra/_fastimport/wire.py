@@ -90,11 +90,3 @@ def _raise_for_create(self, wire: Wire, request: creates.PredictedCreate, messag
     raise wire.JSIIError(
         f"{what}: the kernel answered {seen}, not {request.ref} as the fast path predicted "
         "(TAP_FAST_IMPORT_OFF=predicted_creates waits for every create)")
-
-
-def drain_plain(self, loads: tuple) -> None:
-    """The load answers owed to a kernel started early, without jsii's response types."""
-    for request in loads:
-        answer = self._next_message()
-        if "ok" not in answer:
-            raise RuntimeError(f"loading {request.name}@{request.version}: {answer.get('error', answer)!r}")
