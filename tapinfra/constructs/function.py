@@ -10,11 +10,11 @@ from constructs import Construct
 
 from tapinfra.config import ApiConfig, FunctionConfig, TableConfig
 from tapinfra.constructs.events import EventBus
-from tapinfra.constructs.logs import log_group
 from tapinfra.constructs.packaging import CodePackage
+from tapinfra.constructs.secure_function import SecureFunction
 from tapinfra.constructs.table import GlobalTable
 from tapinfra.contract import Env
-from tapinfra.policy import Statement, service_role
+from tapinfra.policy import Statement
 from tapinfra.provider import aws
 from tapinfra.region import Region
 
@@ -62,35 +62,21 @@ class ApiFunction(Construct):
         super().__init__(scope, id_)
         p, namer = region.provider, region.namer
         self.name = namer.name("api", "lambda")
-        self.log_group = log_group(self, "log-group", region=region, name=f"/aws/lambda/{self.name}",
-                                   retention_days=settings.log_retention_days)
-        self.dead_letter_queue = aws.sqs_queue.SqsQueue(
-            self, "dlq", provider=p, name=namer.name("api-dlq", "sqs"),
-            kms_master_key_id=region.key.arn, kms_data_key_reuse_period_seconds=300,
-            message_retention_seconds=settings.dlq_retention_days * 86400,
-        )
-        dead_letters_arn = self.dead_letter_queue.arn
+        secure = SecureFunction(self, region=region, name=self.name, log_retention_days=settings.log_retention_days,
+                                dead_letter_queue_name=namer.name("api-dlq", "sqs"),
+                                dead_letter_retention_days=settings.dlq_retention_days, network=network)
+        self.log_group, self.dead_letter_queue = secure.log_group, secure.dead_letter_queue
         statements = [
             table.grant_items(region),
             bus.grant_put_events("PublishToThisRegionsBus"),
-            region.key.grant("UseThisRegionsKey"),
-            Statement(sid="WriteOwnLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                      resources=[f"{self.log_group.arn}:*"]),
-            Statement(sid="DeadLetters", actions=["sqs:SendMessage"], resources=[dead_letters_arn]),
-            # X-Ray has no resource-level permissions: these two actions only accept "*".
-            Statement(sid="WriteTraces", actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"]),
+            *secure.statements,
         ]
         if drain is not None:
             statements.append(drain.grant_read("ReadDrainSwitch"))
-        if network is not None:
-            statements.extend(network.grant_network_interfaces(region))
+        statements.extend(secure.network_statements)
         if database_secret is not None:
             statements.append(database_secret.grant_read("ReadDatabaseSecret"))
         self.statements: tuple[Statement, ...] = tuple(statements)
-        self.role, self.role_policy = service_role(
-            self, "role", provider=p, name=namer.name("api", "iam_role"),
-            services=["lambda.amazonaws.com"], statements=statements,
-        )
         environment = {
             Env.TABLE_NAME: table.name,
             Env.EVENT_BUS_NAME: bus.name,
@@ -106,32 +92,14 @@ class ApiFunction(Construct):
         }
         if database_secret is not None:
             environment[Env.DATABASE_SECRET_ARN] = database_secret.arn
-        fn = aws.lambda_function
-        self.function = fn.LambdaFunction(
-            self, "function", provider=p,
-            function_name=self.name,
-            role=self.role.arn,
-            handler=HANDLER,
-            runtime=settings.runtime,
-            architectures=["x86_64"],
-            memory_size=settings.memory_mb,
-            timeout=settings.timeout_seconds,
-            reserved_concurrent_executions=settings.reserved_concurrency,
-            filename=package.path,
-            source_code_hash=package.hash,
-            publish=True,
-            layers=[powertools_layer_arn(region, settings)],
-            kms_key_arn=region.key.arn,
-            environment=fn.LambdaFunctionEnvironment(variables=environment),
-            tracing_config=fn.LambdaFunctionTracingConfig(mode="Active"),
-            dead_letter_config=fn.LambdaFunctionDeadLetterConfig(target_arn=dead_letters_arn),
-            logging_config=fn.LambdaFunctionLoggingConfig(log_format="JSON", log_group=self.log_group.name),
-            vpc_config=fn.LambdaFunctionVpcConfig(subnet_ids=list(network.subnet_ids),
-                                                  security_group_ids=[network.security_group_id]) if network is not None else None,
-            # The log group must exist (with its retention and key) and the role must hold its
-            # permissions before the first invocation.
-            depends_on=[self.log_group, self.role_policy],
+        # Published: the alias below points at a version, never at $LATEST.
+        self.function = secure.create(
+            role_name=namer.name("api", "iam_role"), statements=statements, handler=HANDLER,
+            runtime=settings.runtime, memory_mb=settings.memory_mb, timeout_seconds=settings.timeout_seconds,
+            reserved_concurrency=settings.reserved_concurrency, package=package,
+            layers=[powertools_layer_arn(region, settings)], environment=environment, publish=True,
         )
+        self.role, self.role_policy = secure.role, secure.role_policy
         self.function_name: str = self.function.function_name
         self.alias = aws.lambda_alias.LambdaAlias(
             self, "alias", provider=p,

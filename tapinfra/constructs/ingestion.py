@@ -18,12 +18,12 @@ from constructs import Construct
 from tapinfra.config import FunctionConfig, IngestionConfig, MonitoringConfig, StorageConfig
 from tapinfra.constructs.bucket import SecureBucket
 from tapinfra.constructs.function import powertools_layer_arn
-from tapinfra.constructs.logs import log_group
 from tapinfra.constructs.monitoring import Metric, alarm
 from tapinfra.constructs.packaging import CodePackage
+from tapinfra.constructs.secure_function import SecureFunction
 from tapinfra.constructs.table import GlobalTable
 from tapinfra.contract import IngestEnv
-from tapinfra.policy import Statement, service_role
+from tapinfra.policy import Statement
 from tapinfra.provider import aws
 from tapinfra.region import Region
 
@@ -50,31 +50,21 @@ class IngestProcessor(Construct):
                  package: CodePackage, table: GlobalTable, retention_days: int, tenants: Sequence[str],
                  max_body_bytes: int, bucket_arn: str, network: Optional["NetworkPlacement"] = None) -> None:
         super().__init__(scope, id_)
-        p, namer = region.provider, region.namer
+        namer = region.namer
         self.name = namer.name("ingest", "lambda")
-        self.log_group = log_group(self, "log-group", region=region, name=f"/aws/lambda/{self.name}",
-                                   retention_days=settings.log_retention_days)
-        self.dead_letter_queue = aws.sqs_queue.SqsQueue(
-            self, "dlq", provider=p, name=namer.name("ingest-dlq", "sqs"),
-            kms_master_key_id=region.key.arn, kms_data_key_reuse_period_seconds=300,
-            message_retention_seconds=settings.dlq_retention_days * 86400,
-        )
+        # What failed every retry (throttling, a bug) lands in the queue next to the rejected objects.
+        secure = SecureFunction(self, region=region, name=self.name, log_retention_days=settings.log_retention_days,
+                                dead_letter_queue_name=namer.name("ingest-dlq", "sqs"),
+                                dead_letter_retention_days=settings.dlq_retention_days, network=network)
+        self.log_group, self.dead_letter_queue = secure.log_group, secure.dead_letter_queue
         self.statements: tuple[Statement, ...] = (
             Statement(sid="ReadTenantObjects", actions=["s3:GetObject", "s3:GetObjectVersion"],
                       resources=[f"{bucket_arn}/{tenant}/*" for tenant in tenants]),
             table.grant_items(region, "PutItemsInThisRegionsTable", actions=("dynamodb:PutItem",)),
-            region.key.grant("UseThisRegionsKey"),
-            Statement(sid="WriteOwnLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                      resources=[f"{self.log_group.arn}:*"]),
-            Statement(sid="DeadLetters", actions=["sqs:SendMessage"], resources=[self.dead_letter_queue.arn]),
-            # X-Ray has no resource-level permissions: these two actions only accept "*".
-            Statement(sid="WriteTraces", actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"]),
-            *(network.grant_network_interfaces(region) if network is not None else ()),
+            *secure.statements,
+            *secure.network_statements,
         )
-        self.role, self.role_policy = service_role(
-            self, "role", provider=p, name=namer.name("ingest", "iam_role"),
-            services=["lambda.amazonaws.com"], statements=self.statements,
-        )
+        self.dead_letter_queue_url: str = self.dead_letter_queue.url
         environment = {
             IngestEnv.TABLE_NAME: table.name,
             IngestEnv.RETENTION_DAYS: str(retention_days),
@@ -82,35 +72,18 @@ class IngestProcessor(Construct):
             IngestEnv.MAX_OBJECT_BYTES: str(settings.max_object_bytes),
             IngestEnv.MAX_ITEMS_PER_OBJECT: str(settings.max_items_per_object),
             IngestEnv.MAX_BODY_BYTES: str(max_body_bytes),
-            IngestEnv.DEAD_LETTER_QUEUE_URL: self.dead_letter_queue.url,
+            IngestEnv.DEAD_LETTER_QUEUE_URL: self.dead_letter_queue_url,
             IngestEnv.POWERTOOLS_SERVICE_NAME: f"{namer.app}-ingest",
             IngestEnv.POWERTOOLS_METRICS_NAMESPACE: f"{namer.app}-{namer.environment}",
             IngestEnv.POWERTOOLS_LOG_LEVEL: "INFO",
         }
-        fn = aws.lambda_function
-        self.function = fn.LambdaFunction(
-            self, "function", provider=p,
-            function_name=self.name,
-            role=self.role.arn,
-            handler=HANDLER,
-            runtime=function.runtime,
-            architectures=["x86_64"],
-            memory_size=settings.memory_mb,
-            timeout=settings.timeout_seconds,
-            reserved_concurrent_executions=settings.reserved_concurrency,
-            filename=package.path,
-            source_code_hash=package.hash,
-            layers=[powertools_layer_arn(region, function)],
-            kms_key_arn=region.key.arn,
-            environment=fn.LambdaFunctionEnvironment(variables=environment),
-            tracing_config=fn.LambdaFunctionTracingConfig(mode="Active"),
-            # What failed every retry (throttling, a bug) lands next to the rejected objects.
-            dead_letter_config=fn.LambdaFunctionDeadLetterConfig(target_arn=self.dead_letter_queue.arn),
-            logging_config=fn.LambdaFunctionLoggingConfig(log_format="JSON", log_group=self.log_group.name),
-            vpc_config=fn.LambdaFunctionVpcConfig(subnet_ids=list(network.subnet_ids),
-                                                  security_group_ids=[network.security_group_id]) if network is not None else None,
-            depends_on=[self.log_group, self.role_policy],
+        self.function = secure.create(
+            role_name=namer.name("ingest", "iam_role"), statements=self.statements, handler=HANDLER,
+            runtime=function.runtime, memory_mb=settings.memory_mb, timeout_seconds=settings.timeout_seconds,
+            reserved_concurrency=settings.reserved_concurrency, package=package,
+            layers=[powertools_layer_arn(region, function)], environment=environment,
         )
+        self.role, self.role_policy = secure.role, secure.role_policy
         self.function_name: str = self.function.function_name
         self.arn: str = self.function.arn
 
@@ -156,13 +129,14 @@ class IngestPipeline(Construct):
             source_account=region.account_id,
         )
         self.bucket.invoke_on_object_created(self.processor.arn, self.permission)
-        queue = self.processor.dead_letter_queue
+        queue_name = self.processor.dead_letter_queue.name
         self.alarm = alarm(
             self, "dead-letters-alarm", provider=p, name=namer.name("ingest-dead-letters", "alarm"),
             description=f"Rejected or failed uploads wait in the ingest dead-letter queue ({region.name})",
             topic_arn=topic_arn, settings=monitoring, threshold=settings.dlq_alarm_threshold,
             missing_data="notBreaching",
-            metric=Metric("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": queue.name}, "Maximum"),
+            metric=Metric("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": queue_name}, "Maximum"),
         )
         self.result = IngestionResult(bucket=self.bucket, function_name=self.processor.function_name,
-                                      dead_letter_queue_url=queue.url, dead_letter_queue_name=queue.name)
+                                      dead_letter_queue_url=self.processor.dead_letter_queue_url,
+                                      dead_letter_queue_name=queue_name)
