@@ -6,24 +6,12 @@ import pytest
 
 from tapinfra.config import with_changes
 from tests import tfcheck
-from tests.conftest import IN_CI
 from tests.synth import EXAMPLE_NAMES, example_config, synth
 
 
 @pytest.fixture(scope="session")
 def tf_env(tmp_path_factory):
-    missing = []
-    if tfcheck.terraform() is None:
-        missing.append("terraform is not on PATH")
-    mirror = tfcheck.find_mirror()
-    if mirror is None:
-        missing.append(f"no filesystem mirror of hashicorp/aws {tfcheck.AWS_VERSION} found (set TAP_TF_PROVIDER_MIRROR)")
-    if missing:
-        reason = "TERRAFORM CHECKS NOT RUN: " + "; ".join(missing)
-        if IN_CI:
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return tfcheck.cli_config(mirror, tmp_path_factory.mktemp("tfcli"))
+    return tfcheck.offline_cli_config(tmp_path_factory, checks="TERRAFORM CHECKS", workdir="tfcli")
 
 
 def test_mirror_search_honours_the_env_var(monkeypatch, tmp_path):

@@ -13,8 +13,7 @@ import time
 
 import pytest
 
-from tapinfra import tfcli
-from tests.conftest import IN_CI
+from tests import tfcheck
 from tests.lifecycle.emulator import MotoServer
 from tests.lifecycle.rehearsal import Rehearsal, Result, Step
 
@@ -26,22 +25,16 @@ _TIMINGS_PATH: list[str] = []
 
 @pytest.fixture(scope="session")
 def rehearsal_cli_config(tmp_path_factory):
-    missing = []
-    if tfcli.terraform() is None:
-        missing.append("terraform is not on PATH")
-    mirror = tfcli.find_mirror()
-    if mirror is None:
-        missing.append(f"no filesystem mirror of hashicorp/aws {tfcli.AWS_VERSION} found (set {tfcli.MIRROR_ENV})")
+    return tfcheck.offline_cli_config(tmp_path_factory, checks="DEPLOY REHEARSAL", workdir="rehearsal-tfcli",
+                                      also_missing=_moto_server_missing())
+
+
+def _moto_server_missing() -> list[str]:
     try:
-        import moto.server  # noqa: F401
+        import moto.server  # noqa: F401, PLC0415
     except ImportError:
-        missing.append("moto[server] is not installed (make install)")
-    if missing:
-        reason = "DEPLOY REHEARSAL NOT RUN: " + "; ".join(missing)
-        if IN_CI:
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return tfcli.cli_config(mirror, tmp_path_factory.mktemp("rehearsal-tfcli"))
+        return ["moto[server] is not installed (make install)"]
+    return []
 
 
 @pytest.fixture(scope="session", params=EXAMPLES)
