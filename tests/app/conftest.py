@@ -1,18 +1,16 @@
 """Fixtures for the Lambda application tests: moto in-process, no AWS.
 
-``lambda/`` is not a package (``lambda`` is a keyword), so its directory goes
-on ``sys.path`` and the handler is imported, once, as the top-level module
-``app``. The function's environment is set for that import and, by an autouse
-fixture, for each test in this directory only; nothing of it outlives a test.
+The handler is imported, once, as the top-level module ``app``
+(``lambda_import``). The function's environment is set for that import and, by
+an autouse fixture, for each test in this directory only; nothing of it
+outlives a test.
 Every test also gets fresh AWS mocks, fresh clients and empty caches, so no
 state leaks between tests.
 """
 
 from __future__ import annotations
 
-import os
 import sys
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +18,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # app_testkit, whatever the import mode
 
-from app_testkit import APP_ENV, LAMBDA_DIR, Api, fresh_aws  # noqa: E402
+from app_testkit import APP_ENV, Api, fresh_aws  # noqa: E402
+from lambda_import import import_lambda  # noqa: E402
 
 
 def pytest_configure(config):
@@ -39,26 +38,7 @@ def app_env(monkeypatch):
 @pytest.fixture(scope="session")
 def lam():
     """The application's modules, imported once under the function's environment."""
-    saved_env = {key: os.environ.get(key) for key in APP_ENV}
-    saved_bytecode = sys.dont_write_bytecode
-    os.environ.update(APP_ENV)
-    sys.dont_write_bytecode = True  # everything in lambda/ is zipped: leave no __pycache__ there
-    sys.path.insert(0, str(LAMBDA_DIR))
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            import app  # noqa: PLC0415 - must follow the environment set-up
-            import clients  # noqa: PLC0415
-            import clock  # noqa: PLC0415
-            import config  # noqa: PLC0415
-            import health  # noqa: PLC0415
-    finally:
-        sys.dont_write_bytecode = saved_bytecode
-        for key, value in saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    app, clients, clock, config, health = import_lambda("app", "clients", "clock", "config", "health")
 
     @dataclass
     class Modules:

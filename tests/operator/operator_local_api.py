@@ -11,19 +11,18 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sys
 import threading
 import uuid
-import warnings
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Iterator, Mapping
 from urllib.parse import parse_qsl, urlsplit
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "app"))  # app_testkit
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "app"))  # app_testkit, lambda_import
 
-from app_testkit import APP_ENV, LAMBDA_DIR, LambdaContext, make_event  # noqa: E402
+from app_testkit import LAMBDA_DIR, LambdaContext, make_event  # noqa: E402
+from lambda_import import import_lambda  # noqa: E402
 
 KEY_VALUE = "smoke-secret-value"
 # API Gateway gives each region its own key id for the same value; both map to tenant-a.
@@ -34,22 +33,7 @@ def import_application():
     """``lambda/app.py`` imported as the top-level module ``app``, under the function's environment."""
     if "app" in sys.modules and Path(sys.modules["app"].__file__).resolve().parent == LAMBDA_DIR:
         return sys.modules["app"]
-    saved = {key: os.environ.get(key) for key in APP_ENV}
-    saved_bytecode = sys.dont_write_bytecode
-    os.environ.update(APP_ENV)
-    sys.dont_write_bytecode = True  # lambda/ is zipped: leave no __pycache__ there
-    sys.path.insert(0, str(LAMBDA_DIR))
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            import app  # noqa: PLC0415
-    finally:
-        sys.dont_write_bytecode = saved_bytecode
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    (app,) = import_lambda("app")
     return app
 
 
