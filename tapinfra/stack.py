@@ -126,7 +126,7 @@ class TapStack(TerraformStack):
                            topic_arn=primary.topic_arn, disposable=c.disposable)
         self.output("audit_trail_arn", trail.trail.arn, "Multi-region CloudTrail trail (home: the primary region).")
         self.output("audit_bucket", trail.bucket.name, "Bucket holding the trail's log and digest files (AWSLogs/<account>/).")
-        self.output("audit_log_group", trail.log_group.name, "CloudWatch log group the trail delivers to.")
+        self.output("audit_log_group", trail.log_group_name, "CloudWatch log group the trail delivers to.")
         return trail
 
     def _routing(self) -> None:

@@ -88,12 +88,13 @@ class Analytics(Construct):
             name=namer.name("analytics", "glue_database").replace("-", "_"),
             description="tapinfra analytics: the item table's exports to S3.",
         )
+        database_name = self.database.name
         exports = f"s3://{data_bucket.name}/{EXPORTS_PREFIX}"
         t = aws.glue_catalog_table
         self.table = t.GlueCatalogTable(
             self, "items-export", provider=p,
             name=EXPORT_TABLE,
-            database_name=self.database.name,
+            database_name=database_name,
             description="DynamoDB exports to S3 (DYNAMODB_JSON): one row per item per export; name the export_id.",
             table_type="EXTERNAL_TABLE",
             parameters={
@@ -118,5 +119,5 @@ class Analytics(Construct):
                     name="item", type=item_column_type(), comment="The item as DynamoDB JSON (the export's Item).")],
             ),
         )
-        self.result = AnalyticsResult(workgroup_name=self.workgroup.name, database_name=self.database.name,
+        self.result = AnalyticsResult(workgroup_name=self.workgroup.name, database_name=database_name,
                                       table_name=self.table.name, results_bucket=self.results_bucket)

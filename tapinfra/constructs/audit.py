@@ -95,11 +95,12 @@ class AuditTrail(Construct):
 
         self.log_group = log_group(self, "log-group", region=region, name=f"/aws/cloudtrail/{name}",
                                    retention_days=settings.log_retention_days)
+        self.log_group_arn, self.log_group_name = self.log_group.arn, self.log_group.name
         # No trust condition: iam:PassRole cannot hand this role to another account's trail.
         self.role, self.role_policy = service_role(
             self, "logs-role", provider=p, name=namer.name("audit-trail-logs", "iam_role"), services=[CLOUDTRAIL],
             statements=[Statement(sid="DeliverToTheTrailsLogGroup", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                                  resources=[f"{self.log_group.arn}:log-stream:*"])],
+                                  resources=[f"{self.log_group_arn}:log-stream:*"])],
         )
         self.trail = aws.cloudtrail.Cloudtrail(
             self, "trail", provider=p,
@@ -110,7 +111,7 @@ class AuditTrail(Construct):
             enable_log_file_validation=True,
             enable_logging=True,
             kms_key_id=region.key.arn,
-            cloud_watch_logs_group_arn=f"{self.log_group.arn}:*",  # CloudTrail wants the ":*" form
+            cloud_watch_logs_group_arn=f"{self.log_group_arn}:*",  # CloudTrail wants the ":*" form
             cloud_watch_logs_role_arn=self.role.arn,
             # CloudTrail checks, when the trail is created, that it may write to the bucket and the log group.
             depends_on=[self.bucket.policy, self.role_policy],
@@ -120,7 +121,7 @@ class AuditTrail(Construct):
         self.metric_filter = aws.cloudwatch_log_metric_filter.CloudwatchLogMetricFilter(
             self, "trail-changes", provider=p,
             name=namer.name("audit-trail-changes", "metric_filter"),
-            log_group_name=self.log_group.name,
+            log_group_name=self.log_group_name,
             pattern=trail_changes_pattern(),
             metric_transformation=aws.cloudwatch_log_metric_filter.CloudwatchLogMetricFilterMetricTransformation(
                 name=TRAIL_CHANGES_METRIC, namespace=namespace, value="1"),

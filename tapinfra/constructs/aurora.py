@@ -107,12 +107,14 @@ class GlobalDatabase(Construct):
             engine=settings.engine, engine_version=settings.engine_version, database_name=settings.database_name,
             storage_encrypted=True, deletion_protection=not disposable, lifecycle=protect,
         )
+        self.global_cluster_id = self.global_cluster.id
         self.monitoring_role, _ = service_role(
             self, "monitoring-role", provider=primary.provider, name=primary.namer.name("rds-monitoring", "iam_role"),
             services=["monitoring.rds.amazonaws.com"],
             conditions=[Condition("StringEquals", "aws:SourceAccount", [primary.account_id])],
             statements=_enhanced_monitoring_statements(primary),
         )
+        self.monitoring_role_arn = self.monitoring_role.arn
         self.clusters: dict[str, aws.rds_cluster.RdsCluster] = {}
         self.instances: dict[str, list] = {}
         for region, network in zip((primary, secondary), networks):
@@ -126,7 +128,7 @@ class GlobalDatabase(Construct):
 
         secondary_secret = Fn.replace(secret_arn, f":{primary.name}:", f":{secondary.name}:")
         self.result = GlobalDatabaseResult(
-            global_cluster_id=self.global_cluster.id,
+            global_cluster_id=self.global_cluster_id,
             writer_endpoint=self.global_cluster.endpoint,
             regions=tuple(
                 RegionalDatabase(region=region, cluster_id=self.clusters[region.role].cluster_identifier,
@@ -148,8 +150,9 @@ class GlobalDatabase(Construct):
             replica=[aws.secretsmanager_secret.SecretsmanagerSecretReplica(region=secondary.name, kms_key_id=secondary.key.arn)],
         )
         generated, current = "aurora-master-password", "aurora-master-secret"
+        provider_fqn = primary.provider.fqn
         stack.add_override(f"ephemeral.aws_secretsmanager_random_password.{generated}", {
-            "provider": primary.provider.fqn, "password_length": PASSWORD_LENGTH,
+            "provider": provider_fqn, "password_length": PASSWORD_LENGTH,
             "exclude_characters": PASSWORD_EXCLUDED, "require_each_included_type": True,
         })
         value = f"ephemeral.aws_secretsmanager_random_password.{generated}.random_password"
@@ -160,7 +163,7 @@ class GlobalDatabase(Construct):
         )
         # Read back after the version is written (its secret_id makes the dependency).
         stack.add_override(f"ephemeral.aws_secretsmanager_secret_version.{current}", {
-            "provider": primary.provider.fqn, "secret_id": self.secret_version.secret_id,
+            "provider": provider_fqn, "secret_id": self.secret_version.secret_id,
         })
         password = f"${{jsondecode(ephemeral.aws_secretsmanager_secret_version.{current}.secret_string).password}}"
         return self.secret.arn, password
@@ -177,7 +180,8 @@ class GlobalDatabase(Construct):
             name=namer.name("aurora", "security_group"),
             description=f"The {s.engine} cluster: port {self.port} in from the API function only",
         )
-        network.admit_function_into("database", security_group.id, self.port, f"{s.engine} from the API function")
+        security_group_id = security_group.id
+        network.admit_function_into("database", security_group_id, self.port, f"{s.engine} from the API function")
         parameters = aws.rds_cluster_parameter_group.RdsClusterParameterGroup(
             self, f"{role}-parameters", provider=p, name=namer.name("aurora-params", "rds"),
             family=parameter_family(s.engine, s.engine_version), description="TLS only; DDL and slow statements logged",
@@ -190,9 +194,9 @@ class GlobalDatabase(Construct):
         cluster = aws.rds_cluster.RdsCluster(
             self, f"{role}-cluster", provider=p, cluster_identifier=name,
             engine=s.engine, engine_version=s.engine_version,
-            global_cluster_identifier=self.global_cluster.id,
+            global_cluster_identifier=self.global_cluster_id,
             storage_encrypted=True, kms_key_id=region.key.arn,
-            db_subnet_group_name=subnets.name, vpc_security_group_ids=[security_group.id],
+            db_subnet_group_name=subnets.name, vpc_security_group_ids=[security_group_id],
             db_cluster_parameter_group_name=parameters.name, port=self.port,
             backup_retention_period=s.backup_retention_days, copy_tags_to_snapshot=True,
             deletion_protection=not self.disposable, skip_final_snapshot=self.disposable,
@@ -208,14 +212,15 @@ class GlobalDatabase(Construct):
             **extra,
         )
         self.clusters[role] = cluster
+        cluster_id, engine = cluster.id, cluster.engine
         self.instances[role] = [
             aws.rds_cluster_instance.RdsClusterInstance(
                 self, f"{role}-instance-{i}", provider=p, identifier=namer.name(f"aurora-{i}", "rds"),
-                cluster_identifier=cluster.id, engine=cluster.engine, instance_class=s.instance_class,
+                cluster_identifier=cluster_id, engine=engine, instance_class=s.instance_class,
                 publicly_accessible=False, copy_tags_to_snapshot=True, auto_minor_version_upgrade=True,
                 performance_insights_enabled=True, performance_insights_kms_key_id=region.key.arn,
                 performance_insights_retention_period=PERFORMANCE_INSIGHTS_FREE_DAYS,
-                monitoring_interval=ENHANCED_MONITORING_SECONDS, monitoring_role_arn=self.monitoring_role.arn,
+                monitoring_interval=ENHANCED_MONITORING_SECONDS, monitoring_role_arn=self.monitoring_role_arn,
             )
             for i in range(1, s.instances_per_region + 1)
         ]

@@ -104,7 +104,7 @@ class PrivateNetwork(Construct):
 
         self.vpc = aws.vpc.Vpc(self, "vpc", provider=p, cidr_block=cidr, enable_dns_support=True,
                                enable_dns_hostnames=True, tags={"Name": label})
-        vpc_id = self.vpc.id
+        self.vpc_id = vpc_id = self.vpc.id  # every id below is read from the kernel once
         # The VPC's default security group is created by AWS with open rules: take them all away.
         aws.default_security_group.DefaultSecurityGroup(self, "default-security-group", provider=p, vpc_id=vpc_id,
                                                         tags={"Name": f"{label}-default-unused"})
@@ -119,20 +119,25 @@ class PrivateNetwork(Construct):
                 error_message=f"networking.az_count is {settings.az_count}, but {region.name} offers fewer availability zones to this account.",
             )]),
         )
+        zone_names = zones.names
         self.private_subnets, self.route_tables = [], []
+        subnet_ids, route_table_ids = [], []
         for i, block in enumerate(private_ranges):
-            zone = Fn.element(zones.names, i)
+            zone = Fn.element(zone_names, i)
             subnet = aws.subnet.Subnet(self, f"private-subnet-{i}", provider=p, vpc_id=vpc_id, cidr_block=block,
                                        availability_zone=zone, map_public_ip_on_launch=False,
                                        tags={"Name": f"{label}-private-{i}"})
             table = aws.route_table.RouteTable(self, f"private-route-table-{i}", provider=p, vpc_id=vpc_id,
                                                tags={"Name": f"{label}-private-{i}"})
+            subnet_ids.append(subnet.id)
+            route_table_ids.append(table.id)
             aws.route_table_association.RouteTableAssociation(self, f"private-route-table-{i}-association", provider=p,
-                                                              subnet_id=subnet.id, route_table_id=table.id)
+                                                              subnet_id=subnet_ids[i], route_table_id=route_table_ids[i])
             self.private_subnets.append(subnet)
             self.route_tables.append(table)
+        self.private_subnet_ids, self.route_table_ids = tuple(subnet_ids), tuple(route_table_ids)
         if settings.nat_gateways:
-            self._nat_gateways(public_ranges, zones, label)
+            self._nat_gateways(public_ranges, zone_names, label)
 
         sg = aws.security_group.SecurityGroup
         self.function_security_group = sg(self, "function-security-group", provider=p, vpc_id=vpc_id,
@@ -143,15 +148,17 @@ class PrivateNetwork(Construct):
                                           name=namer.name("endpoints", "security_group"),
                                           description="Interface endpoints: HTTPS in from the API function only",
                                           tags={"Name": f"{label}-endpoints"})
-        self._ingress("endpoint-from-function", self.endpoint_security_group.id, HTTPS,
-                      "HTTPS from the API function", source=self.function_security_group.id)
+        self.function_security_group_id = self.function_security_group.id
+        endpoint_security_group_id = self.endpoint_security_group.id
+        self._ingress("endpoint-from-function", endpoint_security_group_id, HTTPS,
+                      "HTTPS from the API function", source=self.function_security_group_id)
 
         self.endpoints: dict[str, aws.vpc_endpoint.VpcEndpoint] = {}
         for service in GATEWAY_SERVICES:
             self.endpoints[service] = aws.vpc_endpoint.VpcEndpoint(
                 self, f"{service}-endpoint", provider=p, vpc_id=vpc_id, vpc_endpoint_type="Gateway",
                 service_name=f"com.amazonaws.{region.name}.{service}",
-                route_table_ids=[t.id for t in self.route_tables], tags={"Name": f"{label}-{service}"},
+                route_table_ids=list(self.route_table_ids), tags={"Name": f"{label}-{service}"},
             )
             self.allow_function_to(f"{service}-endpoint", HTTPS, f"HTTPS to {service} through its gateway endpoint",
                                    prefix_list_id=self.endpoints[service].prefix_list_id)
@@ -159,11 +166,11 @@ class PrivateNetwork(Construct):
             self.endpoints[service] = aws.vpc_endpoint.VpcEndpoint(
                 self, f"{service}-endpoint", provider=p, vpc_id=vpc_id, vpc_endpoint_type="Interface",
                 service_name=f"com.amazonaws.{region.name}.{service}", private_dns_enabled=True,
-                subnet_ids=[s.id for s in self.private_subnets],
-                security_group_ids=[self.endpoint_security_group.id], tags={"Name": f"{label}-{service}"},
+                subnet_ids=list(self.private_subnet_ids),
+                security_group_ids=[endpoint_security_group_id], tags={"Name": f"{label}-{service}"},
             )
         self.allow_function_to("interface-endpoints", HTTPS, "HTTPS to the interface endpoints",
-                               security_group_id=self.endpoint_security_group.id)
+                               security_group_id=endpoint_security_group_id)
         if settings.nat_gateways:
             self.allow_function_to("internet", HTTPS, "HTTPS to the internet through the NAT gateways", cidr="0.0.0.0/0")
         self._flow_logs(settings)
@@ -173,13 +180,13 @@ class PrivateNetwork(Construct):
 
         self.result = PrivateNetworkResult(
             vpc_id=vpc_id,
-            private_subnet_ids=tuple(s.id for s in self.private_subnets),
-            function_security_group_id=self.function_security_group.id,
+            private_subnet_ids=self.private_subnet_ids,
+            function_security_group_id=self.function_security_group_id,
             endpoint_ids={service: endpoint.id for service, endpoint in self.endpoints.items()},
             placement=NetworkPlacement(
-                subnet_ids=tuple(s.id for s in self.private_subnets),
+                subnet_ids=self.private_subnet_ids,
                 subnet_arns=tuple(s.arn for s in self.private_subnets),
-                security_group_id=self.function_security_group.id,
+                security_group_id=self.function_security_group_id,
                 security_group_arn=self.function_security_group.arn,
             ),
         )
@@ -215,7 +222,7 @@ class PrivateNetwork(Construct):
         """Egress from the function's security group on ``port`` to one destination."""
         aws.vpc_security_group_egress_rule.VpcSecurityGroupEgressRule(
             self, f"function-to-{id_}", provider=self.region.provider,
-            security_group_id=self.function_security_group.id, ip_protocol="tcp", from_port=port, to_port=port,
+            security_group_id=self.function_security_group_id, ip_protocol="tcp", from_port=port, to_port=port,
             description=description, referenced_security_group_id=security_group_id,
             prefix_list_id=prefix_list_id, cidr_ipv4=cidr,
         )
@@ -223,7 +230,7 @@ class PrivateNetwork(Construct):
     def admit_function_into(self, id_: str, security_group_id: str, port: int, description: str) -> None:
         """Ingress on ``port`` into another security group (a database's) from the function's,
         and the matching egress."""
-        self._ingress(id_, security_group_id, port, description, source=self.function_security_group.id)
+        self._ingress(id_, security_group_id, port, description, source=self.function_security_group_id)
         self.allow_function_to(id_, port, description, security_group_id=security_group_id)
 
     def _ingress(self, id_: str, security_group_id: str, port: int, description: str, *, source: str) -> None:
@@ -233,32 +240,34 @@ class PrivateNetwork(Construct):
             referenced_security_group_id=source,
         )
 
-    def _nat_gateways(self, public_ranges: list[str], zones, label: str) -> None:
-        p, vpc_id = self.region.provider, self.vpc.id
+    def _nat_gateways(self, public_ranges: list[str], zone_names, label: str) -> None:
+        p, vpc_id = self.region.provider, self.vpc_id
         gateway = aws.internet_gateway.InternetGateway(self, "internet-gateway", provider=p, vpc_id=vpc_id,
                                                        tags={"Name": label})
         public_table = aws.route_table.RouteTable(self, "public-route-table", provider=p, vpc_id=vpc_id,
                                                   tags={"Name": f"{label}-public"})
-        aws.route.Route(self, "public-default-route", provider=p, route_table_id=public_table.id,
+        public_table_id = public_table.id
+        aws.route.Route(self, "public-default-route", provider=p, route_table_id=public_table_id,
                         destination_cidr_block="0.0.0.0/0", gateway_id=gateway.id)
         for i, block in enumerate(public_ranges):
-            subnet = aws.subnet.Subnet(self, f"public-subnet-{i}", provider=p, vpc_id=vpc_id, cidr_block=block,
-                                       availability_zone=Fn.element(zones.names, i), map_public_ip_on_launch=False,
-                                       tags={"Name": f"{label}-public-{i}"})
+            subnet_id = aws.subnet.Subnet(self, f"public-subnet-{i}", provider=p, vpc_id=vpc_id, cidr_block=block,
+                                          availability_zone=Fn.element(zone_names, i), map_public_ip_on_launch=False,
+                                          tags={"Name": f"{label}-public-{i}"}).id
             aws.route_table_association.RouteTableAssociation(self, f"public-subnet-{i}-association", provider=p,
-                                                              subnet_id=subnet.id, route_table_id=public_table.id)
+                                                              subnet_id=subnet_id, route_table_id=public_table_id)
             address = aws.eip.Eip(self, f"nat-address-{i}", provider=p, domain="vpc", tags={"Name": f"{label}-nat-{i}"})
-            nat = aws.nat_gateway.NatGateway(self, f"nat-gateway-{i}", provider=p, subnet_id=subnet.id,
+            nat = aws.nat_gateway.NatGateway(self, f"nat-gateway-{i}", provider=p, subnet_id=subnet_id,
                                              allocation_id=address.allocation_id, tags={"Name": f"{label}-{i}"},
                                              depends_on=[gateway])
             aws.route.Route(self, f"private-route-table-{i}-default-route", provider=p,
-                            route_table_id=self.route_tables[i].id, destination_cidr_block="0.0.0.0/0",
+                            route_table_id=self.route_table_ids[i], destination_cidr_block="0.0.0.0/0",
                             nat_gateway_id=nat.id)
 
     def _flow_logs(self, settings: NetworkingConfig) -> None:
         region = self.region
         group = log_group(self, "flow-log-group", region=region, name=region.namer.name("vpc-flow-logs", "log_group"),
                           retention_days=settings.flow_log_retention_days)
+        group_arn = group.arn
         role, policy = service_role(
             self, "flow-log-role", provider=region.provider, name=region.namer.name("vpc-flow-logs", "iam_role"),
             services=["vpc-flow-logs.amazonaws.com"],
@@ -266,14 +275,14 @@ class PrivateNetwork(Construct):
                         Condition("ArnLike", "aws:SourceArn", [region.arn("ec2", "vpc-flow-log/*")])],
             statements=[
                 Statement(sid="WriteFlowLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                          resources=[f"{group.arn}:*"]),
+                          resources=[f"{group_arn}:*"]),
                 Statement(sid="FindFlowLogGroup", actions=["logs:DescribeLogGroups"],
                           resources=[region.arn("logs", "log-group:*")]),
             ],
         )
         self.flow_log = aws.flow_log.FlowLog(
-            self, "flow-log", provider=region.provider, vpc_id=self.vpc.id, traffic_type="ALL",
-            log_destination_type="cloud-watch-logs", log_destination=group.arn, iam_role_arn=role.arn,
+            self, "flow-log", provider=region.provider, vpc_id=self.vpc_id, traffic_type="ALL",
+            log_destination_type="cloud-watch-logs", log_destination=group_arn, iam_role_arn=role.arn,
             depends_on=[policy],
         )
 
