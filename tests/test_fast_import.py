@@ -674,3 +674,19 @@ def test_the_fast_kernel_runs_the_patched_program(tmp_path):
         XDG_CACHE_HOME=str(tmp_path),
     )
     assert {"constructs", "cdktf"} <= set(result)
+
+
+@pytest.mark.parametrize("example", ("default", "full"))
+def test_no_property_is_read_twice_from_the_kernel(tmp_path, example):
+    """Read once, pass the token on: each repeated read is a round trip to node for a token
+    Python already holds. bench/profile_kernel.py counts them per call site."""
+    profile = tmp_path / "profile.json"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "profile_kernel.py"), "--config", str(ROOT / "examples" / f"{example}.json"),
+         "--top", "1", "--json", str(profile)],
+        cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
+        env={k: v for k, v in os.environ.items() if not k.startswith("TAP_")},
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    found = json.loads(profile.read_text())
+    assert found["repeated_reads"] == 0, found["repeated_reads_by_site"]
