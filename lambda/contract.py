@@ -42,7 +42,8 @@ ROUTES: tuple[Route, ...] = (
 )
 
 # API Gateway models are JSON Schema draft 4. They are the coarse gate at the edge; the
-# function validates the same bodies in full (schemas.py; a test keeps the two in agreement).
+# function validates the same bodies in full with these models plus its own stricter checks
+# (schemas.py derives its draft-07 schemas from them).
 ITEM_MODELS: Mapping[str, dict] = {
     "CreateItem": {
         "$schema": "http://json-schema.org/draft-04/schema#",

@@ -15,48 +15,36 @@ a body that passes validation can never turn into a 500 at write time.
 
 from __future__ import annotations
 
+import copy
 import re
 from decimal import Context, Decimal, Inexact
 from typing import Any
 
 import fastjsonschema
 
+from contract import ITEM_MODELS
 from errors import BadRequestError
 
 ITEM_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
-NAME_MAX = 200
-ATTRIBUTES_MAX_PROPERTIES = 50
 MAX_DEPTH = 16  # DynamoDB allows 32 levels; stay well inside
 MAX_VERSION = 2**53 - 1
 MAX_KEY_LENGTH = 128
 
-_ATTRIBUTES = {"type": "object", "maxProperties": ATTRIBUTES_MAX_PROPERTIES}
 
-CREATE_ITEM_SCHEMA: dict = {
-    "$schema": "http://json-schema.org/draft-07/schema#",
-    "title": "CreateItem",
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["name"],
-    "properties": {
-        "id": {"type": "string", "minLength": 1, "maxLength": 64},
-        "name": {"type": "string", "minLength": 1, "maxLength": NAME_MAX},
-        "attributes": _ATTRIBUTES,
-    },
-}
+def _function_schema(model: str, **stricter: dict) -> dict:
+    """The edge's request model (``contract.ITEM_MODELS``) as draft-07, with the bounds only
+    the function checks added: the item fields are stated once, in the contract."""
+    schema = copy.deepcopy(ITEM_MODELS[model])
+    schema["$schema"] = "http://json-schema.org/draft-07/schema#"
+    for prop, bounds in stricter.items():
+        schema["properties"][prop].update(bounds)
+    return schema
 
-UPDATE_ITEM_SCHEMA: dict = {
-    "$schema": "http://json-schema.org/draft-07/schema#",
-    "title": "UpdateItem",
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["name", "version"],
-    "properties": {
-        "name": {"type": "string", "minLength": 1, "maxLength": NAME_MAX},
-        "attributes": _ATTRIBUTES,
-        "version": {"type": "integer", "minimum": 1, "maximum": MAX_VERSION},
-    },
-}
+
+CREATE_ITEM_SCHEMA: dict = _function_schema("CreateItem")
+# A version past 2**53 - 1 loses precision in JSON clients; API Gateway's draft-04 model has no
+# need to know it.
+UPDATE_ITEM_SCHEMA: dict = _function_schema("UpdateItem", version={"maximum": MAX_VERSION})
 
 # DynamoDB numbers: up to 38 significant digits, magnitude 1E-130 .. <1E+126.
 # Rounding to 38 digits under this context raises Inexact if anything but
