@@ -74,18 +74,21 @@ def drain(self, wire: Wire, pending: collections.deque, predictions: creates.Pre
         pending.clear()
         what = f"loading {request.name}@{request.version}"
         if isinstance(response, wire.error):
-            error = wire.JSIIError if response.name == wire.fault else RuntimeError
-            raise error(f"{what}: {response.error}") from wire.JavaScriptError(response.stack)
+            _raise_kernel_error(wire, what, response)
         raise wire.JSIIError(f"{what}: unexpected answer {response!r}")
+
+
+def _raise_kernel_error(wire: Wire, what: str, response: object) -> None:
+    """The kernel's error answer, raised as jsii raises it, saying what it was answering."""
+    error = wire.JSIIError if response.name == wire.fault else RuntimeError
+    raise error(f"{what}: {response.error}") from wire.JavaScriptError(response.stack)
 
 
 def _raise_for_create(self, wire: Wire, request: creates.PredictedCreate, message: object) -> None:
     """The kernel's answer to a create answered in advance was not the one given: raise it."""
     what = f"creating {request.what}"
     if isinstance(message, dict) and "error" in message:
-        response = self._serializer.structure(message, wire.response)
-        error = wire.JSIIError if response.name == wire.fault else RuntimeError
-        raise error(f"{what}: {response.error}") from wire.JavaScriptError(response.stack)
+        _raise_kernel_error(wire, what, self._serializer.structure(message, wire.response))
     seen = "a callback into Python" if isinstance(message, dict) and "callback" in message else repr(message)
     raise wire.JSIIError(
         f"{what}: the kernel answered {seen}, not {request.ref} as the fast path predicted "
