@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 
 from tapinfra import tfcli
+from tapinfra.cli.exits import BAD_INPUT, NOT_OK, OK
+from tapinfra.cli.paths import file_problem
 
 DEFAULT_OUT = "terraform.rc"
 
@@ -22,6 +24,10 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m tapinfra cli-config", description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=DEFAULT_OUT, help=f"file to write (default: ./{DEFAULT_OUT})")
     args = parser.parse_args(argv)
+    problem = file_problem("--out", args.out)  # the argument first: exit 2, whatever the machine has
+    if problem is not None:
+        print(f"tapinfra cli-config: {problem}", file=sys.stderr)
+        return BAD_INPUT
     mirror = tfcli.find_mirror()
     if mirror is None:
         print(
@@ -29,14 +35,14 @@ def main(argv: list[str]) -> int:
             f"set {tfcli.MIRROR_ENV} to its root (make one with `terraform providers mirror DIR` on a connected machine)",
             file=sys.stderr,
         )
-        return 1
+        return NOT_OK
     out = Path(args.out).resolve()
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(tfcli.cli_config_text(mirror))
     except OSError as exc:
-        print(f"tapinfra cli-config: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
+        print(f"tapinfra cli-config: --out: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+        return BAD_INPUT
     print(f"wrote {out} (provider mirror: {mirror})", file=sys.stderr)
     print(f"export TF_CLI_CONFIG_FILE={shlex.quote(str(out))}")
-    return 0
+    return OK

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
+import argparse
 
 from tapinfra.config import config_reference
 
 
 def main(argv: list[str]) -> int:
-    if argv:
-        print("usage: python -m tapinfra reference", file=sys.stderr)
-        return 2
+    # argparse: --help exits 0, any argument is a usage error (exit 2) naming it
+    argparse.ArgumentParser(prog="python -m tapinfra reference", description=__doc__.splitlines()[0]).parse_args(argv)
     print(config_reference(), end="")
     return 0

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 
 from tapinfra.config import json_schema
 
 
 def main(argv: list[str]) -> int:
-    if argv:
-        print("usage: python -m tapinfra schema", file=sys.stderr)
-        return 2
+    # argparse: --help exits 0, any argument is a usage error (exit 2) naming it
+    argparse.ArgumentParser(prog="python -m tapinfra schema", description=__doc__.splitlines()[0]).parse_args(argv)
     print(json.dumps(json_schema(), indent=2))
     return 0

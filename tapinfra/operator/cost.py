@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
-from tapinfra.errors import ConfigError
+from tapinfra.cli.exits import OK, command
 from tapinfra.operator.model import Architecture, Resource, add_source_arguments, architecture_from_args, canary_runs_per_month
 
 PRICES = Path(__file__).with_name("prices.json")
@@ -131,7 +130,8 @@ def estimate(arch: Architecture, prices: PriceTable) -> Estimate:
         for canary in region.of("aws_synthetics_canary"):
             expression = (canary.get("schedule") or {}).get("expression", "")
             runs = canary_runs_per_month(expression, hours)
-            add(alias, name, "synthetics_canary_run", f"Synthetics canary {canary.get('name')}: {expression}", runs or 0.0)
+            once = " (runs once, when started)" if runs == 1 else ""
+            add(alias, name, "synthetics_canary_run", f"Synthetics canary {canary.get('name')}: {expression}{once}", runs)
         for acl in region.of("aws_wafv2_web_acl"):
             add(alias, name, "waf_web_acl", f"WAF web ACL {acl.get('name')}", 1)
             add(alias, name, "waf_rule", f"WAF rules in {acl.get('name')}", len(acl.get("rule") or []))
@@ -258,16 +258,13 @@ def render_text(est: Estimate) -> str:
     return "\n".join(out) + "\n"
 
 
+@command("tapinfra cost")
 def main(argv: list[str]) -> int:
+    """Exit 0 with the estimate; 2 on a bad config or stack file (one message naming the field)."""
     parser = argparse.ArgumentParser(prog="python -m tapinfra cost", description=__doc__.splitlines()[0])
     add_source_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args(argv)
-    try:
-        arch = architecture_from_args(args)
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    est = estimate(arch, load_prices())
+    est = estimate(architecture_from_args(args), load_prices())
     print(json.dumps(est.to_json(), indent=2) if args.json else render_text(est), end="" if not args.json else "\n")
-    return 0
+    return OK

@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from tapinfra.errors import ConfigError
+from tapinfra.cli.exits import NOT_OK, OK, InputError, command
+from tapinfra.cli.paths import file_problem
+from tapinfra.errors import Problem
 from tapinfra.operator.model import ROLES, Architecture, Region, add_source_arguments, architecture_from_args
 
 FORMATS = ("svg", "png", "dot")
@@ -258,7 +260,9 @@ def render(source: str, out: Path, fmt: str) -> None:
                    capture_output=True, timeout=120)
 
 
+@command("tapinfra diagram")
 def main(argv: list[str]) -> int:
+    """Exit 0 with the file written; 1 when graphviz fails; 2 on bad arguments, config or stack file."""
     parser = argparse.ArgumentParser(prog="python -m tapinfra diagram", description=__doc__.splitlines()[0])
     add_source_arguments(parser)
     parser.add_argument("--out", required=True, help="output file: .svg, .png, or .dot (Graphviz source)")
@@ -266,25 +270,21 @@ def main(argv: list[str]) -> int:
     out = Path(args.out)
     fmt = out.suffix.lstrip(".").lower()
     if fmt not in FORMATS:
-        print(f"--out: got {args.out!r}; expected a file name ending in {', '.join('.' + f for f in FORMATS)}", file=sys.stderr)
-        return 2
+        raise InputError([Problem("--out", args.out, f"a file name ending in {', '.join('.' + f for f in FORMATS)}")])
     if fmt != "dot" and dot_binary() is None:
-        print("graphviz's `dot` is not installed: `make install` adds it on Debian (apt-get install graphviz); "
-              "or write the source with --out FILE.dot", file=sys.stderr)
-        return 2
-    try:
-        arch = architecture_from_args(args)
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return 2
+        raise InputError([Problem("--out", args.out, "a .dot file, or graphviz's `dot` installed for .svg/.png "
+                                  "(`make install` adds it on Debian: apt-get install graphviz)")])
+    problem = file_problem("--out", args.out)  # before a synth that would be wasted
+    if problem is not None:
+        raise InputError([problem])
+    arch = architecture_from_args(args)
     stack = f"{arch.region('primary').name} + {arch.region('secondary').name}"
     try:
         render(to_dot(build(arch, title=f"tapinfra: {stack}")), out, fmt)
     except subprocess.CalledProcessError as exc:
-        print(f"dot failed: {exc.stderr.decode('utf-8', 'replace').strip()}", file=sys.stderr)
-        return 1
+        print(f"tapinfra diagram: dot failed: {exc.stderr.decode('utf-8', 'replace').strip()}", file=sys.stderr)
+        return NOT_OK
     except OSError as exc:
-        print(f"--out: cannot write {out}: {exc.strerror}", file=sys.stderr)
-        return 2
+        raise InputError([Problem("--out", args.out, f"a writable file path (writing it failed: {exc.strerror})")]) from None
     print(f"wrote {out}")
-    return 0
+    return OK

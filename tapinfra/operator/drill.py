@@ -14,7 +14,7 @@ moto with a fake clock.
 from __future__ import annotations
 
 import argparse
-import json
+import math
 import signal
 import socket
 import sys
@@ -24,8 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Optional
 
-from tapinfra.errors import ConfigError, Problem
+from tapinfra.cli.exits import NOT_OK, OK, InputError, command
+from tapinfra.errors import Problem
 from tapinfra.operator.model import ROLES, Architecture, add_source_arguments, architecture_from_args
+from tapinfra.strict_json import read_json_file
 
 ON, OFF = "on", "off"
 # Route 53 considers an endpoint healthy when more than 18% of its checkers report it healthy.
@@ -86,26 +88,32 @@ class DrillPlan:
 
 
 def read_outputs(path: str | Path) -> dict[str, Any]:
-    """Outputs as name -> value from ``terraform output -json``, a cdktf outputs file, or a flat map."""
-    try:
-        raw = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError([Problem("--outputs", str(path), f"a readable outputs file ({exc.strerror})")]) from None
-    except json.JSONDecodeError as exc:
-        raise ConfigError([Problem("--outputs", str(path), f"valid JSON (line {exc.lineno}: {exc.msg})")]) from None
+    """Outputs as name -> value from ``terraform output -json``, a cdktf outputs file, or a flat map.
+
+    Read with the config's strict loader: a file that is not UTF-8, not JSON, nested absurdly deep
+    or not an object is an InputError naming it; each command checks the keys it uses.
+    """
+    raw, problems = read_json_file(path)
+    if problems:
+        raise InputError([Problem("--outputs" if p.path == "<file>" else f"--outputs {path} at {p.path}", p.value,
+                                  p.allowed.replace("JSON file", "outputs file (terraform output -json)"))
+                          for p in problems])
     if not isinstance(raw, dict):
-        raise ConfigError([Problem("--outputs", str(path), "a JSON object of outputs (terraform output -json)")])
+        raise InputError([Problem(f"--outputs {path}", raw, "a JSON object of outputs (terraform output -json)")])
     if len(raw) == 1 and isinstance(next(iter(raw.values())), dict) and "value" not in next(iter(raw.values())):
         raw = next(iter(raw.values()))  # cdktf --outputs-file: {"<stack>": {...}}
     return {k: v["value"] if isinstance(v, dict) and "value" in v else v for k, v in raw.items()}
 
 
-def plan_drill(arch: Architecture, outputs: Mapping[str, Any], role: str) -> DrillPlan:
-    """What a drill of ``role`` touches, from the synthesized stack and the deployment's outputs."""
+def plan_drill(arch: Architecture, outputs: Mapping[str, Any], role: str, *, dry_run: bool = False) -> DrillPlan:
+    """What a drill of ``role`` touches, from the synthesized stack and the deployment's outputs.
+
+    Only a dry run may go without outputs; given outputs are checked either way.
+    """
     problems = []
     if role not in ROLES:
         problems.append(Problem("--region", role, "primary or secondary"))
-        raise ConfigError(problems)
+        raise InputError(problems)
     peer = next(r for r in ROLES if r != role)
     parameter = arch.drain_parameter(role)
     if parameter is None:
@@ -118,14 +126,14 @@ def plan_drill(arch: Architecture, outputs: Mapping[str, Any], role: str) -> Dri
         if isinstance(value, str) and value:
             checks[r] = value
     url = outputs.get("custom_domain_url")
-    if outputs and "dns" in arch.features:
+    if (outputs or not dry_run) and "dns" in arch.features:
         for r in ROLES:
             if r not in checks:
                 problems.append(Problem(f"outputs.{r}_health_check_id", outputs.get(f"{r}_health_check_id"), "the health check id terraform output gives"))
         if not isinstance(url, str) or not url.startswith("https://"):
             problems.append(Problem("outputs.custom_domain_url", url, "https://<domain> as terraform output gives"))
     if problems:
-        raise ConfigError(problems)
+        raise InputError(problems)
     domain = url[len("https://"):].rstrip("/") if isinstance(url, str) else arch.domain_name
     return DrillPlan(
         role=role, peer=peer, regions={r: arch.region(r).name for r in ROLES},
@@ -137,8 +145,10 @@ def plan_drill(arch: Architecture, outputs: Mapping[str, Any], role: str) -> Dri
 # ---------------------------------------------------------------- running it
 
 def boto3_clients(service: str, region: str) -> Any:
-    import boto3  # a dev dependency; only the drill needs it
-
+    try:
+        import boto3  # a dev dependency; only the drill and smoke need it
+    except ImportError:
+        raise InputError([Problem("boto3", None, "installed in this environment (pip install boto3; `make install` does)")]) from None
     return boto3.client(service, region_name=region)
 
 
@@ -317,7 +327,10 @@ def _restore_sigint(previous) -> None:
 
 # ---------------------------------------------------------------- command line
 
+@command("tapinfra drill")
 def main(argv: list[str], clients: ClientFactory = boto3_clients, resolver: Resolver = system_resolver) -> int:
+    """Exit 0 when the drill completes; 1 when it does not (or AWS refuses a call); 2 on bad input or
+    a missing AWS credential, region or endpoint; 130 on Ctrl-C (the switch cleared in every case)."""
     parser = argparse.ArgumentParser(prog="python -m tapinfra drill", description=__doc__.splitlines()[0])
     parser.add_argument("--region", required=True, choices=ROLES, help="the region to drain")
     add_source_arguments(parser)
@@ -326,29 +339,26 @@ def main(argv: list[str], clients: ClientFactory = boto3_clients, resolver: Reso
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for failover, and again for recovery")
     parser.add_argument("--interval", type=float, default=10.0, help="seconds between polls")
     args = parser.parse_args(argv)
-    try:
-        if not args.dry_run and not args.outputs:
-            raise ConfigError([Problem("--outputs", None, "the deployment's outputs file (terraform output -json > outputs.json)")])
-        if args.timeout <= 0 or args.interval <= 0:
-            raise ConfigError([Problem("--timeout/--interval", (args.timeout, args.interval), "positive numbers of seconds")])
-        outputs = read_outputs(args.outputs) if args.outputs else {}
-        plan = plan_drill(architecture_from_args(args), outputs, args.region)
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return 2
+    if not args.dry_run and args.outputs is None:
+        raise InputError([Problem("--outputs", None, "the deployment's outputs file (terraform output -json > outputs.json)")])
+    for name, value in (("--timeout", args.timeout), ("--interval", args.interval)):
+        if not (math.isfinite(value) and value > 0):
+            raise InputError([Problem(name, value, "a positive, finite number of seconds")])
+    outputs = read_outputs(args.outputs) if args.outputs is not None else {}
+    plan = plan_drill(architecture_from_args(args), outputs, args.region, dry_run=args.dry_run)
     if args.dry_run:
         print("DRY RUN: nothing is changed.")
         print("\n".join(plan.describe()))
-        return 0
+        return OK
     try:
         result = Drill(plan, clients, resolver, interval=args.interval, timeout=args.timeout).run()
     except DrillError as exc:
-        print(f"drill: {exc}", file=sys.stderr)
-        return 1
+        print(f"tapinfra drill: {exc}", file=sys.stderr)
+        return NOT_OK
     except KeyboardInterrupt:
         print("drill interrupted; the drain switch was cleared", file=sys.stderr)
         return 130
     fmt = lambda v: "not reached" if v is None else f"{v:.0f} s"  # noqa: E731
     print(f"time to unhealthy: {fmt(result.time_to_unhealthy)}; time to fail over: {fmt(result.time_to_failover)}; "
           f"time to recover: {fmt(result.time_to_recover)}")
-    return 0 if result.completed else 1
+    return OK if result.completed else NOT_OK

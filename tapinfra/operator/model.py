@@ -18,11 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Optional
 
-from tapinfra.errors import ConfigError, Problem
+from tapinfra.cli.exits import InputError
+from tapinfra.config import CANARY_SCHEDULE_PATTERN, MonitoringConfig, canary_interval_seconds
+from tapinfra.errors import Problem
+from tapinfra.operator.stack_shape import document_problems
+from tapinfra.strict_json import MAX_NESTING, Literal, join, read_json_file
 
 ROLES = ("primary", "secondary")
 _REF = re.compile(r"^\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z0-9_]+)\}$")
-_RATE = re.compile(r"^rate\(([0-9]+) (minute|minutes|hour|hours|day|days)\)$")
+_CANARY_SCHEDULE_DOC = MonitoringConfig.__dataclass_fields__["canary_schedule"].metadata["doc"]
 
 
 @dataclass(frozen=True)
@@ -199,19 +203,45 @@ class Architecture:
 # ---------------------------------------------------------------- reading a synthesized stack
 
 def from_document(doc: Any, where: str = "<stack>") -> Architecture:
-    """The architecture of a synthesized stack document (``cdk.tf.json`` or ``Testing.synth``)."""
-    providers = doc.get("provider", {}).get("aws") if isinstance(doc, dict) else None
-    if not isinstance(providers, list) or not all(isinstance(p, dict) and p.get("alias") and p.get("region") for p in providers):
-        raise ConfigError([Problem(where, _shape(doc), "a synthesized tapinfra stack (cdk.tf.json) with aliased AWS providers")])
+    """The architecture of a synthesized stack document (``cdk.tf.json`` or ``Testing.synth``).
+
+    Every field the operator commands read is checked first (stack_shape.py), so what they
+    compute from it cannot fail on a wrong type: bad input is an InputError naming its JSON path.
+    """
+    shape = document_problems(doc, where)
+    if shape:
+        raise InputError(shape)
+    providers = doc.get("provider", {}).get("aws")
+    if not isinstance(providers, list) or not all(p.get("alias") and p.get("region") for p in providers):
+        raise InputError([Problem(where, _shape(doc), "a synthesized tapinfra stack (cdk.tf.json) with aliased AWS providers")])
     resources = tuple(_resources(doc))
+    unknown = [r for r in resources if r.alias is not None and r.alias not in {p["alias"] for p in providers}]
+    if unknown:
+        r = unknown[0]
+        raise InputError([Problem(f"{where} at {_path(r, 'provider')}", r.get("provider"),
+                                  f"one of the stack's AWS providers ({', '.join('aws.' + p['alias'] for p in providers)})")])
+    schedules = [(r, (r.get("schedule") or {}).get("expression")) for r in resources if r.type == "aws_synthetics_canary"]
+    bad = [(r, e) for r, e in schedules if e is not None and not re.fullmatch(CANARY_SCHEDULE_PATTERN, e)]
+    if bad:
+        r, expression = bad[0]
+        raise InputError([Problem(f"{where} at {_path(r, 'schedule', 'expression')}", expression,
+                                  f"a schedule monitoring.canary_schedule accepts ({_CANARY_SCHEDULE_DOC})")])
     regions = {}
     for provider in providers:
         alias = provider["alias"]
         regions[alias] = Region(alias, provider["region"], tuple(r for r in resources if r.alias == alias))
     missing = [role for role in ROLES if role not in regions]
     if missing:
-        raise ConfigError([Problem(where, sorted(regions), f"providers aliased {' and '.join(ROLES)}")])
+        raise InputError([Problem(where, sorted(regions), f"providers aliased {' and '.join(ROLES)}")])
     return Architecture(regions=regions, resources=resources, outputs=tuple(sorted(doc.get("output", {}))))
+
+
+def _path(r: Resource, *keys: str) -> str:
+    """The JSON path of a field of a resource, in the notation of every Problem."""
+    path = "resource"
+    for key in (r.type, r.name, *keys):
+        path = join(path, key)
+    return path
 
 
 def _resources(doc: Mapping[str, Any]) -> Iterator[Resource]:
@@ -227,15 +257,22 @@ def _shape(doc: Any) -> Any:
 
 
 def read_stack_json(path: str | Path) -> Architecture:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError([Problem("--stack-json", str(path), f"a readable cdk.tf.json ({exc.strerror})")]) from None
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError([Problem("--stack-json", str(path), f"valid JSON (line {exc.lineno}: {exc.msg})")]) from None
-    return from_document(doc, "--stack-json")
+    """The architecture of a ``cdk.tf.json`` read with the config's strict loader (encoding, depth, big numbers)."""
+    where = f"--stack-json {path}"
+    doc, problems = read_json_file(path)
+    if problems:
+        raise InputError([_as_stack_problem(p, where) for p in problems])
+    return from_document(doc, where)
+
+
+def _as_stack_problem(problem: Problem, where: str) -> Problem:
+    """A loader problem, named for the stack file (the loader's wording speaks of a config)."""
+    if problem.path == "<file>":
+        return Problem("--stack-json", problem.value, problem.allowed.replace("JSON file", "cdk.tf.json"))
+    allowed = problem.allowed
+    if isinstance(problem.value, Literal) and "nested over" in problem.value.text:
+        allowed = f"at most {MAX_NESTING} levels of nesting (a synthesized stack has about 12)"
+    return Problem(f"{where} at {problem.path}", problem.value, allowed)
 
 
 def synthesize(config: Any) -> dict[str, Any]:
@@ -249,13 +286,10 @@ def synthesize(config: Any) -> dict[str, Any]:
         shutil.rmtree(outdir, ignore_errors=True)
 
 
-def canary_runs_per_month(expression: str, hours_per_month: float) -> Optional[float]:
-    """Runs a month of a ``rate(...)`` schedule; None for schedules this cannot count (cron)."""
-    m = _RATE.match(expression or "")
-    if not m:
-        return None
-    every = int(m.group(1)) * {"minute": 1, "hour": 60, "day": 1440}[m.group(2).rstrip("s")]
-    return hours_per_month * 60 / every
+def canary_runs_per_month(expression: str, hours_per_month: float) -> float:
+    """Runs a month of a schedule the config accepts, read by the config's own parser; a run-once schedule runs once."""
+    interval = canary_interval_seconds(expression)
+    return 1.0 if interval is None else hours_per_month * 3600 / interval
 
 
 # ---------------------------------------------------------------- command-line plumbing
@@ -268,7 +302,7 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def architecture_from_args(args: argparse.Namespace) -> Architecture:
-    if getattr(args, "stack_json", None):
+    if getattr(args, "stack_json", None) is not None:  # given, even empty: never silently the default config
         return read_stack_json(args.stack_json)
     from tapinfra.config import load_config
 

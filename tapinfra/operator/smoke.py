@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
-import sys
 import time
 import urllib.error
 import urllib.parse
@@ -21,7 +21,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional
 
-from tapinfra.errors import ConfigError, Problem
+from tapinfra.cli.exits import NOT_OK, OK, InputError, command
+from tapinfra.errors import Problem
 from tapinfra.operator.drill import read_outputs
 from tapinfra.operator.model import ROLES
 
@@ -111,9 +112,14 @@ class Smoke:
         self.report.checks.append(check)
         self.log(f"{'ok  ' if check.ok else 'FAIL'} {name} ({self.clock() - started:.1f} s){': ' + check.detail if check.detail else ''}")
 
-    def _expect(self, reply: Reply, status: int, what: str) -> Any:
+    def _expect(self, reply: Reply, status: int, what: str, **fields: type) -> Any:
+        """The body of a reply with ``status``; with ``fields``, an object holding each of the given type."""
         if reply.status != status:
             raise CheckFailed(f"{what}: expected {status}, got {reply.status} {reply.body}")
+        if fields and not (isinstance(reply.body, dict) and all(
+                isinstance(reply.body.get(k), t) and not isinstance(reply.body.get(k), bool) for k, t in fields.items())):
+            wanted = ", ".join(f"{k} ({t.__name__})" for k, t in fields.items())
+            raise CheckFailed(f"{what}: expected a JSON object with {wanted}, got {str(reply.body)[:200]}")
         return reply.body
 
     def _health(self, role: str) -> str:
@@ -126,7 +132,7 @@ class Smoke:
     def _create(self, base: str) -> dict:
         item_id = f"smoke-{uuid.uuid4().hex[:16]}"
         body = self._expect(self.http("POST", f"{base}/items", {"id": item_id, "name": "smoke test",
-                                                                "attributes": {"by": USER_AGENT}}), 201, "POST /items")
+                                                                "attributes": {"by": USER_AGENT}}), 201, "POST /items", id=str)
         self._created.append((base, item_id))
         return body
 
@@ -137,13 +143,13 @@ class Smoke:
     def _crud(self, base: str) -> str:
         item = self._create(base)
         item_id = item["id"]
-        read = self._expect(self.http("GET", f"{base}/items/{item_id}"), 200, "GET /items/{id}")
+        read = self._expect(self.http("GET", f"{base}/items/{item_id}"), 200, "GET /items/{id}", name=str, version=int)
         if read.get("name") != "smoke test":
             raise CheckFailed(f"GET /items/{{id}}: expected the created item, got {read}")
         if not self._listed(base, item_id):
             raise CheckFailed("GET /items: the created item is not listed")
         updated = self._expect(self.http("PUT", f"{base}/items/{item_id}", {"name": "smoke test, updated",
-                                                                           "version": read["version"]}), 200, "PUT /items/{id}")
+                                                                           "version": read["version"]}), 200, "PUT /items/{id}", version=int)
         if updated.get("version") != read["version"] + 1:
             raise CheckFailed(f"PUT /items/{{id}}: expected version {read['version'] + 1}, got {updated.get('version')}")
         self._delete(base, item_id)
@@ -154,11 +160,11 @@ class Smoke:
         token: Optional[str] = None
         for _ in range(100):  # pages; a smoke tenant has few items
             query = "?limit=100" + (f"&next_token={urllib.parse.quote(token)}" if token else "")
-            page = self._expect(self.http("GET", f"{base}/items{query}"), 200, "GET /items")
-            if any(i.get("id") == item_id for i in page.get("items", [])):
+            page = self._expect(self.http("GET", f"{base}/items{query}"), 200, "GET /items", items=list)
+            if any(isinstance(i, dict) and i.get("id") == item_id for i in page["items"]):
                 return True
             token = page.get("next_token")
-            if not token:
+            if not token or not isinstance(token, str):
                 return False
         return False
 
@@ -188,25 +194,38 @@ class Smoke:
                 self.log(f"could not delete smoke item {item_id} at {base}: {exc}")
 
 
+def _is_url(value: Any) -> bool:
+    """An http(s) URL urllib can request: a host, no spaces or control characters."""
+    if not isinstance(value, str) or not value.isascii() or not value.isprintable() or " " in value:
+        return False
+    parts = urllib.parse.urlsplit(value)
+    return parts.scheme in ("https", "http") and bool(parts.hostname)
+
+
 def endpoints_from(outputs: Mapping[str, Any]) -> dict[str, str]:
     endpoints, problems = {}, []
     for role in ROLES:
         url = outputs.get(f"{role}_invoke_url")
-        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+        if not _is_url(url):
             problems.append(Problem(f"outputs.{role}_invoke_url", url, "the stage's invoke URL as terraform output gives"))
         else:
             endpoints[role] = url.rstrip("/")
-    if isinstance(outputs.get("custom_domain_url"), str):
-        endpoints["custom domain"] = outputs["custom_domain_url"].rstrip("/")
+    custom = outputs.get("custom_domain_url")
+    if custom is not None and not _is_url(custom):
+        problems.append(Problem("outputs.custom_domain_url", custom, "https://<domain> as terraform output gives, or absent"))
+    elif custom is not None:
+        endpoints["custom domain"] = custom.rstrip("/")
     if problems:
-        raise ConfigError(problems)
+        raise InputError(problems)
     return endpoints
 
 
 def key_from_api_gateway(outputs: Mapping[str, Any], tenant: str, clients: Callable[[str, str], Any]) -> str:
-    ids = outputs.get("primary_api_key_ids") or {}
+    ids = outputs.get("primary_api_key_ids", {})
+    if not isinstance(ids, dict) or not all(isinstance(v, str) for v in ids.values()):
+        raise InputError([Problem("outputs.primary_api_key_ids", ids, "an object of tenant -> API key id, as terraform output gives")])
     if tenant not in ids:
-        raise ConfigError([Problem("--tenant", tenant, f"a tenant with a key in outputs.primary_api_key_ids ({', '.join(sorted(ids)) or 'none'})")])
+        raise InputError([Problem("--tenant", tenant, f"a tenant with a key in outputs.primary_api_key_ids ({', '.join(sorted(ids)) or 'none'})")])
     region = _region_of(outputs.get("primary_invoke_url", ""))
     return clients("apigateway", region).get_api_key(apiKey=ids[tenant], includeValue=True)["value"]
 
@@ -217,25 +236,28 @@ def _region_of(invoke_url: str) -> str:
     return parts[2] if len(parts) > 3 and parts[1] == "execute-api" else os.environ.get("AWS_REGION", "us-east-1")
 
 
+@command("tapinfra smoke")
 def main(argv: list[str], clients: Optional[Callable[[str, str], Any]] = None) -> int:
+    """Exit 0 when every check passes; 1 when one fails (or AWS refuses the key lookup); 2 on bad
+    input: the outputs file, the tenant, a missing AWS credential, region or endpoint."""
     parser = argparse.ArgumentParser(prog="python -m tapinfra smoke", description=__doc__.splitlines()[0])
     parser.add_argument("--outputs", required=True, help="terraform output -json of the deployment")
     parser.add_argument("--tenant", required=True, help="the tenant whose key the smoke test uses")
     parser.add_argument("--key", help="the key's value (default: $TAP_API_KEY, else read from API Gateway)")
     parser.add_argument("--replication-timeout", type=float, default=30.0, help="seconds to wait for the secondary to see a write")
     args = parser.parse_args(argv)
-    try:
-        outputs = read_outputs(args.outputs)
-        endpoints = endpoints_from(outputs)
-        key = args.key or os.environ.get("TAP_API_KEY")
-        if not key:
-            from tapinfra.operator.drill import boto3_clients
+    if not (math.isfinite(args.replication_timeout) and args.replication_timeout >= 0):
+        raise InputError([Problem("--replication-timeout", args.replication_timeout, "a finite number of seconds, 0 or more")])
+    outputs = read_outputs(args.outputs)
+    endpoints = endpoints_from(outputs)
+    key = args.key or os.environ.get("TAP_API_KEY")
+    if key and not (key.isascii() and key.isprintable()):
+        raise InputError([Problem("--key" if args.key else "TAP_API_KEY", key, "an API key: printable ASCII characters")])
+    if not key:
+        from tapinfra.operator.drill import boto3_clients
 
-            key = key_from_api_gateway(outputs, args.tenant, clients or boto3_clients)
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return 2
+        key = key_from_api_gateway(outputs, args.tenant, clients or boto3_clients)
     report = Smoke(endpoints, Http(key), replication_timeout=args.replication_timeout).run()
     passed = sum(c.ok for c in report.checks)
     print(f"{passed} passed, {len(report.checks) - passed} failed")
-    return 0 if report.ok else 1
+    return OK if report.ok else NOT_OK
