@@ -279,10 +279,10 @@ def _unknown_policy(statements: list[dict[str, Any]] | None) -> Any:
     return plan(*changes)
 
 
-def test_unknown_policy_is_a_warning_not_a_finding():
+def test_unknown_policy_is_reported_as_not_judged_not_passed():
     report = _unknown_policy(None)
-    assert report.findings == []
-    assert [w.rule for w in report.warnings] == ["policy-wildcard"] and "unknown until apply" in report.warnings[0].reason
+    assert report.findings == [] and report.warnings == []
+    assert [w.rule for w in report.unjudged] == ["policy-wildcard"] and "known only after apply" in report.unjudged[0].reason
 
 
 def test_unknown_policy_is_checked_through_its_planned_document():
@@ -351,7 +351,7 @@ def test_global_arns_do_not_count_as_regions():
     ("not json", "is not JSON"),
     ('{"resource": {}}', "synthesized stack, not a plan"),
     ('{"format_version": "1.0", "values": {}}', "is a terraform state, not a plan"),
-    ('{"format_version": "2.0", "planned_values": {}}', "format_version 2.0 is not supported"),
+    ('{"format_version": "2.0", "planned_values": {}}', 'format_version: got "2.0"; expected 1.x'),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, content, message):
     path = tmp_path / "in.json"

@@ -22,10 +22,10 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     try:
         plan = load_plan(args.plan)
+        report = review(plan)
     except PlanError as exc:
-        print(f"tapinfra review: {exc}", file=sys.stderr)
+        print("tapinfra review: " + " ".join(str(exc).split()), file=sys.stderr)
         return 2
-    report = review(plan)
     write = render.as_json if args.json else render.markdown if args.markdown else render.text
     sys.stdout.write(write(report))
     return report.exit_code

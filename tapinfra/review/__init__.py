@@ -5,17 +5,33 @@
 
 from __future__ import annotations
 
+from typing import Callable, Iterable, Iterator
+
 from tapinfra.review.plan import Plan, PlanError, load_plan, parse_plan
-from tapinfra.review.report import Finding, Report, summarize
-from tapinfra.review.rules import FINDING, RULES
+from tapinfra.review.report import FINDING, UNJUDGED, WARNING, Finding, Report, Result, summarize
+from tapinfra.review.rules import RULES
 
-__all__ = ["Finding", "Plan", "PlanError", "Report", "load_plan", "parse_plan", "review"]
+__all__ = ["FINDING", "UNJUDGED", "WARNING", "Finding", "Plan", "PlanError", "Report", "Result", "load_plan", "parse_plan", "review"]
+
+Rule = Callable[[Plan], Iterator[Result]]
 
 
-def review(plan: Plan) -> Report:
-    findings: list[Finding] = []
-    warnings: list[Finding] = []
-    for rule in RULES:
-        for level, item in rule(plan):
-            (findings if level == FINDING else warnings).append(item)
-    return Report(plan.terraform_version, summarize(plan), findings, warnings)
+def review(plan: Plan, extra_rules: Iterable[Rule] = ()) -> Report:
+    """Every built-in rule, then ``extra_rules`` (a team's own), on one plan.
+
+    An attribute value of a shape the aws provider never writes is bad input, not a finding:
+    it is raised as PlanError naming the resource and the rule that met it.
+    """
+    found: dict[str, list[Finding]] = {FINDING: [], WARNING: [], UNJUDGED: []}
+    for rule in (*RULES, *extra_rules):
+        plan.reading = None
+        try:
+            for level, item in rule(plan):
+                found[level if level in found else FINDING].append(item)
+        except (AttributeError, KeyError, IndexError, TypeError, ValueError, RecursionError) as exc:
+            where = f"{plan.reading.address}: " if plan.reading is not None else ""
+            raise PlanError(
+                f"{where}rule {getattr(rule, '__name__', rule)} cannot read the values it checks "
+                f"({type(exc).__name__}: {str(exc)[:120]}); expected attribute values as the aws provider writes them"
+            ) from None
+    return Report(plan.terraform_version, summarize(plan), found[FINDING], found[WARNING], found[UNJUDGED])

@@ -96,3 +96,24 @@ INLINE_POLICY_TYPES = frozenset({"aws_iam_role"})
 
 # Data source whose statements a planned read exposes even when its json is unknown.
 POLICY_DOCUMENT_DATA = "aws_iam_policy_document"
+
+# The attribute that says where a resource itself lives, for types where it is not ``arn``
+# (region_changed and the summary read it); None: the type has no attribute of its own region.
+OWN_REGION_ATTRIBUTES: dict[str, str | None] = {
+    "aws_s3_bucket": "region",  # a bucket's ARN names no region
+    "aws_cloudwatch_event_target": None,  # arn: the target's ARN (e.g. the peer region's bus)
+}
+
+KMS_KEY_TYPES = ("aws_kms_key", "aws_kms_replica_key", "aws_kms_external_key")
+
+# Types whose deletion AWS refuses while an attribute is true -> that attribute.
+DELETION_PROTECTION: dict[str, str] = {
+    "aws_dynamodb_table": "deletion_protection_enabled",
+    "aws_rds_cluster": "deletion_protection",
+    "aws_rds_global_cluster": "deletion_protection",
+    "aws_db_instance": "deletion_protection",
+    "aws_docdb_cluster": "deletion_protection",
+    "aws_neptune_cluster": "deletion_protection",
+    "aws_lb": "enable_deletion_protection",
+    "aws_cognito_user_pool": "deletion_protection",
+}

@@ -1,7 +1,9 @@
 """Policy documents as sets of grants, so a plan's before and after can be compared.
 
 A grant is one (principal, action, resource) an Allow statement permits. Review flags the
-wildcard grants an update or replacement adds; grants that were there before are not news.
+wildcard grants an update or replacement adds that no grant it had covers: compared by what
+their patterns match (``patterns``), so ``log-group:/aws/*`` replacing
+``log-group:/aws/lambda/f:*`` is news and ``s3:Get*`` replacing ``s3:*`` is not.
 """
 
 from __future__ import annotations
@@ -11,9 +13,19 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
-_SEP = re.compile(r"[/:]")
+from tapinfra.review.patterns import action_covers, arn_segments, has_wildcard, resource_covers
+
 UNKNOWN = "(known after apply)"
 _REGION = re.compile(r"\b[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[0-9]\b")
+REGION_PLACEHOLDER = "{region}"
+# Resource parts (after the five ARN segments) that name parts of ONE resource written out
+# in full: one bucket's objects, one table's indexes and streams, one log group's streams.
+# Any other wildcard can reach resources the policy's author never saw.
+_CHILDREN_OF_ONE = {
+    "s3": re.compile(r"[^*?/]+/.*", re.DOTALL),
+    "dynamodb": re.compile(r"table/[^*?/]+/.*", re.DOTALL),
+    "logs": re.compile(r"log-group:[^*?:]+:(?:\*|log-stream:.*)", re.DOTALL),
+}
 
 
 @dataclass(frozen=True, order=True)
@@ -25,14 +37,14 @@ class Grant:
 
 def parse_document(text: str) -> dict[Grant, bool]:
     """Every grant of a JSON policy -> whether all its statements carry a condition."""
+    if not isinstance(text, str):
+        raise ValueError("a policy document is JSON text")
     doc = json.loads(text)
     if not isinstance(doc, dict):
         raise ValueError("a policy document is a JSON object")
-    statements = doc.get("Statement", [])
-    statements = [statements] if isinstance(statements, dict) else statements
     grants: dict[Grant, bool] = {}
-    for st in statements:
-        if not isinstance(st, dict) or st.get("Effect") != "Allow":
+    for st in _objects(doc.get("Statement")):
+        if st.get("Effect") != "Allow":
             continue
         _add(
             grants,
@@ -52,20 +64,20 @@ def statement_grants(statements: Iterable[Mapping[str, Any]]) -> dict[Grant, boo
     wildcards written in the configuration.
     """
     grants: dict[Grant, bool] = {}
-    for st in statements or ():
+    for st in _objects(statements):
         if (st.get("effect") or "Allow") != "Allow":
             continue
         principals = [
             _principal(p.get("type"), ident)
-            for p in st.get("principals") or ()
-            for ident in p.get("identifiers") or ()
+            for p in _objects(st.get("principals"))
+            for ident in _as_list(p.get("identifiers"))
             if ident is not None
         ]
-        principals += [f"notprincipal:{_known(p.get('identifiers'))}" for p in st.get("not_principals") or ()]
-        actions = [a for a in st.get("actions") or () if a is not None]
+        principals += [f"notprincipal:{_known(p.get('identifiers'))}" for p in _objects(st.get("not_principals"))]
+        actions = [str(a) for a in _as_list(st.get("actions")) if a is not None]
         if st.get("not_actions"):
             actions.append(f"notaction:{_known(st['not_actions'])}")
-        resources = [r if r is not None else UNKNOWN for r in st.get("resources") or ()]
+        resources = [str(r) if r is not None else UNKNOWN for r in _as_list(st.get("resources"))]
         if st.get("not_resources"):
             resources.append(f"notresource:{_known(st['not_resources'])}")
         _add(grants, principals or [""], actions, resources or [""], conditional=bool(st.get("condition")))
@@ -77,7 +89,7 @@ def wildcards(grant: Grant, kind: str, conditional: bool) -> list[str]:
     parts = []
     if grant.principal == "*" and not conditional or grant.principal.startswith("notprincipal:"):
         parts.append("principal")
-    if "*" in grant.action or grant.action.startswith("notaction:"):
+    if has_wildcard(grant.action) or grant.action.startswith("notaction:"):
         parts.append("action")
     if kind != "key" and is_wildcard_resource(grant.resource):
         parts.append("resource")
@@ -85,51 +97,69 @@ def wildcards(grant: Grant, kind: str, conditional: bool) -> list[str]:
 
 
 def new_wildcards(before: Mapping[Grant, bool], after: Mapping[Grant, bool], kind: str) -> list[str]:
-    """Wildcard grants in ``after`` that ``before`` did not have, one readable line each.
+    """Wildcard grants in ``after`` that no grant of ``before`` covers, one readable line each.
 
-    Grants are compared by shape: actions ignore case (as IAM does) and region names are
+    A grant covers another when its principal, action and resource patterns each match
+    everything the other's do, and it needs no condition the other lacks. Region names are
     placeholders, so the same grant moving with its region is not news (the region rule
     reports the move) while ``us-east-1`` becoming ``*`` is.
     """
-    had = {_shape(g) for g in before}
-    had_actions = {(_shape(g)[0], _shape(g)[1]) for g in before}
+    had = [(_placed(g), conditional) for g, conditional in before.items()]
     found = []
     for grant in sorted(after):
-        shape = _shape(grant)
-        if shape in had or grant.resource == UNKNOWN and shape[:2] in had_actions:
-            continue  # unchanged, or the same action on a resource not known yet (an ARN)
-        parts = wildcards(grant, kind, after[grant])
+        new, conditional = _placed(grant), after[grant]
+        if any(covers(old, new) and (conditional or not old_conditional) for old, old_conditional in had):
+            continue
+        if grant.resource == UNKNOWN and any(_principal_covers(old.principal, new.principal) and action_covers(old.action, new.action) for old, _ in had):
+            continue  # the same action on a resource not known yet (an ARN another resource gets)
+        parts = wildcards(grant, kind, conditional)
         if parts:
             who = f" to {grant.principal}" if grant.principal else ""
             found.append(f"{grant.action} on {grant.resource or '(no resource)'}{who} (wildcard {', '.join(parts)})")
     return found
 
 
-def _shape(grant: Grant) -> tuple[str, str, str]:
-    return (_REGION.sub("{region}", grant.principal), grant.action.lower(), _REGION.sub("{region}", grant.resource))
+def covers(old: Grant, new: Grant) -> bool:
+    """``old`` permits everything ``new`` does (same kind of value, patterns compared by what they match)."""
+    return (
+        _principal_covers(old.principal, new.principal)
+        and _covers_or_equal(old.action, new.action, action_covers, "notaction:")
+        and _covers_or_equal(old.resource, new.resource, resource_covers, "notresource:")
+    )
+
+
+def _covers_or_equal(old: str, new: str, pattern_covers: Any, negated: str) -> bool:
+    """Negated lists (NotAction, NotResource) and empty resources compare as written."""
+    if old.startswith(negated) or new.startswith(negated) or not old or not new:
+        return old == new
+    return pattern_covers(old, new)
+
+
+def _principal_covers(old: str, new: str) -> bool:
+    return old == new or old == "*" and not new.startswith("notprincipal:")
+
+
+def _placed(grant: Grant) -> Grant:
+    return Grant(_REGION.sub(REGION_PLACEHOLDER, grant.principal), grant.action, _REGION.sub(REGION_PLACEHOLDER, grant.resource))
 
 
 def is_wildcard_resource(resource: str) -> bool:
-    """``*``, a ``*`` in an ARN's partition, service, region or account, or in the resource's name.
+    """``*`` or ``?`` anywhere but in the parts of one fully named resource.
 
     ``arn:aws:s3:::bucket/*`` (one bucket's objects), ``table/t/index/*`` (one table's
-    indexes) and ``log-group:/aws/lambda/f:*`` (one group's streams) are scoped.
+    indexes) and ``log-group:/aws/lambda/f:*`` (one group's streams) are scoped;
+    ``log-group:/aws/lambda/*:*``, ``role/service-role/*``, ``parameter/tap/*`` or an
+    account ``11112222333?`` are not.
     """
     if resource.startswith("notresource:"):
         return True
-    if "*" not in resource:
+    if not has_wildcard(resource):
         return False
-    parts = resource.split(":", 5)
-    if len(parts) < 6 or any("*" in p for p in parts[1:5]):
+    segments = arn_segments(resource)
+    if segments is None or any(has_wildcard(p) for p in segments[1:5]):
         return True
-    service, rest = parts[2], parts[5]
-    if service == "s3":
-        return "*" in rest.split("/", 1)[0]
-    pieces = _SEP.split(rest, 1)
-    if len(pieces) == 1:
-        return True  # the whole resource part is the (wildcarded) name
-    name = _SEP.split(pieces[1].lstrip("/"), 1)[0]
-    return "*" in name or pieces[1] in ("", "*")
+    scoped = _CHILDREN_OF_ONE.get(segments[2])
+    return not (scoped and scoped.fullmatch(segments[5]))
 
 
 def _add(grants: dict[Grant, bool], principals: list[str], actions: list[str], resources: list[str], conditional: bool) -> None:
@@ -161,6 +191,10 @@ def _json_principals(st: Mapping[str, Any]) -> list[str]:
 
 def _principal(kind: Any, ident: Any) -> str:
     return "*" if ident == "*" and kind in ("*", "AWS") else f"{kind}:{ident}"
+
+
+def _objects(value: Any) -> list[Mapping[str, Any]]:
+    return [v for v in _as_list(value) if isinstance(v, Mapping)]
 
 
 def _as_list(value: Any) -> list[Any]:

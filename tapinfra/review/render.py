@@ -9,9 +9,10 @@ from tapinfra.review.report import COUNTED, Finding, Report
 
 
 def verdict(report: Report) -> str:
+    unjudged = f"; {len(report.unjudged)} not judged (known only after apply)" if report.unjudged else ""
     if report.findings:
-        return f"{len(report.findings)} finding(s): do not apply before someone has read them"
-    return "no findings"
+        return f"{len(report.findings)} finding(s): do not apply before someone has read them{unjudged}"
+    return f"no findings{unjudged}"
 
 
 def _totals(report: Report) -> str:
@@ -29,7 +30,7 @@ def text(report: Report) -> str:
         lines.append("")
     if not report.rows:
         lines += ["no resource changes", ""]
-    for title, items in (("findings", report.findings), ("warnings", report.warnings)):
+    for title, items in (("findings", report.findings), ("warnings", report.warnings), ("could not judge", report.unjudged)):
         if items:
             lines.append(f"{title} ({len(items)}):")
             lines += [f"  [{f.rule}] {f.address}: {f.reason}" for f in items]
@@ -50,6 +51,7 @@ def as_json(report: Report) -> str:
             "summary": [{"region": r.region, "provider": r.provider, "type": r.type, **r.counts} for r in report.rows],
             "findings": items(report.findings),
             "warnings": items(report.warnings),
+            "unjudged": items(report.unjudged),
         },
         indent=2,
     ) + "\n"
@@ -68,6 +70,10 @@ def markdown(report: Report) -> str:
             f"| {_md(r.label)} | `{r.type}` | " + " | ".join(_count(r.counts[k]) for k in COUNTED) + " |"
             for r in report.rows
         ]
+        lines.append("")
+    if report.unjudged:
+        lines += ["#### Could not judge (known only after apply)", ""]
+        lines += [f"- **{f.rule}** `{f.address}`: {_md(f.reason)}" for f in report.unjudged]
         lines.append("")
     if report.warnings:
         lines += [f"<details><summary>{len(report.warnings)} warning(s)</summary>", ""]

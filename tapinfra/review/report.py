@@ -9,6 +9,9 @@ from typing import Optional
 from tapinfra.review.plan import Plan
 
 COUNTED = ("create", "update", "replace", "delete")
+# What a rule says of a change: a finding blocks the apply (exit 1); a warning is worth reading;
+# unjudged: a security-relevant value is known only after apply, so no rule could judge it.
+FINDING, WARNING, UNJUDGED = "finding", "warning", "unjudged"
 
 
 @dataclass(frozen=True, order=True)
@@ -18,6 +21,10 @@ class Finding:
     rule: str
     address: str
     reason: str
+
+
+# (level, Finding): what every rule, built in or a team's own, yields.
+Result = tuple[str, Finding]
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,7 @@ class Report:
     rows: list[Row]
     findings: list[Finding]
     warnings: list[Finding]
+    unjudged: list[Finding] = field(default_factory=list)
 
     @property
     def totals(self) -> dict[str, int]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any, Callable, Iterator
 
-from tapinfra.review import policy
+from tapinfra.review import policy, protections
 from tapinfra.review.catalog import (
     INLINE_POLICY_TYPES,
     NAME_ATTRIBUTES,
@@ -19,11 +19,7 @@ from tapinfra.review.catalog import (
     STATEFUL_TYPES,
 )
 from tapinfra.review.plan import Change, Plan, config_address, own_region
-from tapinfra.review.report import Finding
-
-# (finding or warning, Finding)
-Result = tuple[str, Finding]
-FINDING, WARNING = "finding", "warning"
+from tapinfra.review.report import FINDING, UNJUDGED, WARNING, Finding, Result
 
 _LOSS = {
     "table": "its items are lost: the new table starts empty",
@@ -45,6 +41,9 @@ def stateful_loss(plan: Plan) -> Iterator[Result]:
             name = c.before_value(NAME_ATTRIBUTES.get(c.type, "id")) or c.before_value("id")
             how = "deleted" if c.kind == "delete" else f"replaced ({' then '.join(c.actions)})"
             loss = _LOSS.get(what, "the data it holds is lost")
+            window = c.before_value("deletion_window_in_days")
+            if what == "key" and isinstance(window, int) and not isinstance(window, bool):
+                loss = f"it is scheduled for deletion and {loss} in {window} days"
             yield FINDING, Finding("stateful-resource", c.address, f"{what} {_q(name)} is {how}: {loss}{_why(c)}")
         if c.type == "aws_dynamodb_table" and c.kind == "update":
             gone = _replica_regions(c.before) - _replica_regions(c.after)
@@ -83,8 +82,8 @@ def policy_wildcards(plan: Plan) -> Iterator[Result]:
             attr, kind = POLICY_ATTRIBUTES[c.type]
             yield from _policy_change(plan, c, attr, kind, c.before_value(attr), attr)
         if c.type in INLINE_POLICY_TYPES:
-            before = {p.get("name"): p.get("policy") for p in c.before_value("inline_policy") or ()}
-            for block in c.after_value("inline_policy") or ():
+            before = {p.get("name"): p.get("policy") for p in c.before_list("inline_policy")}
+            for block in c.after_list("inline_policy"):
                 yield from _policy_change(
                     plan, c, "inline_policy", "identity", before.get(block.get("name")), f"inline_policy {block.get('name')}",
                     after_text=block.get("policy"),
@@ -97,6 +96,9 @@ def method_opened(plan: Plan) -> Iterator[Result]:
         if c.type != "aws_api_gateway_method" or c.before is None or c.after is None:
             continue
         method = c.before_value("http_method")
+        for attr in ("api_key_required", "authorization"):
+            if c.unknown(attr):
+                yield UNJUDGED, Finding("method-opened", c.address, f"{attr} is known only after apply: could not judge whether {method} stays protected")
         if c.before_value("api_key_required") is True and c.after_value("api_key_required") is False:
             yield FINDING, Finding("method-opened", c.address, f"{method} stops requiring an API key (api_key_required goes from true to false)")
         auth_before, auth_after = c.before_value("authorization"), c.after_value("authorization")
@@ -137,12 +139,12 @@ def region_changed(plan: Plan) -> Iterator[Result]:
     """
     seen: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for c in [*plan.drift, *plan.managed()]:
-        region = own_region(c.before)
+        region = own_region(c.type, c.before)
         key = plan.config_providers.get(config_address(c.address))
         if region and key:
             seen[key][region].add(c.address)
     for res in plan.prior:
-        region = own_region(res.get("values"))
+        region = own_region(res.get("type", ""), res.get("values"))
         key = plan.config_providers.get(config_address(res.get("address", "")))
         if region and key and res.get("mode", "managed") == "managed":
             seen[key][region].add(res["address"])
@@ -159,13 +161,15 @@ def region_changed(plan: Plan) -> Iterator[Result]:
             )
 
 
-RULES: tuple[Callable[[Plan], Iterator[Result]], ...] = (
+Rule = Callable[[Plan], Iterator[Result]]
+RULES: tuple[Rule, ...] = (
     stateful_loss,
     fixed_name_create_before_destroy,
     policy_wildcards,
     method_opened,
     protection_removed,
     region_changed,
+    *protections.RULES,
 )
 
 
@@ -178,7 +182,7 @@ def _policy_change(plan: Plan, c: Change, attr: str, kind: str, before_text: Any
     if attr != "inline_policy" and c.unknown(attr):
         doc = _planned_document(plan, c, attr)
         if doc is None:
-            yield WARNING, Finding("policy-wildcard", c.address, f"{label} becomes unknown until apply: review it after apply")
+            yield UNJUDGED, Finding("policy-wildcard", c.address, f"{label} is known only after apply: whether it widens could not be judged")
             return
         after = policy.statement_grants(doc.after.get("statement"))
         yield WARNING, Finding(
@@ -211,14 +215,14 @@ def _planned_document(plan: Plan, c: Change, attr: str) -> Change | None:
 
 
 def _replica_regions(values: Any) -> set[str]:
-    if not isinstance(values, dict):
-        return set()
-    return {r.get("region_name") for r in values.get("replica") or () if r.get("region_name")}
+    replicas = values.get("replica") if isinstance(values, dict) else None
+    return {str(r["region_name"]) for r in replicas if isinstance(r, dict) and r.get("region_name")} if isinstance(replicas, list) else set()
 
 
 def _logging(values: Any) -> str | None:
     settings = values.get("settings") if isinstance(values, dict) else None
-    return settings[0].get("logging_level") if settings else None
+    first = settings[0] if isinstance(settings, list) and settings else None
+    return first.get("logging_level") if isinstance(first, dict) else None
 
 
 def _why(c: Change) -> str:
