@@ -105,10 +105,10 @@ def read_outputs(path: str | Path) -> dict[str, Any]:
     return {k: v["value"] if isinstance(v, dict) and "value" in v else v for k, v in raw.items()}
 
 
-def plan_drill(arch: Architecture, outputs: Mapping[str, Any], role: str, *, dry_run: bool = False) -> DrillPlan:
+def plan_drill(arch: Architecture, outputs: Mapping[str, Any], role: str, *, outputs_given: bool = True) -> DrillPlan:
     """What a drill of ``role`` touches, from the synthesized stack and the deployment's outputs.
 
-    Only a dry run may go without outputs; given outputs are checked either way.
+    Only a dry run may go without an outputs file (``outputs_given=False``); a given one is checked.
     """
     problems = []
     if role not in ROLES:
@@ -126,7 +126,7 @@ def plan_drill(arch: Architecture, outputs: Mapping[str, Any], role: str, *, dry
         if isinstance(value, str) and value:
             checks[r] = value
     url = outputs.get("custom_domain_url")
-    if (outputs or not dry_run) and "dns" in arch.features:
+    if (outputs or outputs_given) and "dns" in arch.features:
         for r in ROLES:
             if r not in checks:
                 problems.append(Problem(f"outputs.{r}_health_check_id", outputs.get(f"{r}_health_check_id"), "the health check id terraform output gives"))
@@ -345,7 +345,7 @@ def main(argv: list[str], clients: ClientFactory = boto3_clients, resolver: Reso
         if not (math.isfinite(value) and value > 0):
             raise InputError([Problem(name, value, "a positive, finite number of seconds")])
     outputs = read_outputs(args.outputs) if args.outputs is not None else {}
-    plan = plan_drill(architecture_from_args(args), outputs, args.region, dry_run=args.dry_run)
+    plan = plan_drill(architecture_from_args(args), outputs, args.region, outputs_given=args.outputs is not None)
     if args.dry_run:
         print("DRY RUN: nothing is changed.")
         print("\n".join(plan.describe()))

@@ -44,7 +44,7 @@ def use_everything(doc) -> None:
     diagram.to_dot(diagram.build(arch))
     for role in model.ROLES:
         try:
-            drill.plan_drill(arch, {}, role, dry_run=True).describe()
+            drill.plan_drill(arch, {}, role, outputs_given=False).describe()
         except ConfigError:
             pass  # a stack without drain switch or DNS: the drill says so, by name
 
@@ -188,7 +188,7 @@ def fields_read(doc):
     diagram.to_dot(diagram.build(arch))
     for role in model.ROLES:
         try:
-            drill.plan_drill(arch, {}, role, dry_run=True)
+            drill.plan_drill(arch, {}, role, outputs_given=False)
         except ConfigError:
             pass
     return {(path[0], path[1:]) for path in log}
