@@ -1,22 +1,71 @@
-"""tapinfra: a production two-region serverless REST API on AWS, from one typed config.
+"""tapinfra: a production two-region serverless REST API on AWS for your own application.
 
-Importing it changes no global state. Applications call :func:`enable_fast_import` first
-thing (before cdktf is imported) for a synth several times faster, with the same output.
+The public API is ``__all__``; everything else is private by name or may change in a minor
+version (see docs/CHANGELOG.md for what a version promises). Importing this package changes
+no global state and does not load cdktf: the names that need it load it when first used.
+Applications call :func:`enable_fast_import` first thing (before cdktf is imported) for a
+synth several times faster, with the same output.
+
+A whole deployment is one statement::
+
+    TapStack(App(), "shop-dev", load_config("tapinfra.json"))
 """
 
-from tapinfra.config import TapConfig, load_config
-from tapinfra.errors import ConfigError
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tapinfra._version import __version__
+from tapinfra.application import Application, load_application
+from tapinfra.config import ApplicationConfig, TapConfig, config_from_dict, load_config, with_changes
+from tapinfra.errors import ConfigError, Problem
 from tapinfra.provider import enable_fast_import, import_mode
 
-__all__ = ["TapConfig", "ConfigError", "load_config", "TapStack", "synth_app", "enable_fast_import", "import_mode"]
+if TYPE_CHECKING:  # loaded on first use: they import cdktf
+    from tapinfra.app import stack_id, synth_app
+    from tapinfra.cli.synth import synth_main
+    from tapinfra.constructs.api import ApiEndpoint
+    from tapinfra.constructs.regional import RegionalServiceResult
+    from tapinfra.constructs.table import GlobalTable
+    from tapinfra.policy import Condition, Statement, policy_document
+    from tapinfra.region import Region
+    from tapinfra.stack import TapStack
+
+__all__ = [
+    "__version__",
+    # configuration
+    "TapConfig", "ApplicationConfig", "load_config", "config_from_dict", "with_changes", "ConfigError", "Problem",
+    # the application
+    "Application", "load_application",
+    # the stack and its typed results
+    "TapStack", "Region", "RegionalServiceResult", "ApiEndpoint", "GlobalTable", "Statement", "Condition", "policy_document",
+    # synthesis
+    "synth_app", "synth_main", "stack_id", "enable_fast_import", "import_mode",
+]
+
+_LAZY = {
+    "TapStack": "tapinfra.stack",
+    "synth_app": "tapinfra.app",
+    "stack_id": "tapinfra.app",
+    "synth_main": "tapinfra.cli.synth",
+    "ApiEndpoint": "tapinfra.constructs.api",
+    "RegionalServiceResult": "tapinfra.constructs.regional",
+    "GlobalTable": "tapinfra.constructs.table",
+    "Statement": "tapinfra.policy",
+    "Condition": "tapinfra.policy",
+    "policy_document": "tapinfra.policy",
+    "Region": "tapinfra.region",
+}
 
 
 def __getattr__(name: str):
-    # The stack pulls in cdktf (and starts the jsii kernel): only when asked for.
-    if name == "TapStack":
-        from tapinfra.stack import TapStack
-        return TapStack
-    if name == "synth_app":
-        from tapinfra.app import synth_app
-        return synth_app
-    raise AttributeError(name)
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tapinfra' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -11,7 +11,8 @@ from tapinfra.stack import TapStack
 
 
 def stack_id(config: TapConfig) -> str:
-    return f"{config.app}-{config.environment}"
+    """``<app>-<environment>``: the stack's id and its folder under ``<outdir>/stacks/``."""
+    return config.stack_id
 
 
 def synth_app(config: TapConfig, outdir: str | Path = "cdktf.out") -> Path:

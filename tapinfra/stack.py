@@ -7,12 +7,13 @@ key values, routing and health checks, dashboard). Each phase hands typed values
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Optional
-
+import difflib
 from cdktf import LocalBackend, S3Backend, TerraformOutput, TerraformStack
 from constructs import Construct
 
+from tapinfra._version import __version__
+from tapinfra.application import Application, load_application
+from tapinfra.assets import canary_sources_dir
 from tapinfra.config import TapConfig, config_from_dict
 from tapinfra.constructs.audit import AuditTrail
 from tapinfra.constructs.aurora import GlobalDatabase
@@ -27,19 +28,24 @@ from tapinfra.constructs.table import GlobalTable
 from tapinfra.foundation import ROUTE53_HOME_REGION, build_foundation, default_tags
 from tapinfra.provider import archive, aws
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-LAMBDA_DIR = PROJECT_ROOT / "lambda"
-CANARY_DIR = PROJECT_ROOT / "canary" / "nodejs" / "node_modules"
-
 __all__ = ["TapStack", "default_tags"]
 
 
 class TapStack(TerraformStack):
-    """The whole two-region service for one :class:`TapConfig` (default: the embedded default).
+    """The whole two-region service for one :class:`TapConfig` (default: the embedded default,
+    which deploys tapinfra's reference item API).
 
-    ``TapStack(App(), "tap-dev")`` is a complete deployment; any default can be overridden
-    through the config. Exposes ``foundation`` (``primary``, ``secondary``: :class:`Region`),
-    ``table`` and ``services`` (one :class:`RegionalServiceResult` per region, primary first).
+    ``TapStack(App(), "tap-dev", config)`` is a complete deployment of ``config.application``;
+    any default can be overridden through the config, and any attribute through :meth:`find`.
+    It may share its ``App`` with other stacks, and other constructs may be added to it.
+
+    Exposes, for wiring your own resources:
+
+    - ``application`` (:class:`~tapinfra.Application`): what is deployed (routes, models, handler);
+    - ``primary``, ``secondary`` (:class:`~tapinfra.Region`): each region's provider, name, namer, key;
+    - ``table`` (:class:`~tapinfra.GlobalTable`): ``name``, ``arn``, ``grant_items(region)``;
+    - ``services``: one :class:`~tapinfra.RegionalServiceResult` per region, primary first
+      (``api`` endpoint, ``function_name``, ``alias_name``, ``topic_arn``, buckets, ``bus``).
     """
 
     def __init__(self, scope: Construct, id_: str, config: TapConfig | None = None) -> None:
@@ -53,11 +59,12 @@ class TapStack(TerraformStack):
         self.foundation = build_foundation(self, config)
         self.primary, self.secondary = self.foundation.regions
         self.regions = self.foundation.regions
+        self.application: Application = load_application(config.application)
         packaging = archive.provider.ArchiveProvider(self, "archive", alias="packaging") \
             if config.packaging.mode == "archive_file" else None
-        function_package = CodePackage(self, "function-package", source_dir=LAMBDA_DIR, name="function",
+        function_package = CodePackage(self, "function-package", files=self.application.files(), name="function",
                                        mode=config.packaging.mode, provider=packaging)
-        canary_package = CodePackage(self, "canary-package", source_dir=CANARY_DIR, name="canary",
+        canary_package = CodePackage(self, "canary-package", source_dir=canary_sources_dir(), name="canary",
                                      prefix="nodejs/node_modules/", mode=config.packaging.mode,
                                      provider=packaging) if config.features.canaries else None
         # the private networks, primary first (networking module)
@@ -80,7 +87,7 @@ class TapStack(TerraformStack):
         # 3. one service per region
         self.services: tuple[RegionalServiceResult, ...] = tuple(
             RegionalService(self, f"{region.role}-service", RegionalServiceProps(
-                region=region, config=config, table=self.table,
+                region=region, config=config, table=self.table, application=self.application,
                 function_package=function_package, canary_package=canary_package,
                 network=self.networks[i] if self.networks else None,
                 database=self.database.result.regions[i] if self.database is not None else None,
@@ -165,6 +172,7 @@ class TapStack(TerraformStack):
                           emails=self.config.monitoring.alarm_emails).arn
 
     def _outputs(self, dashboard_name: str) -> None:
+        self.output("tapinfra_version", __version__, "The tapinfra release that synthesized this stack.")
         self.output("table_name", self.table.table.name, "Name of the DynamoDB global table (the same in both regions).")
         self.output("table_arn", self.table.arn, "ARN of the global table in the primary region.")
         self.output("replication_role_arn", self.replication.role_arn, "IAM role S3 assumes to replicate the data bucket.")
@@ -237,3 +245,21 @@ class TapStack(TerraformStack):
 
     def output(self, id_: str, value: object, description: str, sensitive: bool = False) -> TerraformOutput:
         return TerraformOutput(self, id_, value=value, description=description, sensitive=sensitive)
+
+    def find(self, path: str) -> Construct:
+        """The escape hatch: the construct at ``path`` (construct ids joined by ``/``, as in
+        ``cdk.tf.json``'s ``//`` metadata: ``"primary-api/stage"``), so any attribute tapinfra
+        sets can be overridden with cdktf's ``add_override`` (``stack.find(p).add_override(
+        "description", "...")``). Raises KeyError naming the children that do exist."""
+        node: Construct = self
+        for part in path.strip("/").split("/"):
+            child = node.node.try_find_child(part)
+            if child is None:
+                here = "/".join(c.node.id for c in node.node.scopes[1:]) or "the stack"
+                children = sorted(c.node.id for c in node.node.children)
+                close = difflib.get_close_matches(part, children, n=5, cutoff=0.5)
+                raise KeyError(f"no construct {part!r} in {here}; "
+                               + (f"closest: {', '.join(close)}; " if close else "")
+                               + f"its {len(children)} children: {', '.join(children[:40])}" + (" ..." if len(children) > 40 else ""))
+            node = child
+        return node

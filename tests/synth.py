@@ -8,6 +8,7 @@ writes below one session directory that is removed at exit.
 from __future__ import annotations
 
 import atexit
+import hashlib
 import json
 import re
 import shutil
@@ -55,7 +56,13 @@ def scratch_app():
 
 
 def synth(config: TapConfig) -> Synth:
-    key = json.dumps(config.to_dict(), sort_keys=True)
+    # The application's files are part of what is synthesized: a changed source or document
+    # is another stack, whatever the config says.
+    from tapinfra.application import load_application
+
+    application = load_application(config.application)
+    content = hashlib.sha256(repr((application.files(), application.document.read_bytes())).encode()).hexdigest()
+    key = json.dumps(config.to_dict(), sort_keys=True) + content
     if key not in _CACHE:
         from cdktf import Testing
         from tapinfra.stack import TapStack

@@ -7,7 +7,7 @@ import pytest
 
 from tapinfra.config import config_from_dict
 from tapinfra.constructs.function import HANDLER  # the API's function (the ingestion processor is another)
-from tapinfra.contract import ITEM_MODELS, ROUTES
+from tests.item_api import ITEM_MODELS, ROUTES
 from tests.synth import REGIONS, Tf, example_config, synth
 
 

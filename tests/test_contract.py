@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from tapinfra import contract
+from tests import item_api as contract
 from tests.synth import REGIONS
 
 

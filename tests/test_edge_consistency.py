@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tapinfra import contract
+from tests import item_api as contract
 from tapinfra.config import WAF_BODY_INSPECTION_KB, with_changes
 from tests.synth import REGIONS, Tf, example_config, synth
 

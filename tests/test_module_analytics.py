@@ -7,7 +7,7 @@ import re
 import pytest
 
 from tapinfra.config import ATHENA_MIN_BYTES_SCANNED_CUTOFF, config_from_dict
-from tapinfra.contract import STORED_ATTRIBUTES
+from tests.item_api import STORED_ATTRIBUTES
 from tapinfra.errors import ConfigError
 from tests.modules import assert_secure_bucket, key_arn
 from tests.synth import REGIONS, example_config

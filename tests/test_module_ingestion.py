@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tapinfra import contract
+from tests import item_api as contract
 from tapinfra.config import LAMBDA_ENVIRONMENT_LIMIT_BYTES, RESOURCE_PART_MAX, config_from_dict, environment_bytes
 from tapinfra.errors import ConfigError
 from tests.modules import account_id, assert_secure_bucket, key_arn, role_statements

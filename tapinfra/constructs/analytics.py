@@ -14,13 +14,13 @@ one it reads (``WHERE export_id = '...'``) and never counts an item once per exp
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping
 
 from constructs import Construct
 
 from tapinfra.config import AnalyticsConfig, StorageConfig
 from tapinfra.constructs.bucket import SecureBucket
 from tapinfra.constructs.packaging import terraform_literal
-from tapinfra.contract import STORED_ATTRIBUTES
 from tapinfra.provider import aws
 from tapinfra.region import Region
 
@@ -30,10 +30,11 @@ EXPORT_PARTITION = "export_id"
 JSON_SERDE = "org.openx.data.jsonserde.JsonSerDe"
 
 
-def item_column_type() -> str:
-    """The ``item`` column: DynamoDB JSON, one struct per stored attribute, its value as text
-    (numbers too: CAST them; maps stay JSON text for json_extract)."""
-    fields = ",".join(f"{name}:struct<{kind.lower()}:string>" for name, kind in STORED_ATTRIBUTES.items())
+def item_column_type(attributes: Mapping[str, str]) -> str:
+    """The ``item`` column: DynamoDB JSON, one struct per stored attribute (the application's
+    document declares them), its value as text (numbers too: CAST them; maps stay JSON text
+    for json_extract)."""
+    fields = ",".join(f"{name}:struct<{kind.lower()}:string>" for name, kind in attributes.items())
     return f"struct<{fields}>"
 
 
@@ -52,10 +53,12 @@ class Analytics(Construct):
 
     :param data_bucket: the region's data bucket (the exports' home, or their replica).
     :param log_bucket: the region's access-log bucket.
+    :param table_attributes: what an item holds (name -> DynamoDB type), from the application's document.
     """
 
     def __init__(self, scope: Construct, id_: str, *, region: Region, settings: AnalyticsConfig, storage: StorageConfig,
-                 data_bucket: SecureBucket, log_bucket: SecureBucket, disposable: bool) -> None:
+                 data_bucket: SecureBucket, log_bucket: SecureBucket, disposable: bool,
+                 table_attributes: Mapping[str, str]) -> None:
         super().__init__(scope, id_)
         p, namer = region.provider, region.namer
         # Query results are a cache of what the exports hold: kept briefly, never transitioned.
@@ -116,7 +119,7 @@ class Analytics(Construct):
                 ser_de_info=t.GlueCatalogTableStorageDescriptorSerDeInfo(
                     name="dynamodb-json", serialization_library=JSON_SERDE),
                 columns=[t.GlueCatalogTableStorageDescriptorColumns(
-                    name="item", type=item_column_type(), comment="The item as DynamoDB JSON (the export's Item).")],
+                    name="item", type=item_column_type(table_attributes), comment="The item as DynamoDB JSON (the export's Item).")],
             ),
         )
         self.result = AnalyticsResult(workgroup_name=self.workgroup.name, database_name=database_name,

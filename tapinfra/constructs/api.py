@@ -9,13 +9,15 @@ from typing import Sequence
 
 from constructs import Construct
 
+from tapinfra.application import Application
 from tapinfra.config import ApiConfig
 from tapinfra.constructs.function import ApiFunction
 from tapinfra.constructs.logs import log_group
-from tapinfra.contract import ITEM_MODELS, ROUTES, Route
 from tapinfra.policy import Statement, service_role
 from tapinfra.provider import aws
 from tapinfra.region import Region
+from tapinfra.runtime import HEALTH_PATH
+from tapinfra.runtime.openapi import Route, path_slug
 
 CORS_ALLOW_HEADERS = "Content-Type,X-Api-Key,X-Amz-Date,Authorization,X-Amz-Security-Token"
 # API Gateway writes execution logs to API-Gateway-Execution-Logs_<api id>/<stage> and our
@@ -41,8 +43,7 @@ ACCESS_LOG_FORMAT = json.dumps({
 }, sort_keys=True)
 
 
-def _slug(path: str) -> str:
-    return path.strip("/").replace("/", "-").replace("{", "").replace("}", "") or "root"
+_slug = path_slug
 
 
 def cors_origin_template(origins: Sequence[str]) -> str:
@@ -153,8 +154,9 @@ class ApiEndpoint:
 class RegionalApi(Construct):
     """The REST API of one region, integrated with the function's alias.
 
-    REGIONAL endpoint; /health (GET, no key) and the item routes (API key required),
-    JSON-schema models with a body validator for POST/PUT; an OPTIONS preflight (MOCK) on
+    REGIONAL endpoint; /health (GET, no key) and the application's routes (from its OpenAPI
+    document: API key where its security says so), JSON-schema models with a body validator
+    where an operation has a request body; an OPTIONS preflight (MOCK) on
     every resource; CORS headers on gateway errors too; a deployment redeployed whenever
     any route, integration, model or CORS setting changes (create_before_destroy); a stage
     with JSON access logs (KMS, retention), X-Ray, and */* method settings (metrics, INFO
@@ -165,12 +167,14 @@ class RegionalApi(Construct):
     """
 
     def __init__(self, scope: Construct, id_: str, *, region: Region, settings: ApiConfig, target: ApiFunction,
-                 keys: TenantKeys, account: ApiGatewayAccount) -> None:
+                 keys: TenantKeys, account: ApiGatewayAccount, application: Application) -> None:
         super().__init__(scope, id_)
         p, namer = region.provider, region.namer
+        self.routes = routes = application.routes
+        models = application.models
         self.rest_api = aws.api_gateway_rest_api.ApiGatewayRestApi(
             self, "api", provider=p, name=namer.name("api", "api"),
-            description="tapinfra item API",
+            description=application.api.title,
             api_key_source="HEADER",
             endpoint_configuration=aws.api_gateway_rest_api.ApiGatewayRestApiEndpointConfiguration(types=["REGIONAL"]),
         )
@@ -189,13 +193,13 @@ class RegionalApi(Construct):
                 self, f"model-{name}", provider=p, rest_api_id=api_id, name=name,
                 content_type="application/json", schema=json.dumps(schema, sort_keys=True),
             )
-            for name, schema in ITEM_MODELS.items()
+            for name, schema in models.items()
         }
         dependables = []
-        for route in ROUTES:
+        for route in routes:
             method, integration = self._route(p, api_id, route, invoke_arn, settings.cache_enabled)
             dependables += [method, integration]
-        for path in self.resources:
+        for path in self.served_paths:
             dependables += self._preflight(p, api_id, path, settings.cors_allowed_origins)
         gateway_responses = [self._cors_on_errors(p, api_id, kind, settings.cors_allowed_origins) for kind in ("DEFAULT_4XX", "DEFAULT_5XX")]
 
@@ -203,7 +207,7 @@ class RegionalApi(Construct):
         # under a new address: Terraform creates it, moves the stage onto it, then deletes the
         # old one -- no create_before_destroy, which Terraform would spread to everything the
         # deployment depends on (and so onto fixed-name resources that cannot exist twice).
-        declared = json.dumps({"routes": [r.__dict__ for r in ROUTES], "models": ITEM_MODELS,
+        declared = json.dumps({"routes": [r.__dict__ for r in routes], "models": models,
                                "cors": list(settings.cors_allowed_origins), "headers": CORS_ALLOW_HEADERS,
                                "cache": settings.cache_enabled, "target": target.qualified_name}, sort_keys=True)
         self.declaration_hash = hashlib.sha256(declared.encode()).hexdigest()[:12]
@@ -251,7 +255,7 @@ class RegionalApi(Construct):
                 settings=_method_settings(settings, cache=True),
                 depends_on=[self.method_settings],
             )
-            for route in ROUTES if route.cacheable and settings.cache_enabled
+            for route in routes if route.cacheable and settings.cache_enabled
         ]
         up = aws.api_gateway_usage_plan
         self.usage_plan = up.ApiGatewayUsagePlan(
@@ -277,26 +281,31 @@ class RegionalApi(Construct):
             deployed_stage_name=deployed_stage,
             stage_arn=self.stage.arn,
             invoke_url=self.stage.invoke_url,
-            health_path=f"/{settings.stage_name}/health",
+            health_path=f"/{settings.stage_name}{HEALTH_PATH}",
             host=f"{api_id}.execute-api.{region.name}.amazonaws.com",
         )
 
     def _resources(self, p, api_id):
-        """Path -> resource, and path -> its id token (each read from the kernel once)."""
+        """Path -> resource, and path -> its id token (each read from the kernel once).
+
+        Every prefix of a served path gets a resource (``/a/{b}/c`` needs ``/a`` and
+        ``/a/{b}``); ``/`` is the API's root resource."""
+        self.served_paths = sorted({r.path for r in self.routes})
+        needed = {"/".join(path.split("/")[:i]) for path in self.served_paths for i in range(2, path.count("/") + 2)}
         resources: dict[str, object] = {}
         ids = {"": self.rest_api.root_resource_id}
-        for path in sorted({r.path for r in ROUTES}):
+        for path in sorted(needed - {"", "/"}):
             parent_path, _, part = path.rpartition("/")
             resources[path] = aws.api_gateway_resource.ApiGatewayResource(
                 self, f"resource-{_slug(path)}", provider=p, rest_api_id=api_id, parent_id=ids[parent_path], path_part=part)
             ids[path] = resources[path].id
-        del ids[""]
+        ids["/"] = ids.pop("")
         return resources, ids
 
     def _route(self, p, api_id, route: Route, invoke_arn: str, cache: bool):
         slug = f"{route.method.lower()}-{_slug(route.path)}"
         resource_id = self.resource_ids[route.path]
-        params = {"method.request.path.id": True} if "{id}" in route.path else {}
+        params = {f"method.request.path.{name}": True for name in route.path_parameters}
         cache_keys = None
         if cache and route.cacheable:
             # The cache key must hold the tenant (its API key) and every input of the answer.
@@ -325,7 +334,7 @@ class RegionalApi(Construct):
     def _preflight(self, p, api_id, path: str, origins: Sequence[str]):
         slug = _slug(path)
         resource_id = self.resource_ids[path]
-        methods = ",".join(sorted({r.method for r in ROUTES if r.path == path} | {"OPTIONS"}))
+        methods = ",".join(sorted({r.method for r in self.routes if r.path == path} | {"OPTIONS"}))
         method = aws.api_gateway_method.ApiGatewayMethod(
             self, f"method-options-{slug}", provider=p, rest_api_id=api_id, resource_id=resource_id,
             http_method="OPTIONS", authorization="NONE", api_key_required=False,

@@ -6,7 +6,7 @@ import json
 
 from constructs import Construct
 
-from tapinfra.contract import EVENT_SOURCE, ORIGIN_REGION_FIELD
+from tapinfra.runtime import ORIGIN_REGION_FIELD
 from tapinfra.policy import Statement, service_role
 from tapinfra.provider import aws
 from tapinfra.region import Region
@@ -21,9 +21,9 @@ class EventBus(Construct):
     :meth:`grant_put_events`.
     """
 
-    def __init__(self, scope: Construct, id_: str, *, region: Region) -> None:
+    def __init__(self, scope: Construct, id_: str, *, region: Region, source: str) -> None:
         super().__init__(scope, id_)
-        self.source = EVENT_SOURCE
+        self.source = source
         self.bus = aws.cloudwatch_event_bus.CloudwatchEventBus(
             self, "bus", provider=region.provider, name=region.namer.name("events", "event_bus"),
         )

@@ -13,7 +13,7 @@ from tapinfra.constructs.events import EventBus
 from tapinfra.constructs.packaging import CodePackage
 from tapinfra.constructs.secure_function import SecureFunction
 from tapinfra.constructs.table import GlobalTable
-from tapinfra.contract import Env
+from tapinfra.runtime import Env
 from tapinfra.policy import Statement
 from tapinfra.provider import aws
 from tapinfra.region import Region
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from tapinfra.constructs.network import NetworkPlacement
 
 POWERTOOLS_ACCOUNT = "017000801446"  # AWS's account for the public Powertools layers
-HANDLER = "app.handler"
 
 
 def powertools_layer_arn(region: Region, settings: FunctionConfig) -> str:
@@ -41,7 +40,8 @@ class ApiFunction(Construct):
     """``function`` (published), ``alias`` with provisioned concurrency, its log group, DLQ and role.
 
     :param region: where it runs.
-    :param package: the code (``lambda/``), shared by both regions.
+    :param package: the application's code, shared by both regions.
+    :param handler: the application's entry point (``module.function`` in the package).
     :param table: the global table (its copy in this region is used).
     :param bus: this region's event bus.
     :param tenant_key_ids: tenant -> API key id in this region (tokens).
@@ -56,7 +56,7 @@ class ApiFunction(Construct):
     """
 
     def __init__(self, scope: Construct, id_: str, *, region: Region, settings: FunctionConfig, api: ApiConfig,
-                 table_settings: TableConfig, package: CodePackage, table: GlobalTable, bus: EventBus,
+                 table_settings: TableConfig, package: CodePackage, handler: str, table: GlobalTable, bus: EventBus,
                  tenant_key_ids: Mapping[str, str], drain: Optional["DrainSwitch"],
                  network: Optional["NetworkPlacement"] = None, database_secret: Optional["SecretAccess"] = None) -> None:
         super().__init__(scope, id_)
@@ -94,7 +94,7 @@ class ApiFunction(Construct):
             environment[Env.DATABASE_SECRET_ARN] = database_secret.arn
         # Published: the alias below points at a version, never at $LATEST.
         self.function = secure.create(
-            role_name=namer.name("api", "iam_role"), statements=statements, handler=HANDLER,
+            role_name=namer.name("api", "iam_role"), statements=statements, handler=handler,
             runtime=settings.runtime, memory_mb=settings.memory_mb, timeout_seconds=settings.timeout_seconds,
             reserved_concurrency=settings.reserved_concurrency, package=package,
             layers=[powertools_layer_arn(region, settings)], environment=environment, publish=True,

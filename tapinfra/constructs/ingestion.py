@@ -22,7 +22,7 @@ from tapinfra.constructs.monitoring import Metric, alarm
 from tapinfra.constructs.packaging import CodePackage
 from tapinfra.constructs.secure_function import SecureFunction
 from tapinfra.constructs.table import GlobalTable
-from tapinfra.contract import IngestEnv
+from tapinfra.runtime import IngestEnv
 from tapinfra.policy import Statement
 from tapinfra.provider import aws
 from tapinfra.region import Region
@@ -30,7 +30,7 @@ from tapinfra.region import Region
 if TYPE_CHECKING:
     from tapinfra.constructs.network import NetworkPlacement
 
-HANDLER = "ingest.handler"
+from tapinfra.application import INGEST_HANDLER as HANDLER  # noqa: E402  (checked in the source by the config)
 
 
 class IngestProcessor(Construct):

@@ -21,29 +21,10 @@ from constructs import Construct
 from cdktf import AssetType, Fn, TerraformAsset
 
 from tapinfra.provider import archive
+from tapinfra.sources import EXCLUDED_PARTS, EXCLUDED_SUFFIXES, collect  # noqa: F401  (re-exported)
 
-# Never shipped: interpreter caches and editor droppings.
-EXCLUDED_PARTS = ("__pycache__",)
-EXCLUDED_SUFFIXES = (".pyc", ".pyo", ".swp", "~")
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 ZIP_MODE = 0o100644 << 16
-
-
-def collect(source_dir: Path, prefix: str = "") -> list[tuple[str, bytes]]:
-    """``(name in zip, bytes)`` for every file under ``source_dir``, sorted by name."""
-    if not source_dir.is_dir():
-        raise FileNotFoundError(f"code folder {source_dir} does not exist")
-    files = []
-    for path in source_dir.rglob("*"):
-        rel = path.relative_to(source_dir)
-        if not path.is_file() or any(p in EXCLUDED_PARTS or p.startswith(".") for p in rel.parts):
-            continue
-        if path.name.endswith(EXCLUDED_SUFFIXES):
-            continue
-        files.append((prefix + rel.as_posix(), path.read_bytes()))
-    if not files:
-        raise FileNotFoundError(f"code folder {source_dir} holds no files")
-    return sorted(files)
 
 
 def deterministic_zip(files: Sequence[tuple[str, bytes]], target: Path) -> Path:
@@ -77,6 +58,7 @@ class CodePackage(Construct):
     """One code folder as a zip.
 
     :param source_dir: the folder; every file in it is packaged (caches excluded).
+    :param files: instead of ``source_dir``, the ``(name in zip, bytes)`` pairs to package.
     :param name: the zip's base name (``<name>-<content hash>.zip``).
     :param prefix: path prefix inside the zip (e.g. ``nodejs/node_modules/`` for canaries).
     :param mode: ``archive_file`` (default) or ``asset``.
@@ -86,10 +68,13 @@ class CodePackage(Construct):
     ``source_code_hash``) and ``files`` (what the zip holds).
     """
 
-    def __init__(self, scope: Construct, id_: str, *, source_dir: Path, name: str, prefix: str = "",
+    def __init__(self, scope: Construct, id_: str, *, name: str, source_dir: Path | None = None,
+                 files: Sequence[tuple[str, bytes]] | None = None, prefix: str = "",
                  mode: str = "archive_file", provider: object | None = None) -> None:
         super().__init__(scope, id_)
-        self.files = collect(source_dir, prefix)
+        if (source_dir is None) == (files is None):
+            raise TypeError("CodePackage takes source_dir or files, not both")
+        self.files = collect(source_dir, prefix) if source_dir is not None else sorted((prefix + n, b) for n, b in files)
         self.mode = mode
         # The content hash is part of the zip's name, so a consumer that only sees the path
         # (a Synthetics canary's zip_file) still gets a diff when the code changes.
@@ -101,7 +86,7 @@ class CodePackage(Construct):
                 try:
                     content.decode("utf-8")
                 except UnicodeDecodeError:
-                    raise ValueError(f"{source_dir}/{filename}: archive_file mode packages text files only") from None
+                    raise ValueError(f"{filename}: archive_file mode packages text files only (set packaging.mode to asset)") from None
             self.archive = data.DataArchiveFile(
                 self, "zip",
                 provider=provider,

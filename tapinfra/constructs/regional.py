@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Optional
 
 from constructs import Construct
 
+from tapinfra.application import Application
 from tapinfra.config import TapConfig
 from tapinfra.constructs.analytics import Analytics, AnalyticsResult
 from tapinfra.constructs.api import ApiEndpoint, ApiGatewayAccount, RegionalApi, TenantKeys
@@ -21,6 +22,7 @@ from tapinfra.constructs.table import GlobalTable
 from tapinfra.constructs.waf import StageFirewall
 from tapinfra.policy import Statement
 from tapinfra.region import Region
+from tapinfra.runtime import HEALTH_PATH
 
 if TYPE_CHECKING:
     from tapinfra.constructs.aurora import RegionalDatabase
@@ -34,6 +36,7 @@ class RegionalServiceProps:
     :param region: the region's context (provider, namer, key).
     :param config: the deployment's config (its sections say what to build).
     :param table: the global table; the function uses its copy in ``region``.
+    :param application: what the function runs and the API serves.
     :param function_package: the application's zip (shared by both regions).
     :param canary_package: the canary's zip; None when ``features.canaries`` is off.
     :param network: the region's private network; None when ``networking`` is off.
@@ -43,6 +46,7 @@ class RegionalServiceProps:
     region: Region
     config: TapConfig
     table: GlobalTable
+    application: Application
     function_package: CodePackage
     canary_package: Optional[CodePackage] = None
     network: Optional["PrivateNetwork"] = None
@@ -92,13 +96,15 @@ class RegionalService(Construct):
             log_bucket=log_bucket, protect=not config.disposable, expiration_days=storage.expiration_days,
             disposable=config.disposable,
         )
-        bus = EventBus(scope, f"{role}-events", region=region)
+        application = props.application
+        bus = EventBus(scope, f"{role}-events", region=region, source=application.event_source)
         drain = drain_switch(scope, f"{role}-drain", region=region) if features.drain_switch else None
         tenant_keys = TenantKeys(scope, f"{role}-tenant-keys", region=region, tenants=config.api.tenants)
         account = ApiGatewayAccount(scope, f"{role}-apigw-account", region=region)
         function = ApiFunction(
             scope, f"{role}-function", region=region, settings=config.function, api=config.api,
-            table_settings=config.table, package=props.function_package, table=props.table, bus=bus,
+            table_settings=config.table, package=props.function_package, handler=application.handler,
+            table=props.table, bus=bus,
             tenant_key_ids=tenant_keys.ids, drain=drain,
             network=props.network.result.placement if props.network is not None else None,
             database_secret=props.database.secret if props.database is not None else None,
@@ -109,7 +115,7 @@ class RegionalService(Construct):
                 sid="ThisRegionsDataBucket", actions=["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
                 resources=[data_bucket.arn, f"{data_bucket.arn}/*"])])
         api = RegionalApi(scope, f"{role}-api", region=region, settings=config.api, target=function,
-                          keys=tenant_keys, account=account)
+                          keys=tenant_keys, account=account, application=application)
         endpoint = api.endpoint
         function.allow_invoke_from(region, endpoint.execution_arn, endpoint.stage_name)
         firewall = None
@@ -122,7 +128,7 @@ class RegionalService(Construct):
         if props.canary_package is not None:
             canary = HealthCanary(
                 scope, f"{role}-canary", region=region, settings=config.monitoring, storage=storage,
-                package=props.canary_package, health_url=f"{endpoint.invoke_url}/health", log_bucket=log_bucket,
+                package=props.canary_package, health_url=f"{endpoint.invoke_url}{HEALTH_PATH}", log_bucket=log_bucket,
                 disposable=config.disposable,
             )
         topic = AlarmTopic(scope, f"{role}-alarm-topic", region=region, emails=config.monitoring.alarm_emails)
@@ -138,7 +144,8 @@ class RegionalService(Construct):
         analytics = ingestion = None
         if config.analytics.enabled:
             analytics = Analytics(scope, f"{role}-analytics", region=region, settings=config.analytics, storage=storage,
-                                  data_bucket=data_bucket, log_bucket=log_bucket, disposable=config.disposable).result
+                                  data_bucket=data_bucket, log_bucket=log_bucket, disposable=config.disposable,
+                                  table_attributes=application.api.table_attributes).result
         if config.ingestion.enabled:
             pipeline = IngestPipeline(
                 scope, f"{role}-ingestion", region=region, settings=config.ingestion, function=config.function,

@@ -8,7 +8,7 @@ from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
 from tapinfra.config import TableConfig
-from tapinfra.contract import PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE
+from tapinfra.runtime import PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE
 from tapinfra.policy import Statement
 from tapinfra.provider import aws
 from tapinfra.region import Region

@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from tapinfra.contract import EVENT_SOURCE, Env, Tuning
+from tests.item_api import EVENT_SOURCE, Env, Tuning
 
 LAMBDA_DIR = Path(__file__).resolve().parents[2] / "lambda"
 

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from app_testkit import fresh_aws
-from tapinfra import contract
+from tests import item_api as contract
 
 
 def _contract_path(rule: str) -> str:

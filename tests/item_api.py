@@ -1,22 +1,22 @@
-"""The application's contract (``lambda/contract.py``), read by the infrastructure.
+"""The reference application's contract (``lambda/contract.py``), for the tests of both sides.
 
-The file is the one the function zip ships; it is loaded by path under a private module
-name, so importing ``tapinfra`` neither puts ``lambda/`` on ``sys.path`` nor shadows the
-application's own ``contract`` module.
+Loaded by path under a private module name, as the function zip's ``contract`` is: importing
+it neither puts ``lambda/`` on ``sys.path`` nor shadows another ``contract`` module. tapinfra
+itself never reads this file: it deploys the item API through ``application`` like any other.
 """
 
 from __future__ import annotations
 
 import importlib.util
-from pathlib import Path
 from types import ModuleType
 
-LAMBDA_DIR = Path(__file__).resolve().parent.parent / "lambda"
-CONTRACT_FILE = LAMBDA_DIR / "contract.py"
+from tapinfra.assets import reference_application_dir
+
+CONTRACT_FILE = reference_application_dir() / "contract.py"
 
 
 def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("tapinfra._app_contract", CONTRACT_FILE)
+    spec = importlib.util.spec_from_file_location("tests._item_api_contract", CONTRACT_FILE)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -40,8 +40,3 @@ STORED_ATTRIBUTES = _contract.STORED_ATTRIBUTES
 EVENT_SOURCE = _contract.EVENT_SOURCE
 DETAIL_TYPES = _contract.DETAIL_TYPES
 ORIGIN_REGION_FIELD = _contract.ORIGIN_REGION_FIELD
-
-__all__ = [
-    "Route", "ROUTES", "ITEM_MODELS", "Env", "Tuning", "ENV_NAMES", "OPTIONAL_ENV_NAMES", "IngestEnv", "INGEST_ENV_NAMES",
-    "PARTITION_KEY", "SORT_KEY", "TTL_ATTRIBUTE", "STORED_ATTRIBUTES", "EVENT_SOURCE", "DETAIL_TYPES", "ORIGIN_REGION_FIELD",
-]
