@@ -35,7 +35,7 @@ import items
 import pagination
 import schemas
 import tenancy
-from encoding import dumps, loads
+from encoding import NumberOutOfRange, dumps, field_path, loads
 from errors import (
     BadRequestError,
     ConflictError,
@@ -121,9 +121,29 @@ def _json_body(schema: dict) -> dict:
         raise PayloadTooLargeError(size, limit)
     try:
         body = loads(text)
+    except NumberOutOfRange as exc:
+        raise BadRequestError(f"invalid body: {field_path(exc.path)} is a number too large or too small to read") from None
     except (ValueError, RecursionError) as exc:
         raise BadRequestError(f"malformed JSON: {exc}") from None
     return schemas.validate_body(body, schema)
+
+
+def _item_location(item_id: str) -> str:
+    """The created item's path as the caller can follow it.
+
+    API Gateway's ``requestContext.path`` is the path the client sent: ``/<stage>/items`` on the
+    stage's invoke URL (execute-api host), ``/items`` through a custom domain mapped at its root,
+    ``/<base>/items`` under a base path. Without it (a test invoke), the host decides: the
+    execute-api host puts the stage first, a custom domain does not.
+    """
+    context = app.current_event.raw_event.get("requestContext") or {}
+    sent = (context.get("path") or "").rstrip("/")
+    collection = "/items"
+    if not sent.endswith(collection):
+        stage = context.get("stage") or ""
+        on_invoke_url = ".execute-api." in (context.get("domainName") or "")
+        sent = f"/{stage}{collection}" if stage and on_invoke_url else collection
+    return f"{sent}/{item_id}"
 
 
 def _item_fields(body: dict) -> tuple[str, dict]:
@@ -166,7 +186,7 @@ def create_item():
     item = items.create(tenant_id, item_id, name, attributes)
     count("ItemCreated")
     events.publish(events.CREATED, tenant_id, item)
-    return _json(201, item, {"Location": f"/items/{item['id']}"})
+    return _json(201, item, {"Location": _item_location(item["id"])})
 
 
 @app.get("/items/<item_id>")

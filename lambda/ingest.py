@@ -9,8 +9,10 @@ such field and refuses unknown ones), so a prefix never writes under another ten
 An object is taken whole or not at all: every line is checked before the first write. What can
 never succeed (no or unknown tenant, too large, too many lines, not UTF-8, a malformed line)
 goes to the dead-letter queue with the reason, and the invocation succeeds, since a retry would
-fail the same way. Anything else (throttling past the SDK's retries, a bug) raises: Lambda
-retries the event, then its dead-letter config puts it on the same queue.
+fail the same way. A message's detail holds fixed text and positions only (rejections.py): the
+queue outlives the items, and a key name the uploader chose is content too. Anything else
+(throttling past the SDK's retries, a bug) raises: Lambda retries the event, then its
+dead-letter config puts it on the same queue.
 
 Idempotent: items are created only if absent (the API's create), so S3's at-least-once delivery
 and Lambda's retries never duplicate or overwrite; an id that exists already counts as a
@@ -33,10 +35,11 @@ from botocore.exceptions import ClientError
 
 import clients
 import items
+import rejections
 import schemas
 from config import ConfigurationError, get_settings
 from contract import IngestEnv
-from encoding import dumps, loads
+from encoding import NumberOutOfRange, dumps, loads
 from errors import BadRequestError, ConflictError
 from observability import count, logger, metrics, tracer
 
@@ -110,7 +113,7 @@ def tenant_of(key: str, tenants: frozenset[str]) -> str:
     if not slash or not tenant:
         raise Rejected("no_tenant_prefix", "the key must start with <tenant>/")
     if tenant not in tenants:
-        raise Rejected("unknown_tenant", f"{tenant!r} is not a tenant of this deployment")
+        raise Rejected("unknown_tenant", f"the key's first segment is not one of {IngestEnv.INGEST_TENANTS}")
     return tenant
 
 
@@ -165,20 +168,24 @@ def parse_lines(data: bytes, obj: ObjectRef, max_items: int, max_line_bytes: int
         size = len(raw.encode("utf-8"))
         if size > max_line_bytes:
             raise Rejected("invalid_item", f"line {number} is {size} bytes; the limit is {max_line_bytes}")
+        schema = schemas.CREATE_ITEM_SCHEMA
         try:
             body = loads(raw)
+        except NumberOutOfRange as exc:
+            raise Rejected("invalid_item", f"line {number}: {rejections.out_of_range(exc, schema)}") from None
         except (ValueError, RecursionError) as exc:
-            raise Rejected("malformed_json", f"line {number}: {exc}") from None
+            raise Rejected("malformed_json", f"line {number}: {rejections.unparsable(exc)}") from None
         try:
-            schemas.validate_body(body, schemas.CREATE_ITEM_SCHEMA)
+            schemas.validate_body(body, schema)
             item_id = body.get("id")
             if item_id is not None:
                 schemas.check_item_id(item_id, "id")
             schemas.check_storable(body["name"], "name")
             attributes = body.get("attributes", {})
             schemas.check_storable(attributes, "attributes")
-        except BadRequestError as exc:
-            raise Rejected("invalid_item", f"line {number}: {exc.msg}") from None
+        except BadRequestError:
+            # The API's message names the client's fields; the queue gets positions only.
+            raise Rejected("invalid_item", f"line {number}: {rejections.describe(body, schema)}") from None
         lines.append(Line(number, item_id or derived_id(obj, number), body["name"], attributes))
     return lines
 

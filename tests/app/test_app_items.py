@@ -24,7 +24,7 @@ def test_create_returns_201_with_item_and_location(api, aws, frozen_clock):
     assert item["region"] == REGION
     assert item["expires_at"] == frozen_clock.now + 30 * 86400
     assert item["created_at"] == item["updated_at"]
-    assert reply.header("Location") == f"/items/{item['id']}"
+    assert reply.header("Location") == f"/prod/items/{item['id']}"  # the kit calls the stage invoke URL (rc.path /prod/items)
     assert reply.header("Content-Type") == "application/json"
     assert "tenant_id" not in item
 
