@@ -193,14 +193,16 @@ def _helper(d: Diagram, arch: Architecture, region: Region) -> None:
 
 
 def _across_regions(d: Diagram, arch: Architecture) -> None:
+    """Arrows between regions, where the picture has both ends (a hand-edited stack may move a bus or a table)."""
+    edges = []
     if "global_table" in d.nodes:
-        for alias in arch.table_replica_aliases():
-            d.edge("global_table", f"{alias}_table", "replication", "replica")
-    for source, destination in arch.replication_pairs():
-        rtc = " (RTC 15 min)" if arch.replication_time_control() else ""
-        d.edge(f"{source}_bucket", f"{destination}_bucket", "replication", f"S3 replication{rtc}")
-    for source, destination in arch.forwarding():
-        d.edge(f"{source}_bus", f"{destination}_bus", "events", "forward own events")
+        edges += [("global_table", f"{alias}_table", "replication", "replica") for alias in arch.table_replica_aliases()]
+    rtc = " (RTC 15 min)" if arch.replication_time_control() else ""
+    edges += [(f"{s}_bucket", f"{t}_bucket", "replication", f"S3 replication{rtc}") for s, t in arch.replication_pairs()]
+    edges += [(f"{s}_bus", f"{t}_bus", "events", "forward own events") for s, t in arch.forwarding()]
+    for tail, head, kind, label in edges:
+        if tail in d.nodes and head in d.nodes:
+            d.edge(tail, head, kind, label)
 
 
 # ---------------------------------------------------------------- DOT and rendering

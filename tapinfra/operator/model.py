@@ -215,7 +215,9 @@ def from_document(doc: Any, where: str = "<stack>") -> Architecture:
     if not isinstance(providers, list) or not all(p.get("alias") and p.get("region") for p in providers):
         raise InputError([Problem(where, _shape(doc), "a synthesized tapinfra stack (cdk.tf.json) with aliased AWS providers")])
     resources = tuple(_resources(doc))
-    unknown = [r for r in resources if r.alias is not None and r.alias not in {p["alias"] for p in providers}]
+    # every AWS resource of a tapinfra stack names its regional provider: the model groups by it
+    unknown = [r for r in resources if (r.alias is not None or r.type.startswith("aws_"))
+               and r.alias not in {p["alias"] for p in providers}]
     if unknown:
         r = unknown[0]
         raise InputError([Problem(f"{where} at {_path(r, 'provider')}", r.get("provider"),

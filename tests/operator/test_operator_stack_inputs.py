@@ -241,6 +241,32 @@ def test_every_field_read_is_in_the_shape_table_or_survives_any_value(docs, read
     assert not crashed, "fields read without a type in tapinfra/operator/stack_shape.py:\n" + "\n".join(crashed)
 
 
+# resources the readers count or follow without reading a field of them (region.of / count / resolve)
+COUNTED = ("aws_cloudwatch_event_target", "aws_cloudwatch_event_bus", "aws_kms_key", "aws_cloudwatch_dashboard",
+           "aws_route53_key_signing_key", "aws_route53_query_log", "aws_s3_bucket")
+
+
+@pytest.mark.parametrize("name", ["default", "full"])
+def test_a_resource_moved_to_any_provider_is_an_input_error_or_is_survived(docs, name):
+    """Regions are read from each resource's provider: moving one (a bus, a table, a replication rule) breaks nothing."""
+    base = docs[name]
+    providers = [f"aws.{p['alias']}" for p in base["provider"]["aws"]] + [None, "aws", "aws.elsewhere"]
+    crashed = []
+    for rtype in sorted(set(RESOURCES) | set(COUNTED)):
+        for resource in sorted(base["resource"].get(rtype, {}))[:1]:
+            for provider in providers:
+                doc = copy.deepcopy(base)
+                body = doc["resource"][rtype][resource]
+                body.pop("provider") if provider is None else body.update(provider=provider)
+                try:
+                    use_everything(doc)
+                except ConfigError as exc:
+                    assert provider not in providers[:-3], f"{rtype} on {provider} is a real place: {exc}"
+                except Exception as exc:  # noqa: BLE001 - the finding
+                    crashed.append(f"{rtype}.{resource} on {provider}: {type(exc).__name__}: {exc}")
+    assert not crashed, "\n".join(crashed)
+
+
 # ---------------------------------------------------------------- schedules: the config's grammar, every form priced
 
 def _with_schedule(doc, expression):
