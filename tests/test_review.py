@@ -106,9 +106,9 @@ def test_json_output_is_machine_readable(tmp_path, capsys):
 
 def test_markdown_has_findings_and_the_summary_table(reports):
     md = render.markdown(reports["table-replaced"])
-    assert md.startswith("### ❌ tapinfra plan review")
+    assert md.startswith("<!-- tapinfra-review -->\n### ❌ tapinfra plan review")
     assert "#### Findings" in md and "| region | type | create | update | replace | delete |" in md
-    assert render.markdown(reports["clean"]).startswith("### ✅")
+    assert render.markdown(reports["clean"]).startswith("<!-- tapinfra-review -->\n### ✅")
 
 
 # ---------------------------------------------------------------- hand-written plans

@@ -1,7 +1,8 @@
 """``python -m tapinfra review PLAN.json``: summarize a plan and flag dangerous changes.
 
-PLAN.json is ``terraform show -json PLANFILE`` (``-`` reads standard input). Exit 0 when
-nothing is found, 1 on findings, 2 on bad usage or input.
+PLAN.json is ``terraform show -json PLANFILE`` (gzipped too; ``-`` reads standard input).
+Exit 0 when nothing is found, 1 on findings, 2 on bad usage or input (one line naming
+what is wrong), whatever the format.
 """
 
 from __future__ import annotations
@@ -10,22 +11,34 @@ import argparse
 import sys
 
 from tapinfra.review import PlanError, load_plan, review
-from tapinfra.review import render
+from tapinfra.review import ci, render, user_rules
+
+FORMATS = ("text", "json", "markdown", "sarif", "junit")
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m tapinfra review", description=__doc__.splitlines()[0])
     parser.add_argument("plan", help="output of `terraform show -json PLANFILE`, or - for standard input")
     style = parser.add_mutually_exclusive_group()
-    style.add_argument("--json", action="store_true", help="machine-readable result for CI")
-    style.add_argument("--markdown", action="store_true", help="Markdown for a pull-request comment")
+    style.add_argument("--format", choices=FORMATS, help="text (default), json, markdown (a pull-request comment), sarif (code scanning), junit (test reports)")
+    style.add_argument("--json", action="store_const", dest="format", const="json", help="same as --format json")
+    style.add_argument("--markdown", action="store_const", dest="format", const="markdown", help="same as --format markdown")
+    parser.add_argument("--rules", action="append", default=[], metavar="PATH",
+                        help=f"a Python file defining RULES, a team's own rules (repeatable); installed {user_rules.ENTRY_POINT_GROUP} entry points load too")
     args = parser.parse_args(argv)
     try:
+        extra = [rule for path in args.rules for rule in user_rules.load_file(path)] + user_rules.load_entry_points()
         plan = load_plan(args.plan)
-        report = review(plan)
-    except PlanError as exc:
+        report = review(plan, extra)
+    except (PlanError, user_rules.RulesError) as exc:
         print("tapinfra review: " + " ".join(str(exc).split()), file=sys.stderr)
         return 2
-    write = render.as_json if args.json else render.markdown if args.markdown else render.text
-    sys.stdout.write(write(report))
+    fmt = args.format or "text"
+    if fmt == "sarif":
+        out = ci.sarif(report, "stdin" if args.plan == "-" else args.plan)
+    elif fmt == "junit":
+        out = ci.junit(report)
+    else:
+        out = {"json": render.as_json, "markdown": render.markdown, "text": render.text}[fmt](report)
+    sys.stdout.write(out)
     return report.exit_code

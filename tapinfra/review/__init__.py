@@ -9,6 +9,7 @@ from typing import Callable, Iterable, Iterator
 
 from tapinfra.review.plan import Plan, PlanError, load_plan, parse_plan
 from tapinfra.review.report import FINDING, UNJUDGED, WARNING, Finding, Report, Result, summarize
+from tapinfra.review.ruledocs import BUILT_IN, help_text
 from tapinfra.review.rules import RULES
 
 __all__ = ["FINDING", "UNJUDGED", "WARNING", "Finding", "Plan", "PlanError", "Report", "Result", "load_plan", "parse_plan", "review"]
@@ -23,15 +24,19 @@ def review(plan: Plan, extra_rules: Iterable[Rule] = ()) -> Report:
     it is raised as PlanError naming the resource and the rule that met it.
     """
     found: dict[str, list[Finding]] = {FINDING: [], WARNING: [], UNJUDGED: []}
-    for rule in (*RULES, *extra_rules):
+    helps: dict[str, str] = {}
+    extra = tuple(extra_rules)
+    for rule in (*RULES, *extra):
         plan.reading = None
         try:
             for level, item in rule(plan):
                 found[level if level in found else FINDING].append(item)
+                if rule in extra:
+                    helps.setdefault(item.rule, help_text(rule))
         except (AttributeError, KeyError, IndexError, TypeError, ValueError, RecursionError) as exc:
             where = f"{plan.reading.address}: " if plan.reading is not None else ""
             raise PlanError(
                 f"{where}rule {getattr(rule, '__name__', rule)} cannot read the values it checks "
                 f"({type(exc).__name__}: {str(exc)[:120]}); expected attribute values as the aws provider writes them"
             ) from None
-    return Report(plan.terraform_version, summarize(plan), found[FINDING], found[WARNING], found[UNJUDGED])
+    return Report(plan.terraform_version, summarize(plan), found[FINDING], found[WARNING], found[UNJUDGED], {**BUILT_IN, **helps})

@@ -57,24 +57,30 @@ def as_json(report: Report) -> str:
     ) + "\n"
 
 
+MARKER = "<!-- tapinfra-review -->"  # the first line: a CI step finds its own comment by it and updates it
+
+
 def markdown(report: Report) -> str:
+    """A pull-request comment: the marker, the verdict and totals, findings first, details collapsed."""
     mark = "❌" if report.findings else "✅"
-    lines = [f"### {mark} tapinfra plan review: {verdict(report)}", "", f"Terraform {report.terraform_version}: {_totals(report)}.", ""]
+    lines = [MARKER, f"### {mark} tapinfra plan review: {verdict(report)}", ""]
+    lines += ["| " + " | ".join(COUNTED) + " |", "|" + "---:|" * len(COUNTED), "| " + " | ".join(str(n) for n in report.totals.values()) + " |", ""]
     if report.findings:
         lines += ["#### Findings", ""]
         lines += [f"- **{f.rule}** `{f.address}`: {_md(f.reason)}" for f in report.findings]
-        lines.append("")
-    if report.rows:
-        lines += ["| region | type | " + " | ".join(COUNTED) + " |", "|---|---|" + "---:|" * len(COUNTED)]
-        lines += [
-            f"| {_md(r.label)} | `{r.type}` | " + " | ".join(_count(r.counts[k]) for k in COUNTED) + " |"
-            for r in report.rows
-        ]
         lines.append("")
     if report.unjudged:
         lines += ["#### Could not judge (known only after apply)", ""]
         lines += [f"- **{f.rule}** `{f.address}`: {_md(f.reason)}" for f in report.unjudged]
         lines.append("")
+    if report.rows:
+        lines += [f"<details><summary>Changes per region and type (terraform {_md(report.terraform_version)})</summary>", ""]
+        lines += ["| region | type | " + " | ".join(COUNTED) + " |", "|---|---|" + "---:|" * len(COUNTED)]
+        lines += [
+            f"| {_md(r.label)} | `{r.type}` | " + " | ".join(_count(r.counts[k]) for k in COUNTED) + " |"
+            for r in report.rows
+        ]
+        lines += ["", "</details>", ""]
     if report.warnings:
         lines += [f"<details><summary>{len(report.warnings)} warning(s)</summary>", ""]
         lines += [f"- **{f.rule}** `{f.address}`: {_md(f.reason)}" for f in report.warnings]

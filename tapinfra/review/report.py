@@ -49,6 +49,7 @@ class Report:
     findings: list[Finding]
     warnings: list[Finding]
     unjudged: list[Finding] = field(default_factory=list)
+    rule_help: dict[str, str] = field(default_factory=dict)  # rule id -> what it checks (built in and the team's own)
 
     @property
     def totals(self) -> dict[str, int]:
