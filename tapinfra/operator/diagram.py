@@ -286,6 +286,9 @@ def main(argv: list[str]) -> int:
     except subprocess.CalledProcessError as exc:
         print(f"tapinfra diagram: dot failed: {exc.stderr.decode('utf-8', 'replace').strip()}", file=sys.stderr)
         return NOT_OK
+    except subprocess.TimeoutExpired as exc:
+        print(f"tapinfra diagram: dot gave no answer within {exc.timeout:g} s", file=sys.stderr)
+        return NOT_OK
     except OSError as exc:
         raise InputError([Problem("--out", args.out, f"a writable file path (writing it failed: {exc.strerror})")]) from None
     print(f"wrote {out}")

@@ -10,6 +10,7 @@ only. Every item it creates is deleted again, whatever fails. The key value come
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import math
 import os
@@ -107,7 +108,7 @@ class Smoke:
             check = Check(name, True, detail)
         except CheckFailed as exc:
             check = Check(name, False, str(exc))
-        except OSError as exc:  # connection refused, DNS, TLS, timeouts
+        except (OSError, http.client.HTTPException) as exc:  # refused, DNS, TLS, timeouts, a reply cut short
             check = Check(name, False, f"{type(exc).__name__}: {exc}")
         self.report.checks.append(check)
         self.log(f"{'ok  ' if check.ok else 'FAIL'} {name} ({self.clock() - started:.1f} s){': ' + check.detail if check.detail else ''}")
@@ -190,7 +191,7 @@ class Smoke:
         for base, item_id in list(self._created):
             try:
                 self.http("DELETE", f"{base}/items/{item_id}")
-            except OSError as exc:
+            except (OSError, http.client.HTTPException) as exc:
                 self.log(f"could not delete smoke item {item_id} at {base}: {exc}")
 
 

@@ -188,6 +188,17 @@ def test_a_reply_of_the_wrong_shape_is_a_failed_check(body):
     assert not report.ok and any(not c.ok and "expected" in c.detail for c in report.checks)
 
 
+def test_a_reply_cut_short_is_a_failed_check():
+    import http.client
+
+    def cut_short(method, url, payload=None):
+        raise http.client.IncompleteRead(b"{")
+
+    report = smoke.Smoke({"primary": "https://p", "secondary": "https://s"}, cut_short, sleep=lambda s: None, log=lambda line: None).run()
+    assert report.checks and not any(c.ok for c in report.checks)
+    assert all("IncompleteRead" in c.detail for c in report.checks)
+
+
 # ---------------------------------------------------------------- the policy itself, per botocore error
 
 def _client_error():
