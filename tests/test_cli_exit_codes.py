@@ -179,10 +179,8 @@ def test_main_py_refuses_an_outdir_it_cannot_use(tmp_path):
 
 def test_main_py_refuses_a_stack_directory_that_is_a_file(tmp_path):
     """The stack's own directory (stacks/<app>-<env>) is known once the config is: checked before synthesis."""
-    from tapinfra.app import stack_id
-
-    config = example_config("minimal")
+    stack_id = example_config("minimal").stack_id
     (tmp_path / "stacks").mkdir()
-    (tmp_path / "stacks" / stack_id(config)).write_text("x")
+    (tmp_path / "stacks" / stack_id).write_text("x")
     result = run("main.py", "--config", str(ROOT / "examples" / "minimal.json"), "--outdir", str(tmp_path))
-    assert_bad_input(result, "--outdir", f"{stack_id(config)} is a file")
+    assert_bad_input(result, "--outdir", f"{stack_id} is a file")
