@@ -14,20 +14,22 @@ import sys
 from pathlib import Path
 
 from tapinfra import tfcli
-from tapinfra.cli.exits import BAD_INPUT, NOT_OK, OK
+from tapinfra.cli.exits import NOT_OK, OK, InputError, command
 from tapinfra.cli.paths import file_problem
+from tapinfra.errors import Problem
 
 DEFAULT_OUT = "terraform.rc"
 
 
+@command("tapinfra cli-config")
 def main(argv: list[str]) -> int:
+    """Exit 0 with the file written; 1 when this machine has no provider mirror; 2 on a bad --out."""
     parser = argparse.ArgumentParser(prog="python -m tapinfra cli-config", description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=DEFAULT_OUT, help=f"file to write (default: ./{DEFAULT_OUT})")
     args = parser.parse_args(argv)
     problem = file_problem("--out", args.out)  # the argument first: exit 2, whatever the machine has
     if problem is not None:
-        print(f"tapinfra cli-config: {problem}", file=sys.stderr)
-        return BAD_INPUT
+        raise InputError([problem])
     mirror = tfcli.find_mirror()
     if mirror is None:
         print(
@@ -41,8 +43,7 @@ def main(argv: list[str]) -> int:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(tfcli.cli_config_text(mirror))
     except OSError as exc:
-        print(f"tapinfra cli-config: --out: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
-        return BAD_INPUT
+        raise InputError([Problem("--out", args.out, f"a writable file path (writing {out} failed: {exc.strerror or exc})")]) from None
     print(f"wrote {out} (provider mirror: {mirror})", file=sys.stderr)
     print(f"export TF_CLI_CONFIG_FILE={shlex.quote(str(out))}")
     return OK
