@@ -17,6 +17,7 @@ from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass,
 from typing import Any, Mapping, Optional
 
 from tapinfra.errors import ConfigError, Problem
+from tapinfra.naming import S3_RESERVED_PREFIX, S3_RESERVED_SUFFIX
 from tapinfra.strict_json import deep_value_problem, join, read_json_file
 
 # CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
@@ -55,7 +56,7 @@ _PORT = r"(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|
 # and rate(0 hour) run once. Synthetics refuses other units, hours beyond 1, and plural 0/1.
 CANARY_SCHEDULE_PATTERN = r"^rate\((0 minute|0 hour|1 minute|([2-9]|[1-5][0-9]|60) minutes|1 hour)\)$"
 # Names S3 reserves for other features (general purpose bucket naming rules).
-_S3_RESERVED = r"^(xn--|sthree-|amzn-s3-demo-)|(-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$|\.\.|^[0-9]+(\.[0-9]+){3}$"
+_S3_RESERVED = S3_RESERVED_PREFIX + "|" + S3_RESERVED_SUFFIX + r"|\.\.|^[0-9]+(\.[0-9]+){3}$"
 # WAF body inspection sizes a regional web ACL can set for API Gateway (AssociationConfig), in KB.
 WAF_BODY_INSPECTION_KB = (16, 32, 48, 64)
 # The body limit keeps every item storable: JSON text never takes more than twice its length
@@ -645,7 +646,9 @@ def _cross_checks(c: TapConfig, invalid: frozenset[str] | set[str] = frozenset()
     if (ok("storage.expiration_days", "storage.transition_to_glacier_days") and s.expiration_days is not None
             and s.expiration_days <= s.transition_to_glacier_days):
         p.append(Problem("storage.expiration_days", s.expiration_days, f"more than storage.transition_to_glacier_days ({s.transition_to_glacier_days}), or null"))
-    p.extend(_reserved_names(c, ok))
+    from tapinfra.limits import deploy_limit_problems  # it reads TapConfig: imported here, not at the top
+
+    p.extend(deploy_limit_problems(c, ok))  # names AWS reserves, policy sizes, backend, Aurora, alarm periods
     p.extend(_canary_checks(c, ok))
     p.extend(_dns_checks(c, ok))
     p.extend(_backend_checks(c, ok))
@@ -702,16 +705,6 @@ def _function_limits(c: TapConfig, ok: typing.Callable[..., bool]) -> list[Probl
                          f"at most function.account_concurrency_limit - {LAMBDA_UNRESERVED_MINIMUM} = {ceiling} "
                          f"(Lambda keeps {LAMBDA_UNRESERVED_MINIMUM} of the account's concurrency unreserved; "
                          "raise the quota and account_concurrency_limit, or reserve less)"))
-    return p
-
-
-def _reserved_names(c: TapConfig, ok: typing.Callable[..., bool]) -> list[Problem]:
-    p: list[Problem] = []
-    if ok("app") and c.app == "sthree":
-        p.append(Problem("app", c.app, "an app name other than sthree: bucket names start with <app>-, and S3 reserves the prefix sthree-"))
-    if ok("app", "features.drain_switch") and c.features.drain_switch and c.app.startswith(("aws", "ssm")):
-        p.append(Problem("app", c.app, f"an app name that does not start with aws or ssm while features.drain_switch is on: "
-                                       f"the switch is the SSM parameter /{c.app}/{c.environment}/drain, and SSM reserves those prefixes"))
     return p
 
 

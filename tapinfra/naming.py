@@ -19,18 +19,32 @@ class NameRule:
     regional_suffix: bool  # the name is global (or would collide across regions): add the region
     lowercase: bool = False
     single_hyphens: bool = False  # the service refuses "--" (RDS): runs of hyphens become one
+    reserved: str = ""  # a regex the service refuses anywhere in the name (prefixes AWS keeps for itself)
+    reserved_source: str = ""  # where AWS documents that reservation
+
+
+# S3 general purpose bucket naming rules (S3 User Guide, "General purpose bucket naming rules"):
+# prefixes and suffixes S3 keeps for other features. The namer's S3 names are the start of a
+# bucket name (SecureBucket appends "-<account id>"), so only the prefixes can apply to them.
+S3_RESERVED_PREFIX = r"^(xn--|sthree-|amzn-s3-demo-)"
+S3_RESERVED_SUFFIX = r"(-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$"
+S3_NAMING_RULES = "S3 User Guide, general purpose bucket naming rules"
 
 
 # Limits and character sets from each service's API reference.
 RULES: dict[str, NameRule] = {
     # S3 bucket names are global across all accounts; 13 characters stay free for "-<account id>".
-    "s3": NameRule(63 - 13, r"^[a-z0-9][a-z0-9-]*[a-z0-9]$", True, lowercase=True),
+    "s3": NameRule(63 - 13, r"^[a-z0-9][a-z0-9-]*[a-z0-9]$", True, lowercase=True,
+                   reserved=S3_RESERVED_PREFIX, reserved_source=S3_NAMING_RULES),
     "iam_role": NameRule(64, r"^[\w+=,.@-]+$", True),
     "iam_policy": NameRule(128, r"^[\w+=,.@-]+$", True),
     "lambda": NameRule(64, r"^[a-zA-Z0-9_-]+$", False),
     "dynamodb": NameRule(255, r"^[a-zA-Z0-9_.-]{3,}$", False),
-    "log_group": NameRule(512, r"^[\w#/.-]+$", False),
-    "kms_alias": NameRule(256 - len("alias/"), r"^[a-zA-Z0-9/_-]+$", False),
+    "log_group": NameRule(512, r"^[\w#/.-]+$", False,
+                          reserved=r"^aws/", reserved_source="CloudWatch Logs API reference, CreateLogGroup: names can't start with aws/"),
+    # The alias is "alias/" + this name; KMS keeps alias/aws/ for AWS managed keys.
+    "kms_alias": NameRule(256 - len("alias/"), r"^[a-zA-Z0-9/_-]+$", False,
+                          reserved=r"^aws/", reserved_source="KMS API reference, CreateAlias: alias/aws/ is reserved for AWS managed keys"),
     "sqs": NameRule(80, r"^[a-zA-Z0-9_-]+$", False),
     "sns": NameRule(256, r"^[a-zA-Z0-9_-]+$", False),
     "event_bus": NameRule(256, r"^[a-zA-Z0-9_.-]+$", False),
@@ -47,7 +61,8 @@ RULES: dict[str, NameRule] = {
     "dashboard": NameRule(255, r"^[a-zA-Z0-9_-]+$", False),
     "ssm_parameter": NameRule(1011, r"^[a-zA-Z0-9_./-]+$", False),
     "health_check": NameRule(255, r"^[\w .-]+$", True),
-    "security_group": NameRule(255, r"^[\w .:/()#,@+=&;{}!$*-]+$", False),
+    "security_group": NameRule(255, r"^[\w .:/()#,@+=&;{}!$*-]+$", False,
+                               reserved=r"^sg-", reserved_source="EC2 API reference, CreateSecurityGroup: GroupName can't start with sg-"),
     # RDS identifiers (clusters, instances, subnet and parameter groups, snapshots): a letter first,
     # no double or trailing hyphen; the 63 of a cluster's identifier bounds them all.
     "rds": NameRule(63, r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", False, lowercase=True, single_hyphens=True),
@@ -62,6 +77,10 @@ RULES: dict[str, NameRule] = {
 
 class DuplicateName(ValueError):
     pass
+
+
+class ReservedName(ValueError):
+    """A derived name AWS would refuse because it reserves its prefix; the config check reports it first."""
 
 
 @dataclass
@@ -107,6 +126,8 @@ class Namer:
         name = fit(full, rule.limit)
         if not re.fullmatch(rule.pattern, name):
             raise ValueError(f"derived {kind} name {name!r} does not match {rule.pattern}")
+        if rule.reserved and re.search(rule.reserved, name):
+            raise ReservedName(f"derived {kind} name {name!r} matches {rule.reserved}, which AWS reserves ({rule.reserved_source})")
         # Regional kinds may repeat across regions; global ones (and regional names) may not.
         scope = "global" if rule.regional_suffix or kind == "s3" else self.region
         self.registry.claim(kind, scope, name, f"{self.region}/{resource}")
