@@ -148,8 +148,8 @@ def stack_names(config: TapConfig) -> tuple[list[BuiltName], list[NameFailure]]:
 
 
 def _name_problems(c: TapConfig, ok: Ok) -> list[Problem]:
-    if not ok("app", "environment", "regions", "features", "api.tenants", "networking.enabled", "aurora",
-              "analytics.enabled", "ingestion.enabled", "audit.enabled", "disposable"):
+    if not ok("app", "environment", "regions", "features", "api.tenants", "networking.enabled", "aurora.enabled",
+              "aurora.instances_per_region", "analytics.enabled", "ingestion.enabled", "audit.enabled", "disposable"):
         return []
     built, failed = stack_names(c)
     p: list[Problem] = []
@@ -218,7 +218,8 @@ def ingest_role_policy_chars(config: TapConfig) -> int:
 
 
 def _policy_problems(c: TapConfig, ok: Ok) -> list[Problem]:
-    if not (ok("ingestion.enabled", "app", "environment", "regions", "api.tenants", "networking") and c.ingestion.enabled):
+    if not (ok("ingestion.enabled", "app", "environment", "regions", "api.tenants", "networking.enabled", "networking.az_count")
+            and c.ingestion.enabled):
         return []
     size = ingest_role_policy_chars(c)
     if size <= ROLE_INLINE_POLICY_CHARS:
