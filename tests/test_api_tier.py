@@ -6,7 +6,7 @@ import re
 import pytest
 
 from tapinfra.config import config_from_dict
-from tapinfra.constructs.function import HANDLER  # the API's function (the ingestion processor is another)
+HANDLER = "app.handler"  # the item API's function (application.handler; the ingestion processor is another)
 from tests.item_api import ITEM_MODELS, ROUTES
 from tests.synth import REGIONS, Tf, example_config, synth
 
@@ -242,7 +242,8 @@ def test_edge_models_agree_with_the_functions_schemas(app_schemas):
 def app_schemas():
     import importlib.util
     import sys
-    from tapinfra.stack import LAMBDA_DIR
+    from tapinfra.assets import reference_application_dir
+    LAMBDA_DIR = reference_application_dir()
     sys.path.insert(0, str(LAMBDA_DIR))
     try:
         spec = importlib.util.spec_from_file_location("tap_lambda_schemas", LAMBDA_DIR / "schemas.py")

@@ -21,16 +21,17 @@ def lone_service():
     from tapinfra.constructs.regional import RegionalService, RegionalServiceProps
     from tapinfra.constructs.table import GlobalTable
     from tapinfra.foundation import build_foundation
-    from tapinfra.stack import LAMBDA_DIR
+    from tapinfra.application import load_application
 
     config = with_changes(TapConfig(), features={"canaries": False, "dns": False}, packaging={"mode": "asset"})
     stack = TerraformStack(scratch_app(), "lone")
     foundation = build_foundation(stack, config)
     table = GlobalTable(stack, "items-table", primary=foundation.primary, secondary=foundation.secondary,
                         settings=config.table, disposable=True)
-    package = CodePackage(stack, "function-package", source_dir=LAMBDA_DIR, name="function", mode="asset")
+    application = load_application(config.application)
+    package = CodePackage(stack, "function-package", files=application.files(), name="function", mode="asset")
     service = RegionalService(stack, "primary-service", RegionalServiceProps(
-        region=foundation.primary, config=config, table=table, function_package=package))
+        region=foundation.primary, config=config, table=table, application=application, function_package=package))
     return service.result, Tf(json.loads(Testing.synth(stack)))
 
 
@@ -101,5 +102,5 @@ def test_two_services_for_one_region_collide_on_their_names():
     first = stack.services[0]
     with pytest.raises(DuplicateName, match=r"issued twice \(us-east-1/.*, us-east-1/"):
         RegionalService(stack, "primary-again", RegionalServiceProps(
-            region=first.region, config=config, table=stack.table,
+            region=first.region, config=config, table=stack.table, application=stack.application,
             function_package=stack.node.find_child("function-package")))

@@ -11,7 +11,7 @@ import pytest
 
 from tapinfra.config import TapConfig, with_changes
 from tapinfra.constructs.aurora import CLUSTER_PARAMETERS, LOG_EXPORTS, PORTS
-from tapinfra.constructs.function import HANDLER
+HANDLER = "app.handler"  # the item API's function (application.handler)
 from tapinfra.errors import ConfigError
 from tests.modules import key_arn, role_statements
 from tests.synth import REGIONS, Tf, example_config, synth

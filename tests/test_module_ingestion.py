@@ -200,8 +200,10 @@ def test_both_functions_reserve_from_one_regional_pool():
 
 
 def test_the_processor_handler_exists_in_the_zip():
+    from tapinfra.assets import reference_application_dir
     from tapinfra.constructs.ingestion import HANDLER
-    from tapinfra.stack import LAMBDA_DIR
+
+    LAMBDA_DIR = reference_application_dir()
 
     module, function = HANDLER.split(".")
     source = (LAMBDA_DIR / f"{module}.py").read_text()

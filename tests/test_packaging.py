@@ -8,7 +8,8 @@ import pytest
 
 from tapinfra.config import with_changes
 from tapinfra.constructs.packaging import ZIP_DATE, collect, deterministic_zip, terraform_literal
-from tapinfra.stack import LAMBDA_DIR
+from tapinfra.application import load_application
+from tapinfra.config import TapConfig
 from tests.synth import Tf, example_config, synth
 
 
@@ -22,7 +23,7 @@ def test_archive_file_lists_every_file_sorted_under_path_module(default_tf):
     assert re.fullmatch(r"\$\{path\.module\}/function-[0-9a-f]{16}\.zip", body["output_path"])
     names = [s["filename"] for s in body["source"]]
     assert names == sorted(names)
-    assert names == [name for name, _ in collect(LAMBDA_DIR)]
+    assert names == [name for name, _ in load_application(TapConfig().application).files()]  # the source + tapinfra/runtime/
     assert "app.py" in names
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
 
@@ -94,8 +95,12 @@ def test_packaged_file_lists_are_exactly_the_runtime_files(default_tf):
     """What ships: lambda/'s runtime modules and the canary's two files, nothing else."""
     by_zip = {b["output_path"].split("/")[-1].rsplit("-", 1)[0]: [s["filename"] for s in b["source"]]
               for b in default_tf.data("archive_file").values()}
-    assert by_zip["function"] == [
-        "app.py", "clients.py", "clock.py", "codec.py", "config.py", "contract.py", "encoding.py", "errors.py", "events.py",
-        "health.py", "ingest.py", "items.py", "observability.py", "pagination.py", "schemas.py", "tenancy.py",
-    ]
+    # the reference application's files as they stand (Python modules and its OpenAPI document),
+    # and the runtime tapinfra ships in every zip; nothing else
+    from tapinfra.assets import reference_application_dir
+
+    source = [p.name for p in reference_application_dir().iterdir() if p.is_file() and not p.name.endswith(".pyc")]
+    assert by_zip["function"] == sorted([*source, "tapinfra/__init__.py", "tapinfra/runtime/__init__.py",
+                                         "tapinfra/runtime/openapi.py"])
+    assert "openapi.json" in source and all(n.endswith(".py") or n == "openapi.json" for n in source)
     assert by_zip["canary"] == ["nodejs/node_modules/tapCanary.js", "nodejs/node_modules/tapHealth.js"]

@@ -33,19 +33,15 @@ def synth_main(argv: Optional[list[str]] = None, *, default_config: str | Path |
                         + (str(default_config) if default_config else "the embedded default") + ")")
     parser.add_argument("--outdir", help="synth output directory (default: $CDKTF_OUTDIR, else cdktf.out)")
     args = parser.parse_args(argv)
-    # Checked before the kernel starts: a bad outdir is one message, not a jsii ENOENT/ENOTDIR/EROFS trace.
-    outdir_name, outdir = (("--outdir", args.outdir) if args.outdir is not None
-                           else ("CDKTF_OUTDIR", os.environ.get("CDKTF_OUTDIR", "cdktf.out")))
-    problem = directory_problem(outdir_name, outdir, "stacks")
-    if problem is not None:
-        print(problem, file=sys.stderr)
-        return 2
     config_path = args.config or os.environ.get("TAP_CONFIG") or default_config
-    try:
+    try:  # first: a bad config creates no outdir
         config = load_config(config_path)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
+    # Checked before cdktf runs: a bad outdir is one message, not a jsii ENOENT/ENOTDIR/EROFS trace.
+    outdir_name, outdir = (("--outdir", args.outdir) if args.outdir is not None
+                           else ("CDKTF_OUTDIR", os.environ.get("CDKTF_OUTDIR", "cdktf.out")))
     problem = directory_problem(outdir_name, outdir, "stacks", config.stack_id)
     if problem is not None:
         print(problem, file=sys.stderr)

@@ -123,18 +123,29 @@ def test_settings_reject_a_broken_environment(lam, monkeypatch):
 
 
 def test_lambda_dir_is_runtime_only():
-    """Everything in lambda/ is zipped into the function: Python modules only, no tests or docs."""
+    """Everything in lambda/ is zipped into the function: Python modules and the API's OpenAPI
+    document (the router reads it), no tests or docs."""
     names = sorted(p.name for p in LAMBDA_DIR.iterdir() if p.name != "__pycache__")
     assert names, "lambda/ is empty"
-    assert all(n.endswith(".py") for n in names), names
+    assert all(n.endswith(".py") or n == "openapi.json" for n in names), names
     assert not [n for n in names if n.startswith("test") or n == "conftest.py"]
     assert "app.py" in names
 
 
-def test_import_is_light_and_creates_no_clients():
-    """A fresh interpreter imports the handler without creating AWS clients or importing boto3."""
+def test_import_is_light_and_creates_no_clients(tmp_path):
+    """A fresh interpreter imports the handler, from the function zip's files as Lambda unpacks
+    them (its tapinfra is the zip's: tapinfra.runtime only), without creating AWS clients or
+    importing boto3."""
+    from tapinfra.application import load_application
+    from tapinfra.config import TapConfig
+
+    for name, data in load_application(TapConfig().application).files():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(data)
     probe = (
-        "import sys; sys.path.insert(0, sys.argv[1]); import app, clients; "
+        "import sys; sys.path.insert(0, sys.argv[1]); import app, clients, tapinfra; "
+        "assert tapinfra.__file__.startswith(sys.argv[1]), tapinfra.__file__; "
+        "assert 'tapinfra.config' not in sys.modules, 'the infrastructure was imported'; "
         "assert callable(app.handler); "
         "assert clients._clients == {}, clients._clients; "
         "assert 'boto3' not in sys.modules, 'boto3 imported'; "
@@ -143,7 +154,7 @@ def test_import_is_light_and_creates_no_clients():
     )
     env = {**os.environ, **APP_ENV, "PYTHONDONTWRITEBYTECODE": "1"}
     out = subprocess.run(
-        [sys.executable, "-c", probe, str(LAMBDA_DIR)], env=env, capture_output=True, text=True, check=False
+        [sys.executable, "-c", probe, str(tmp_path)], env=env, capture_output=True, text=True, check=False
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().endswith("ok")
@@ -151,7 +162,7 @@ def test_import_is_light_and_creates_no_clients():
 
 def test_modules_import_only_stdlib_powertools_and_botocore():
     """lambda/ must not rely on anything the runtime + Powertools layer lack."""
-    allowed_roots = {"aws_lambda_powertools", "botocore", "fastjsonschema"}
+    allowed_roots = {"aws_lambda_powertools", "botocore", "fastjsonschema", "tapinfra"}  # tapinfra: the zip's runtime
     own = {p.stem for p in LAMBDA_DIR.glob("*.py")}
     stdlib = set(sys.stdlib_module_names)
     for path in LAMBDA_DIR.glob("*.py"):
@@ -164,3 +175,5 @@ def test_modules_import_only_stdlib_powertools_and_botocore():
                 continue
             for root in roots:
                 assert root in own | stdlib | allowed_roots, f"{path.name} imports {root}"
+                if root == "tapinfra":  # the zip holds tapinfra/runtime/ only
+                    assert isinstance(node, ast.ImportFrom) and node.module.startswith("tapinfra.runtime"), path.name

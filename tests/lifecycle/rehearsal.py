@@ -80,7 +80,10 @@ class Result:
 
 
 def example_config(name: str) -> TapConfig:
-    return load_config(EXAMPLES / f"{name}.json", environ={})
+    """``examples/<name>.json``, or a project example's config (``examples/<name>/tapinfra.json``:
+    the library example, a user's own application)."""
+    project = EXAMPLES / name / "tapinfra.json"
+    return load_config(project if project.is_file() else EXAMPLES / f"{name}.json", environ={})
 
 
 def rehearsal_config(base: TapConfig, endpoint: str) -> TapConfig:
