@@ -16,7 +16,7 @@ import typing
 from dataclasses import dataclass
 from typing import Optional
 
-from tapinfra.config import REGION_NAME_MAX, TapConfig, canary_interval_seconds
+from tapinfra.config import REGION_NAME_MAX, MonitoringConfig, TapConfig, canary_interval_seconds
 from tapinfra.errors import Problem
 from tapinfra.naming import NameRegistry, Namer
 
@@ -373,7 +373,7 @@ def metric_cadence_seconds(namespace: str) -> Optional[int]:
     return METRIC_CADENCE_SECONDS[namespace]
 
 
-def canary_alarm_period_seconds(config: TapConfig) -> Optional[int]:
+def canary_alarm_period_seconds(monitoring: MonitoringConfig) -> Optional[int]:
     """The period the canary's SuccessPercent alarm needs, or None when it must not exist.
 
     The canary publishes once per run, so the period is at least the schedule's interval (a
@@ -382,10 +382,10 @@ def canary_alarm_period_seconds(config: TapConfig) -> Optional[int]:
     ever; its alarm would stay in ALARM from then on, so it gets none. Derived rather than
     refused: every schedule Synthetics accepts stays valid with any monitoring.alarm_period_seconds.
     """
-    interval = canary_interval_seconds(config.monitoring.canary_schedule)
+    interval = canary_interval_seconds(monitoring.canary_schedule)
     if interval is None:
         return None
-    return max(config.monitoring.alarm_period_seconds, interval)
+    return max(monitoring.alarm_period_seconds, interval)
 
 
 def _alarm_problems(c: TapConfig, ok: Ok) -> list[Problem]:

@@ -331,7 +331,7 @@ SYNTHETICS_RATES = sorted({"rate(0 minute)", "rate(0 hour)", "rate(1 minute)", "
 def test_the_canary_alarm_period_covers_a_run_and_run_once_gets_no_alarm(schedule, period):
     config = config_from_dict({"monitoring": {"canary_schedule": schedule, "alarm_period_seconds": period,
                                               "canary_timeout_seconds": 3}})
-    derived = limits.canary_alarm_period_seconds(config)
+    derived = limits.canary_alarm_period_seconds(config.monitoring)
     interval = canary_interval_seconds(schedule)
     if interval is None:
         assert derived is None
@@ -349,7 +349,7 @@ def test_every_alarm_period_covers_its_metrics_publishing_interval():
             for m in metrics:
                 period = m["period"]
                 if m["namespace"] == limits.CANARY_NAMESPACE:
-                    assert period == limits.canary_alarm_period_seconds(config), alarm_id
+                    assert period == limits.canary_alarm_period_seconds(config.monitoring), alarm_id
                     continue
                 assert not m["namespace"].startswith("AWS/") or m["namespace"] in limits.METRIC_CADENCE_SECONDS, alarm_id
                 cadence = limits.metric_cadence_seconds(m["namespace"])
