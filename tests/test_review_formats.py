@@ -146,3 +146,32 @@ def test_rules_from_an_entry_point(capsys, monkeypatch):
     monkeypatch.setattr(importlib.metadata, "entry_points", lambda group: [Point()] if group == user_rules.ENTRY_POINT_GROUP else [])
     code, out, _ = run(capsys, str(PLANS / "region-changed.json.gz"), "--format", "json")
     assert code == 1 and any(f["rule"] == "team-bucket-ticket" for f in json.loads(out)["findings"])
+
+
+def test_a_rule_level_set_to_warn_no_longer_fails_the_review(capsys):
+    plan = str(PLANS / "table-replaced.json.gz")
+    assert run(capsys, plan)[0] == 1
+    code, out, _ = run(capsys, plan, "--level", "stateful-resource=warn", "--format", "sarif")
+    assert code == 0
+    log = json.loads(out)
+    jsonschema.validate(log, SCHEMA)
+    rule = next(r for r in log["runs"][0]["tool"]["driver"]["rules"] if r["id"] == "stateful-resource")
+    assert rule["defaultConfiguration"]["level"] == "warning"
+    assert {r["level"] for r in log["runs"][0]["results"] if r["ruleId"] == "stateful-resource"} == {"warning"}
+
+
+def test_a_team_warning_raised_to_error_fails_the_review(capsys):
+    plan = str(PLANS / "region-changed.json.gz")
+    base = ["--rules", str(TEAM_RULES), "--level", "team-bucket-ticket=warn", "--level", "stateful-resource=warn", "--level", "provider-region-changed=warn"]
+    assert run(capsys, plan, *base)[0] == 0
+    code, out, _ = run(capsys, plan, *base, "--level", "team-bucket-ticket=error", "--format", "json")
+    assert code == 1 and {f["rule"] for f in json.loads(out)["findings"]} == {"team-bucket-ticket"}
+
+
+@pytest.mark.parametrize("setting, words", [
+    ("stateful-resource", ["RULE=error or RULE=warn"]), ("stateful-resource=fatal", ["RULE=error"]),
+    ("no-such-rule=warn", ["no rule 'no-such-rule'", "stateful-resource"]), ("=warn", ["RULE=error"]),
+])
+def test_a_bad_level_is_exit_2(capsys, setting, words):
+    code, _, err = run(capsys, str(PLANS / "table-replaced.json.gz"), "--level", setting)
+    assert code == 2 and len(err.splitlines()) == 1 and all(w in err for w in words), err

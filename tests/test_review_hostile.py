@@ -239,7 +239,7 @@ def mutated_plans(draw) -> dict[str, Any]:
     return doc
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(doc=mutated_plans())
 def test_a_structurally_mutated_real_plan_is_judged_or_refused_never_crashes(tmp_path, capsys, doc):
     """Exit 0, 1 or 2 and no exception for any mutation; exit 2 always carries its one-line reason."""
@@ -250,3 +250,14 @@ def test_a_structurally_mutated_real_plan_is_judged_or_refused_never_crashes(tmp
     else:
         verdict = out.rstrip().splitlines()[-1]
         assert err == "" and (verdict.startswith("no findings") or "finding(s)" in verdict), (err, verdict)
+
+
+@pytest.mark.parametrize("policy", ["[" * 50_000 + "]" * 50_000, '{"Statement": [{"Effect": "Allow", "Action": ' + "9" * 5000 + "}]}", "not json", "null"])
+def test_a_policy_text_that_is_no_policy_is_a_warning_not_a_crash(tmp_path, capsys, policy):
+    doc = real_plan()
+    raw = next(r for r in doc["resource_changes"] if r["type"] == "aws_iam_role_policy")
+    raw["change"]["actions"] = ["update"]
+    raw["change"]["before"]["policy"] = policy
+    code, out, err = run(tmp_path, json.dumps(doc).encode(), capsys)
+    assert code in (0, 1) and err == "", err
+    assert "not a JSON policy document" in out

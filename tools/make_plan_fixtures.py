@@ -49,7 +49,7 @@ from tapinfra.app import stack_id, synth_app  # noqa: E402
 from tapinfra.config import TapConfig, with_changes  # noqa: E402
 from tests.lifecycle import gaps  # noqa: E402
 from tests.lifecycle.emulator import MotoServer  # noqa: E402
-from tests.lifecycle.rehearsal import example_config, rehearsal_config  # noqa: E402
+from tests.lifecycle.rehearsal import PARALLELISM, example_config, rehearsal_config  # noqa: E402
 
 OUT = ROOT / "tests" / "fixtures" / "plans"
 UNREAD = ("planned_values", "output_changes", "relevant_attributes", "checks")
@@ -207,9 +207,11 @@ class Workspace:
 
     def apply(self, server: MotoServer) -> None:
         """Apply (a second time if the first did not converge, as the rehearsal does), then mimic AWS."""
-        code, _ = self.terraform("apply", "-input=false", "-no-color", "-auto-approve", check=False)
+        apply = ("apply", "-input=false", "-no-color", "-auto-approve", f"-parallelism={PARALLELISM}")
+        code, out = self.terraform(*apply, check=False)
         if code != 0:
-            self.terraform("apply", "-input=false", "-no-color", "-auto-approve")
+            print(f"make_plan_fixtures: the first apply did not converge; applying again. It said:\n{out[-3000:]}", file=sys.stderr, flush=True)
+            self.terraform(*apply)
         state = json.loads(self.terraform("state", "pull")[1])
         for gap in gaps.GAPS:
             if gap.kind == gaps.MIMIC and gap.mimic is not None:

@@ -25,11 +25,13 @@ def main(argv: list[str]) -> int:
     style.add_argument("--markdown", action="store_const", dest="format", const="markdown", help="same as --format markdown")
     parser.add_argument("--rules", action="append", default=[], metavar="PATH",
                         help=f"a Python file defining RULES, a team's own rules (repeatable); installed {user_rules.ENTRY_POINT_GROUP} entry points load too")
+    parser.add_argument("--level", action="append", default=[], metavar="RULE=LEVEL",
+                        help="report a rule's findings at another level: error (exit 1) or warn (repeatable), e.g. ttl-changed=warn")
     args = parser.parse_args(argv)
     try:
         extra = [rule for path in args.rules for rule in user_rules.load_file(path)] + user_rules.load_entry_points()
         plan = load_plan(args.plan)
-        report = review(plan, extra)
+        report = user_rules.relevel(review(plan, extra), args.level)
     except (PlanError, user_rules.RulesError) as exc:
         print("tapinfra review: " + " ".join(str(exc).split()), file=sys.stderr)
         return 2

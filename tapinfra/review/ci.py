@@ -30,7 +30,7 @@ def sarif(report: Report, plan_uri: str) -> str:
     rules = [
         {"id": rule_id, "name": rule_id, "shortDescription": {"text": report.rule_help[rule_id][:200]},
          "fullDescription": {"text": report.rule_help[rule_id]}, "help": {"text": report.rule_help[rule_id]},
-         "defaultConfiguration": {"level": "error"}}
+         "defaultConfiguration": {"level": SARIF_LEVELS[report.rule_levels.get(rule_id, FINDING)]}}
         for rule_id in ids
     ]
     results = []

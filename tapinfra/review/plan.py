@@ -72,6 +72,8 @@ class Change:
 
     def unknown(self, attr: str) -> bool:
         """True when any part of ``attr`` is known only after apply."""
+        if self.after_unknown is True:  # the whole object is known only after apply
+            return True
         marks = self.after_unknown.get(attr) if isinstance(self.after_unknown, dict) else None
         return _any_true(marks)
 

@@ -39,7 +39,10 @@ def parse_document(text: str) -> dict[Grant, bool]:
     """Every grant of a JSON policy -> whether all its statements carry a condition."""
     if not isinstance(text, str):
         raise ValueError("a policy document is JSON text")
-    doc = json.loads(text)
+    try:
+        doc = json.loads(text)
+    except RecursionError:
+        raise ValueError("a policy document nested deeper than IAM allows") from None
     if not isinstance(doc, dict):
         raise ValueError("a policy document is a JSON object")
     grants: dict[Grant, bool] = {}

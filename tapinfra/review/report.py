@@ -50,6 +50,7 @@ class Report:
     warnings: list[Finding]
     unjudged: list[Finding] = field(default_factory=list)
     rule_help: dict[str, str] = field(default_factory=dict)  # rule id -> what it checks (built in and the team's own)
+    rule_levels: dict[str, str] = field(default_factory=dict)  # rule id -> FINDING or WARNING, where --level set it
 
     @property
     def totals(self) -> dict[str, int]:

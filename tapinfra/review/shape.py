@@ -32,17 +32,28 @@ def plan_problem(doc: dict[str, Any]) -> Optional[Problem]:
 
 
 def nesting_problem(value: Any) -> Optional[Problem]:
-    """The first place nested over MAX_NESTING levels (walked iteratively: depth is not trusted)."""
-    stack: list[tuple[Any, str, int]] = [(value, "", 0)]
+    """The first place nested over MAX_NESTING levels (walked iteratively: depth is not trusted).
+
+    Each node keeps only a link to its parent's (trail, key): the path is spelled out for
+    the one place that is too deep, not for the hundred thousand nodes of a plan.
+    """
+    stack: list[tuple[Any, int, Any]] = [(value, 0, None)]
     while stack:
-        node, path, depth = stack.pop()
-        if isinstance(node, (dict, list)) and depth >= MAX_NESTING:
+        node, depth, trail = stack.pop()
+        if depth >= MAX_NESTING and isinstance(node, (dict, list)):
+            keys: list[Any] = []
+            while trail is not None:
+                trail, key = trail
+                keys.append(key)
+            path = ""
+            for key in reversed(keys):
+                path = join(path, key)
             return Problem(path, Literal(f"<a value nested over {MAX_NESTING} levels deep>"),
                            f"at most {MAX_NESTING} levels of nesting (terraform's plans have about 20)")
         if isinstance(node, dict):
-            stack.extend((child, join(path, str(key)), depth + 1) for key, child in node.items())
+            stack.extend((child, depth + 1, (trail, str(key))) for key, child in node.items() if isinstance(child, (dict, list)))
         elif isinstance(node, list):
-            stack.extend((child, join(path, index), depth + 1) for index, child in enumerate(node))
+            stack.extend((child, depth + 1, (trail, index)) for index, child in enumerate(node) if isinstance(child, (dict, list)))
     return None
 
 
@@ -137,6 +148,7 @@ def _state_modules(module: dict[str, Any], where: str) -> Iterator[Problem]:
                 continue
             yield from _address(res, at)
             yield from _typed(res, "mode", str, "\"managed\" or \"data\"", at)
+            yield from _typed(res, "type", str, "a resource type such as \"aws_s3_bucket\"", at)
             if "values" in res and res["values"] is not None and not isinstance(res["values"], dict):
                 yield Problem(join(at, "values"), res["values"], "an object of attribute values")
         yield from _typed(module, "child_modules", list, "a list of modules", where)

@@ -4,18 +4,20 @@
 A rules file defines ``RULES``, a sequence of callables ``rule(plan) -> iterator of
 (level, Finding)``; an entry point names one such callable, or a sequence of them. Levels
 are ``"error"`` (or ``FINDING``: exit 1) and ``"warn"`` (or ``WARNING``); ``UNJUDGED`` too.
-A rule's docstring is its help text in SARIF and JUnit.
+A rule's docstring is its help text in SARIF and JUnit. ``--level RULE=warn`` (or ``=error``)
+moves any rule's results, built in or not, to another level.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from tapinfra.review.plan import Plan, PlanError
-from tapinfra.review.report import FINDING, UNJUDGED, WARNING, Finding, Result
+from tapinfra.review.report import FINDING, UNJUDGED, WARNING, Finding, Report, Result
 
 ENTRY_POINT_GROUP = "tapinfra.review_rules"
 LEVELS = {"error": FINDING, FINDING: FINDING, "warn": WARNING, "warning": WARNING, UNJUDGED: UNJUDGED}
@@ -76,6 +78,24 @@ def checked(rule: Rule) -> Rule:
     run.__name__ = name
     run.__doc__ = rule.__doc__
     return run
+
+
+def relevel(report: Report, settings: Iterable[str]) -> Report:
+    """The report with each ``RULE=error|warn`` applied: that rule's findings and warnings move to the level."""
+    levels: dict[str, str] = {}
+    for setting in settings:
+        rule_id, _, level = setting.partition("=")
+        if level not in ("error", "warn") or not rule_id:
+            raise RulesError(f"--level {setting}: expected RULE=error or RULE=warn")
+        if rule_id not in report.rule_help:
+            raise RulesError(f"--level {setting}: no rule {rule_id!r}; the rules are {', '.join(sorted(report.rule_help))}")
+        levels[rule_id] = LEVELS[level]
+    if not levels:
+        return report
+    moved: dict[str, list[Finding]] = {FINDING: [], WARNING: []}
+    for f in (*report.findings, *report.warnings):
+        moved[levels.get(f.rule, FINDING if f in report.findings else WARNING)].append(f)
+    return replace(report, findings=moved[FINDING], warnings=moved[WARNING], rule_levels={**report.rule_levels, **levels})
 
 
 def _callables(values: Any, where: str) -> list[Rule]:
