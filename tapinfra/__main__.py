@@ -1,4 +1,4 @@
-"""``python -m tapinfra <command> [args]``: the library's command line.
+"""``tapinfra <command> [args]`` (or ``python -m tapinfra``): the library's command line.
 
 Each command lives in its own module as ``main(argv: list[str]) -> int`` and is imported
 only when asked for, so ``schema`` does not start the jsii kernel.
@@ -9,10 +9,11 @@ from __future__ import annotations
 import importlib
 import sys
 
-from tapinfra import enable_fast_import
+from tapinfra import __version__, enable_fast_import
 
 # command -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("tapinfra.scaffold", "write a new cdktf project that deploys your own API with tapinfra (init DIR [--app NAME])"),
     "schema": ("tapinfra.cli.schema", "print the config's JSON Schema"),
     "reference": ("tapinfra.cli.reference", "print the config reference (Markdown)"),
     "diagram": ("tapinfra.operator.diagram", "draw the synthesized architecture (--out FILE.svg|.png|.dot)"),
@@ -27,16 +28,30 @@ COMMANDS: dict[str, tuple[str, str]] = {
 def usage() -> str:
     width = max(map(len, COMMANDS))
     lines = [f"  {name.ljust(width)}  {help_}" for name, (_, help_) in COMMANDS.items()]
-    return "usage: python -m tapinfra <command> [args]\n\ncommands:\n" + "\n".join(lines)
+    return ("usage: tapinfra <command> [args]   (or python -m tapinfra; --version prints the version)\n\n"
+            "commands:\n" + "\n".join(lines))
 
 
 def main(argv: list[str]) -> int:
+    """Exit codes: see tapinfra/cli/exits.py (``--help`` 0; no or an unknown command 2)."""
+    if len(argv) >= 2 and argv[1] in ("-h", "--help"):
+        print(usage())
+        return 0
+    if len(argv) >= 2 and argv[1] == "--version":
+        print(f"tapinfra {__version__}")
+        return 0
     if len(argv) < 2 or argv[1] not in COMMANDS:
-        print(usage(), file=sys.stderr)
+        given = f"unknown command {argv[1]!r}" if len(argv) >= 2 else "no command given"
+        print(f"python -m tapinfra: {given}; expected one of: {', '.join(COMMANDS)} (--help says what each does)", file=sys.stderr)
         return 2
     enable_fast_import()  # commands that synthesize: the same output, several times faster
     module = importlib.import_module(COMMANDS[argv[1]][0])
     return module.main(argv[2:])
+
+
+def console() -> None:
+    """The ``tapinfra`` console script."""
+    sys.exit(main(["tapinfra", *sys.argv[1:]]))
 
 
 if __name__ == "__main__":

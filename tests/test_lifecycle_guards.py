@@ -120,4 +120,5 @@ def test_main_creates_a_nested_outdir_and_refuses_an_unwritable_one(tmp_path, ca
     blocker = tmp_path / "file"
     blocker.write_text("")
     assert main.main(["--outdir", str(blocker / "sub")]) == 2
-    assert "--outdir: cannot create" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "--outdir" in err and "cannot create" in err

@@ -13,13 +13,14 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import asdict, dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
 from tapinfra.cli.exits import OK, command
 from tapinfra.operator.model import Architecture, Resource, add_source_arguments, architecture_from_args, canary_runs_per_month
 
-PRICES = Path(__file__).with_name("prices.json")
+PRICES = Path(str(resources.files("tapinfra.operator") / "prices.json"))  # package data
 GLOBAL = "global"
 
 
