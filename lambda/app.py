@@ -6,9 +6,14 @@ Routes (API Gateway REST proxy integration):
     GET    /items             list the caller's items (limit, next_token)
     POST   /items             create an item
     GET    /items/{id}        read one item
-    PUT    /items/{id}        replace name/attributes (optimistic concurrency)
-    DELETE /items/{id}        delete an item
+    PUT    /items/{id}        replace name/attributes (optimistic concurrency, If-Match)
+    DELETE /items/{id}        delete an item (If-Match)
     GET    /metrics           the caller's live item count and serving region
+
+Items carry a strong ETag derived from their version (conditional.py); GET honours
+If-None-Match (304), PUT and DELETE If-Match (412). With CORS configured every answer
+carries ``Vary: Origin``: whether and which ``Access-Control-Allow-Origin`` it has depends on
+the caller's Origin, so no cache may hand one caller's answer to another origin.
 
 Importing this module builds the resolver and the Powertools utilities only;
 AWS clients are created on first use (see clients.py).
@@ -27,6 +32,7 @@ from aws_lambda_powertools.event_handler import (
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 
+import conditional
 import config
 import contract
 import events
@@ -41,6 +47,7 @@ from errors import (
     ConflictError,
     MethodNotAllowedError,
     PayloadTooLargeError,
+    PreconditionFailedError,
     ServiceError,
 )
 from observability import count, logger, metrics, tracer
@@ -51,6 +58,7 @@ _ERROR_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
+    412: "precondition_failed",
     413: "payload_too_large",
 }
 
@@ -62,12 +70,14 @@ def _cors() -> CORSConfig | None:
     return CORSConfig(
         allow_origin=origins[0],
         extra_origins=origins[1:] or None,
-        expose_headers=["Location"],
+        allow_headers=["If-Match", "If-None-Match"],
+        expose_headers=["Location", "ETag"],
         max_age=600,
     )
 
 
-app = APIGatewayRestResolver(cors=_cors(), serializer=dumps)
+_CORS = _cors()
+app = APIGatewayRestResolver(cors=_CORS, serializer=dumps)
 
 
 def _known_paths() -> list[tuple[re.Pattern, tuple[str, ...]]]:
@@ -128,6 +138,30 @@ def _json_body(schema: dict) -> dict:
     return schemas.validate_body(body, schema)
 
 
+def _header(name: str) -> str | None:
+    """A request header, every occurrence joined as HTTP lists are (API Gateway keeps them apart)."""
+    event = app.current_event.raw_event
+    wanted = name.lower()
+    for key, values in (event.get("multiValueHeaders") or {}).items():
+        if key.lower() == wanted and values:
+            return ", ".join(values)
+    for key, value in (event.get("headers") or {}).items():
+        if key.lower() == wanted:
+            return value
+    return None
+
+
+def _if_match() -> conditional.Condition | None:
+    condition = conditional.if_match(_header("If-Match"))
+    if condition is not None and len(condition.versions) > conditional.MAX_TAGS:
+        raise BadRequestError(f"If-Match names more than {conditional.MAX_TAGS} entity tags")
+    return condition
+
+
+def _item_response(status: int, item: dict, headers: dict | None = None) -> Response:
+    return _json(status, item, {"ETag": conditional.etag(int(item["version"])), **(headers or {})})
+
+
 def _item_location(item_id: str) -> str:
     """The created item's path as the caller can follow it.
 
@@ -186,14 +220,19 @@ def create_item():
     item = items.create(tenant_id, item_id, name, attributes)
     count("ItemCreated")
     events.publish(events.CREATED, tenant_id, item)
-    return _json(201, item, {"Location": _item_location(item["id"])})
+    return _item_response(201, item, {"Location": _item_location(item["id"])})
 
 
 @app.get("/items/<item_id>")
 def get_item(item_id: str):
     tenant_id = _tenant()
     schemas.check_item_id(item_id)
-    return items.get(tenant_id, item_id)
+    item = items.get(tenant_id, item_id)
+    tag = conditional.etag(int(item["version"]))
+    unchanged = conditional.if_none_match(_header("If-None-Match"))
+    if unchanged is not None and unchanged.matches(int(item["version"])):
+        return Response(status_code=304, content_type=None, body="", headers={"ETag": tag})
+    return _item_response(200, item)
 
 
 @app.put("/items/<item_id>")
@@ -202,17 +241,17 @@ def update_item(item_id: str):
     schemas.check_item_id(item_id)
     body = _json_body(schemas.UPDATE_ITEM_SCHEMA)
     name, attributes = _item_fields(body)
-    item = items.update(tenant_id, item_id, name, attributes, body["version"])
+    item = items.update(tenant_id, item_id, name, attributes, body["version"], _if_match())
     count("ItemUpdated")
     events.publish(events.UPDATED, tenant_id, item)
-    return item
+    return _item_response(200, item)
 
 
 @app.delete("/items/<item_id>")
 def delete_item(item_id: str):
     tenant_id = _tenant()
     schemas.check_item_id(item_id)
-    item = items.delete(tenant_id, item_id)
+    item = items.delete(tenant_id, item_id, _if_match())
     count("ItemDeleted")
     events.publish(events.DELETED, tenant_id, item)
     return Response(status_code=204, content_type=None, body="")
@@ -245,12 +284,15 @@ def route_not_found(_exc: NotFoundError) -> Response:
 
 @app.exception_handler(ServiceError)
 def service_error(exc: ServiceError) -> Response:
-    details = {}
-    if isinstance(exc, ConflictError) and "current_version" in exc.details:
-        details["current_version"] = exc.details["current_version"]
+    details, headers = {}, None
+    if isinstance(exc, ConflictError) and exc.current is not None:
+        # What the client needs to merge and retry without a read (which a stage cache may answer).
+        version = int(exc.current["version"])
+        details = {"current_version": version, "current": exc.current}
+        headers = {"ETag": conditional.etag(version)}
     if exc.status_code >= 500:
         logger.error("service error", extra={"status": exc.status_code, "error_message": exc.msg})
-    return _error(int(exc.status_code), exc.msg, **details)
+    return _error(int(exc.status_code), exc.msg, headers, **details)
 
 
 @app.exception_handler(Exception)
@@ -273,6 +315,22 @@ def _last_resort() -> dict:
     }
 
 
+def _vary_on_origin(response: dict) -> None:
+    """Add ``Origin`` to the answer's ``Vary`` (keeping what is there): its CORS headers depend on it."""
+    for field in ("multiValueHeaders", "headers"):
+        headers = response.get(field)
+        if headers is None:
+            continue
+        name = next((k for k in headers if k.lower() == "vary"), "Vary")
+        current = headers.get(name)
+        listed = ", ".join(current) if isinstance(current, list) else (current or "")
+        if "origin" not in {v.strip().lower() for v in listed.split(",")}:
+            value = f"{listed}, Origin" if listed else "Origin"
+            headers[name] = [value] if field == "multiValueHeaders" else value
+        return
+    response["headers"] = {"Vary": "Origin"}
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
@@ -284,7 +342,9 @@ def handler(event: dict, context) -> dict:
     except Exception:  # noqa: BLE001 - the resolver already handled everything it could
         logger.exception("unhandled error outside the resolver")
         count("InternalError")
-        return _last_resort()
+        response = _last_resort()
+    if _CORS is not None:
+        _vary_on_origin(response)
     logger.info(
         "request",
         extra={

@@ -21,6 +21,7 @@ __all__ = [
     "ItemTooLargeError",
     "MethodNotAllowedError",
     "PayloadTooLargeError",
+    "PreconditionFailedError",
     "ServiceError",
 ]
 
@@ -31,9 +32,24 @@ class ItemNotFoundError(ServiceError):
 
 
 class ConflictError(ServiceError):
-    def __init__(self, msg: str, **details):
-        super().__init__(409, msg)
+    """409: the item is not at the version the request stated (or a create's id is taken).
+
+    ``current`` is the item as it is now (its API representation), so the client can merge and
+    retry without reading it again, through a cache that may still hold an older copy.
+    """
+
+    status = 409
+
+    def __init__(self, msg: str, current: dict | None = None, **details):
+        super().__init__(self.status, msg)
+        self.current = current
         self.details = details
+
+
+class PreconditionFailedError(ConflictError):
+    """412: an ``If-Match`` the item's current ETag does not satisfy; carries ``current`` as a 409 does."""
+
+    status = 412
 
 
 class MethodNotAllowedError(ServiceError):

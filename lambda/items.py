@@ -9,6 +9,11 @@ expired items lazily, every read, list, count, update and delete also treats
 An item DynamoDB could not hold (over 400 KB) is refused with 413 before the
 write, by its size computed as DynamoDB counts it; should DynamoDB still say
 the item is too large, that is a 413 too, never a 500.
+
+Writes are conditional on the version (optimistic concurrency) and, when the request has one,
+on its ``If-Match`` (conditional.py). A refused write answers with the item as it is now, read
+by the same call (``ReturnValuesOnConditionCheckFailure``): a 409 when the stated version is
+stale, a 412 when the ``If-Match`` is not satisfied.
 """
 
 from __future__ import annotations
@@ -24,7 +29,8 @@ import clock
 from codec import ITEM_SIZE_LIMIT, from_item, item_size, to_item
 from config import get_settings
 from encoding import dumps
-from errors import ConflictError, ItemNotFoundError, ItemTooLargeError
+from conditional import Condition, etag
+from errors import ConflictError, ItemNotFoundError, ItemTooLargeError, PreconditionFailedError
 
 # Longest run of DynamoDB pages one list request may read to fill a page when
 # many items are expired but not yet deleted by TTL. Past it, the page is
@@ -136,22 +142,47 @@ def create(tenant_id: str, item_id: str | None, name: str, attributes: dict) -> 
             ConditionExpression="attribute_not_exists(#id) OR #expires <= :now",
             ExpressionAttributeNames={"#id": "item_id", "#expires": "expires_at"},
             ExpressionAttributeValues={":now": {"N": str(now)}},
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except ClientError as exc:
         if _condition_failed(exc):
-            raise ConflictError(f"item {item_id!r} already exists", item_id=item_id) from None
+            current = exc.response.get("Item")
+            raise ConflictError(f"item {item_id!r} already exists", current=public(current) if current else None,
+                                item_id=item_id) from None
         if _too_large(exc):
             raise ItemTooLargeError(None, ITEM_SIZE_LIMIT) from None
         raise
     return public(raw)
 
 
-def get(tenant_id: str, item_id: str) -> dict:
+def _get_raw(tenant_id: str, item_id: str) -> dict | None:
     response = clients.dynamodb().get_item(TableName=_table(), Key=_key(tenant_id, item_id), ConsistentRead=True)
-    raw = response.get("Item")
+    return response.get("Item")
+
+
+def get(tenant_id: str, item_id: str) -> dict:
+    raw = _get_raw(tenant_id, item_id)
     if not _alive(raw, clock.now()):
         raise ItemNotFoundError(item_id)
     return public(raw)
+
+
+def _refused(item_id: str, current: dict | None, now: int, expected: int | None, if_match: Condition | None):
+    """The error for a write whose condition failed, judged on the item as it is now."""
+    if not _alive(current, now):
+        return ItemNotFoundError(item_id)
+    item = public(current)
+    version = int(item["version"])
+    if if_match is not None and not if_match.matches(version):
+        return PreconditionFailedError(
+            f"precondition failed: item {item_id!r} is at version {version} (ETag {etag(version)}), "
+            "which the If-Match does not name",
+            current=item, item_id=item_id, current_version=version,
+        )
+    return ConflictError(
+        f"version conflict: item {item_id!r} is at version {version}, the request expected {expected}",
+        current=item, item_id=item_id, current_version=version,
+    )
 
 
 def _live_items_query(tenant_id: str, now: int, start_key: dict | None) -> dict:
@@ -193,11 +224,15 @@ def list_page(tenant_id: str, limit: int, start_after: str | None) -> Page:
     return Page(items=collected, last_item_id=next_id)
 
 
-def update(tenant_id: str, item_id: str, name: str, attributes: dict, expected_version: int) -> dict:
-    """Replace name and attributes if the stored version matches (optimistic concurrency)."""
+def update(tenant_id: str, item_id: str, name: str, attributes: dict, expected_version: int,
+           if_match: Condition | None = None) -> dict:
+    """Replace name and attributes if the stored version matches (optimistic concurrency) and the If-Match holds."""
     now = clock.now()
     # created_at keeps its old value, of the same length as the stamp counted here.
     _stored(tenant_id, item_id, name, attributes, expected_version + 1, now)
+    if if_match is not None and not if_match.matches(expected_version):
+        # Both conditions can never hold at once: nothing to write; say why from the item as it is.
+        raise _refused(item_id, _get_raw(tenant_id, item_id), now, expected_version, if_match)
     try:
         response = clients.dynamodb().update_item(
             TableName=_table(),
@@ -228,34 +263,36 @@ def update(tenant_id: str, item_id: str, name: str, attributes: dict, expected_v
             raise ItemTooLargeError(None, ITEM_SIZE_LIMIT) from None
         if not _condition_failed(exc):
             raise
-        current = exc.response.get("Item")
-        if not _alive(current, now):
-            raise ItemNotFoundError(item_id) from None
-        current_version = int(current["version"]["N"])
-        raise ConflictError(
-            f"version conflict: item {item_id!r} is at version {current_version}, "
-            f"the request expected {expected_version}",
-            item_id=item_id,
-            current_version=current_version,
-        ) from None
+        raise _refused(item_id, exc.response.get("Item"), now, expected_version, if_match) from None
     return public(response["Attributes"])
 
 
-def delete(tenant_id: str, item_id: str) -> dict:
-    """Delete a live item and return what it was (404 if missing or expired)."""
+def delete(tenant_id: str, item_id: str, if_match: Condition | None = None) -> dict:
+    """Delete a live item (if its version is one the If-Match names) and return what it was."""
     now = clock.now()
+    condition = "attribute_exists(#id) AND #expires > :now"
+    names = {"#id": "item_id", "#expires": "expires_at"}
+    values = {":now": {"N": str(now)}}
+    if if_match is not None and not if_match.any:
+        if not if_match.versions:  # only tags that are not ours: it cannot match
+            raise _refused(item_id, _get_raw(tenant_id, item_id), now, None, if_match)
+        operands = {f":v{i}": {"N": str(v)} for i, v in enumerate(sorted(if_match.versions))}
+        condition += f" AND #version IN ({', '.join(operands)})"
+        names["#version"] = "version"
+        values.update(operands)
     try:
         response = clients.dynamodb().delete_item(
             TableName=_table(),
             Key=_key(tenant_id, item_id),
-            ConditionExpression="attribute_exists(#id) AND #expires > :now",
-            ExpressionAttributeNames={"#id": "item_id", "#expires": "expires_at"},
-            ExpressionAttributeValues={":now": {"N": str(now)}},
+            ConditionExpression=condition,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
             ReturnValues="ALL_OLD",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except ClientError as exc:
         if _condition_failed(exc):
-            raise ItemNotFoundError(item_id) from None
+            raise _refused(item_id, exc.response.get("Item"), now, None, if_match) from None
         raise
     return public(response["Attributes"])
 
