@@ -46,7 +46,9 @@ def test_the_cache_answers_only_cacheable_reads_keyed_per_tenant(full_tf):
             if not route.cacheable:
                 assert not keys
                 continue
-            expected = {"method.request.header.x-api-key", *(f"method.request.querystring.{q}" for q in route.query)}
+            # the tenant (its key), every input of the answer, and the headers the answer varies on
+            expected = {"method.request.header.x-api-key", "method.request.header.Origin",
+                        "method.request.header.If-None-Match", *(f"method.request.querystring.{q}" for q in route.query)}
             if "{id}" in route.path:
                 expected.add("method.request.path.id")
             assert keys == expected, route

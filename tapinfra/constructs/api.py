@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Sequence
 
+from cdktf import TerraformCondition, TerraformResourceLifecycle
 from constructs import Construct
 
 from tapinfra.application import Application
@@ -19,7 +20,13 @@ from tapinfra.region import Region
 from tapinfra.runtime import HEALTH_PATH
 from tapinfra.runtime.openapi import Route, path_slug
 
-CORS_ALLOW_HEADERS = "Content-Type,X-Api-Key,X-Amz-Date,Authorization,X-Amz-Security-Token"
+# What a browser may send cross-origin: the API key, the conditional-request headers (ETags)
+# and a POST's idempotency key, beside the usual AWS ones.
+CORS_ALLOW_HEADERS = ("Content-Type,X-Api-Key,X-Amz-Date,Authorization,X-Amz-Security-Token,"
+                      "If-Match,If-None-Match,Idempotency-Key")
+# Request headers a cached answer depends on besides the tenant's key: the function's CORS
+# headers follow Origin, and If-None-Match turns a 200 into a bodiless 304.
+CACHE_KEY_HEADERS = ("Origin", "If-None-Match")
 # API Gateway writes execution logs to API-Gateway-Execution-Logs_<api id>/<stage> and our
 # access logs go under /aws/apigateway/ (as does its welcome log group).
 API_GATEWAY_LOG_GROUP_PREFIXES = ("API-Gateway-Execution-Logs_", "/aws/apigateway/")
@@ -75,16 +82,25 @@ def _method_settings(settings: ApiConfig, *, cache: bool):
 
 
 class ApiGatewayAccount(Construct):
-    """The region's API Gateway account settings: the CloudWatch role that stage logging needs.
+    """The region's API Gateway account setting: the CloudWatch role that stage logging needs.
 
-    The role may write API Gateway's log groups (execution and access logs) and nothing else:
-    no reads of any log. The setting is reset when the stack is destroyed, since the role it
-    names goes with it.
+    The setting is one per account and region, shared by every API there, so one environment
+    owns it (``api.account_logging_role``). ``create``: this environment creates the role and
+    sets it; unless ``disposable`` both are protected from destroy, since every other API in the
+    region logs through them, and a destroy resets the setting only when
+    ``api.reset_account_logging_on_destroy`` says so. The role may write API Gateway's log
+    groups (execution and access logs) and nothing else: no reads of any log. ``existing``:
+    the owner's role is looked up (the plan fails if it is missing); nothing here changes the
+    setting. ``account`` is what a stage's logging must wait for.
     """
 
-    def __init__(self, scope: Construct, id_: str, *, region: Region) -> None:
+    def __init__(self, scope: Construct, id_: str, *, region: Region, settings: ApiConfig, disposable: bool = False) -> None:
         super().__init__(scope, id_)
+        if settings.account_logging_role == "existing":
+            self.account = self._existing(region, settings.account_logging_role_arn)
+            return
         groups = [region.arn("logs", f"log-group:{prefix}*") for prefix in API_GATEWAY_LOG_GROUP_PREFIXES]
+        protect = None if disposable else TerraformResourceLifecycle(prevent_destroy=True)
         self.role, self.role_policy = service_role(
             self, "cloudwatch-role", provider=region.provider,
             name=region.namer.name("apigw-logs", "iam_role"),
@@ -99,11 +115,26 @@ class ApiGatewayAccount(Construct):
                           resources=[region.arn("logs", "log-group:*")]),
             ],
         )
+        if protect is not None:
+            self.role.lifecycle = protect
+            self.role_policy.lifecycle = protect
         self.account = aws.api_gateway_account.ApiGatewayAccount(
             self, "account", provider=region.provider, cloudwatch_role_arn=self.role.arn,
-            reset_on_delete=True,
-            depends_on=[self.role_policy],
+            reset_on_delete=True if settings.reset_account_logging_on_destroy else None,
+            depends_on=[self.role_policy], lifecycle=protect,
         )
+
+    def _existing(self, region: Region, arn: str):
+        """The owner's role, read by name; its ARN must be the one the config names (same account, same path)."""
+        role = aws.data_aws_iam_role.DataAwsIamRole(
+            self, "existing-role", provider=region.provider, name=arn.rsplit("/", 1)[1],
+            lifecycle=TerraformResourceLifecycle(postcondition=[TerraformCondition(
+                condition=f'${{self.arn == "{arn}"}}',
+                error_message=f"api.account_logging_role_arn is {arn}, but the role of that name in this account "
+                              "has another ARN: name the role the account's API Gateway setting uses",
+            )]),
+        )
+        return role
 
 
 class TenantKeys(Construct):
@@ -309,7 +340,8 @@ class RegionalApi(Construct):
         cache_keys = None
         if cache and route.cacheable:
             # The cache key must hold the tenant (its API key) and every input of the answer.
-            params = {**params, API_KEY_HEADER: False, **{f"method.request.querystring.{q}": False for q in route.query}}
+            params = {**params, API_KEY_HEADER: False, **{f"method.request.header.{h}": False for h in CACHE_KEY_HEADERS},
+                      **{f"method.request.querystring.{q}": False for q in route.query}}
             cache_keys = sorted(params)
         method = aws.api_gateway_method.ApiGatewayMethod(
             self, f"method-{slug}", provider=p, rest_api_id=api_id, resource_id=resource_id,
