@@ -17,11 +17,17 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
-from tapinfra.cli.exits import OK, command
+from tapinfra.cli.exits import OK, InputError, command
+from tapinfra.errors import Problem
 from tapinfra.operator.model import Architecture, Resource, add_source_arguments, architecture_from_args, canary_runs_per_month
+from tapinfra.strict_json import read_json_file
 
 PRICES = Path(str(resources.files("tapinfra.operator") / "prices.json"))  # package data
 GLOBAL = "global"
+# The two reasons a region of an accepted line may carry instead of a figure (tests hold every line to them).
+NOT_FOUND = "not found in stored sources (run cost --refresh-prices)"
+NO_PRICE = "AWS publishes no price for {region}"
+REFRESHED = "tapinfra-prices.json"   # where --refresh-prices writes by default (the package's own table stays as shipped)
 
 
 class PriceTable:
@@ -42,13 +48,40 @@ class PriceTable:
         value = table.get(region, table.get("*"))
         return None if value is None else float(value)
 
+    def unpriced_reason(self, item: str, region: str, variant: Optional[str] = None) -> str:
+        """Why the table has no figure for ``region`` (its ``unpriced`` lists say), for a line without a price."""
+        entry = self.entry(item)
+        reasons = entry.get("unpriced", {})
+        if variant is not None:
+            by_variant = entry.get("unpriced_by_size") or entry.get("unpriced_by_class") or {}
+            reasons = by_variant.get(variant, by_variant.get("*", {}))
+        found = next((reason for reason, regions in reasons.items() if region in regions), None)
+        return found or f"{region} is not in the price table's line {item} ({NOT_FOUND})"
+
+    def source(self, item: str, region: str) -> tuple[str, str]:
+        """(where the figure for ``region`` was read, its date): the region's own source, else the line's."""
+        entry = self.entry(item)
+        own = (entry.get("sources") or {}).get(region) or {}
+        return own.get("read_in") or entry.get("read_in") or entry["source"], own.get("as_of") or entry["as_of"]
+
     @property
     def variable(self) -> list[Mapping[str, Any]]:
         return self.data["variable"]
 
 
 def load_prices(path: Path = PRICES) -> PriceTable:
-    return PriceTable(json.loads(path.read_text(encoding="utf-8")))
+    """The package's table, or a refreshed one (``--prices``); a file that is not a price table is an InputError."""
+    if path == PRICES:
+        return PriceTable(json.loads(path.read_text(encoding="utf-8")))
+    doc, problems = read_json_file(path)
+    if problems:
+        raise InputError([Problem("--prices", path if p.path == "<file>" else f"{path} at {p.path}", p.allowed) for p in problems])
+    shape = [key for key in ("currency", "hours_per_month", "fixed", "variable") if not isinstance(doc, dict) or key not in doc]
+    if shape or not isinstance(doc.get("fixed"), dict) or not all(isinstance(e, dict) and "unit" in e and "source" in e and "as_of" in e
+                                                                 for e in doc["fixed"].values()):
+        raise InputError([Problem("--prices", str(path), "a price table as `cost --refresh-prices` writes it "
+                                  "(currency, hours_per_month, fixed lines with unit, source and as_of, variable)")])
+    return PriceTable(doc)
 
 
 @dataclass(frozen=True)
@@ -60,6 +93,7 @@ class Line:
     quantity: float
     unit: str
     unit_price: Optional[float]   # None: no price for this region in the table
+    unpriced_reason: Optional[str] = None   # why, from the table, when unit_price is None
 
     @property
     def monthly(self) -> Optional[float]:
@@ -93,7 +127,8 @@ class Estimate:
                 "region": region,
                 "subtotal": round(self.subtotal(scope), 6),
                 "lines": [{**asdict(line), "monthly": None if line.monthly is None else round(line.monthly, 6),
-                           "source": self.prices.entry(line.item)["source"], "as_of": self.prices.entry(line.item)["as_of"]}
+                           "source": self.prices.entry(line.item)["source"], "read_in": self.prices.source(line.item, line.region)[0],
+                           "as_of": self.prices.source(line.item, line.region)[1]}
                           for line in self.scope_lines(scope)],
             }
         return {
@@ -117,7 +152,9 @@ def estimate(arch: Architecture, prices: PriceTable) -> Estimate:
 
     def add(scope: str, region: str, item: str, what: str, quantity: float, variant: Optional[str] = None) -> None:
         price_region = "*" if region == GLOBAL else region
-        lines.append(Line(scope, region, item, what, quantity, prices.entry(item)["unit"], prices.price(item, price_region, variant)))
+        price = prices.price(item, price_region, variant)
+        reason = None if price is not None else prices.unpriced_reason(item, price_region, variant)
+        lines.append(Line(scope, region, item, what, quantity, prices.entry(item)["unit"], price, reason))
 
     for alias, region in arch.regions.items():
         name = region.name
@@ -242,14 +279,16 @@ def render_text(est: Estimate) -> str:
             continue
         out.append(f"{scope} · {region}" if scope != GLOBAL else "global")
         for line in lines:
-            price = "no price for this region" if line.unit_price is None else f"× {_unit_price(line.unit_price)}"
+            price = "unpriced" if line.unit_price is None else f"× {_unit_price(line.unit_price)}"
             out.append(f"  {line.what:<70} {_quantity(line.quantity):>12} {line.unit:<20} {price:<26} {_money(line.monthly):>10}")
+            if line.unpriced_reason:
+                out.append(f"      {line.unpriced_reason}")
         out.append(f"  {'subtotal (priced lines)':<131} {_money(est.subtotal(scope)):>10}")
         out.append("")
     out.append(f"{'TOTAL (priced lines)':<133} {_money(est.total):>10}")
     if est.unpriced:
-        out.append(f"Not priced ({len(est.unpriced)} line(s): no figure for that region in tapinfra/operator/prices.json): "
-                   "the total is a floor. Price them with AWS's pages named in prices.json.")
+        out.append(f"Not priced ({len(est.unpriced)} line(s), each with the table's reason): the total is a floor. "
+                   "`cost --refresh-prices` fills the table from the AWS Price List API.")
     out += ["", "Variable costs (unit prices; multiply by your traffic):"]
     for v in est.prices.variable:
         prices = ", ".join(f"{'all regions' if r == '*' else r}: {_unit_price(p)}" for r, p in v["prices"].items()) or f"not in the table ({v.get('not_found', '')})"
@@ -261,11 +300,44 @@ def render_text(est: Estimate) -> str:
 
 @command("tapinfra cost")
 def main(argv: list[str]) -> int:
-    """Exit 0 with the estimate; 2 on a bad config or stack file (one message naming the field)."""
+    """Exit 0 with the estimate, the diff or the refreshed table; 2 on bad input (one message naming file, path and value)."""
     parser = argparse.ArgumentParser(prog="python -m tapinfra cost", description=__doc__.splitlines()[0])
     add_source_arguments(parser)
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--diff", nargs="+", metavar="FILE",
+                        help="BEFORE AFTER: two synthesized stacks (cdk.tf.json) or plans (terraform show -json), gzipped "
+                             "or not; one plan alone compares its prior state with what it plans")
+    style = parser.add_mutually_exclusive_group()
+    style.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    style.add_argument("--markdown", action="store_true", help="with --diff: one Markdown section (a pull-request comment)")
+    parser.add_argument("--prices", help="a price table to use instead of the package's (as --refresh-prices writes it)")
+    parser.add_argument("--refresh-prices", action="store_true",
+                        help="read every line's regional prices from the AWS Price List API (your credentials) and write a new table")
+    parser.add_argument("--out", default=REFRESHED, help=f"with --refresh-prices: where to write the table (default {REFRESHED})")
     args = parser.parse_args(argv)
-    est = estimate(architecture_from_args(args), load_prices())
+    if args.refresh_prices:
+        if args.diff or args.config or args.stack_json is not None or args.markdown:
+            parser.error("--refresh-prices takes only --out, --prices (the table to start from) and --json")
+        from tapinfra.operator.price_refresh import refresh_to_file
+
+        summary = refresh_to_file(load_prices(Path(args.prices)) if args.prices else load_prices(), Path(args.out))
+        print(json.dumps(summary, indent=2) if args.json else summary["text"], end="\n" if args.json else "")
+        return OK
+    prices = load_prices(Path(args.prices)) if args.prices else load_prices()
+    if args.diff is not None:
+        if args.config or args.stack_json is not None:
+            parser.error("--diff reads its own two files: leave out --config and --stack-json")
+        if len(args.diff) > 2:
+            parser.error(f"--diff takes BEFORE AFTER (or one plan); got {len(args.diff)} files")
+        from tapinfra.operator import cost_diff
+
+        diff = cost_diff.diff_files(args.diff[0], args.diff[-1], prices)
+        if args.json:
+            print(json.dumps(cost_diff.as_json(diff), indent=2))
+        else:
+            print(cost_diff.markdown_section(diff) if args.markdown else cost_diff.render_text(diff), end="")
+        return OK
+    if args.markdown:
+        parser.error("--markdown goes with --diff")
+    est = estimate(architecture_from_args(args), prices)
     print(json.dumps(est.to_json(), indent=2) if args.json else render_text(est), end="" if not args.json else "\n")
     return OK
