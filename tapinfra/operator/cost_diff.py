@@ -22,6 +22,7 @@ from tapinfra.operator import model
 from tapinfra.operator.cost import GLOBAL, Estimate, Line, PriceTable, estimate
 from tapinfra.operator.plan_stack import PlanSides, plan_sides
 from tapinfra.review.plan import Plan, PlanError, decode_json, parse_plan
+from tapinfra.strict_json import Literal
 
 ACCEPTED = "a synthesized stack (cdk.tf.json) or a plan (`terraform show -json PLANFILE`), gzipped or not"
 
@@ -139,23 +140,26 @@ class Diff:
 
 def read_document(path: str, label: str) -> Any:
     """The JSON of a side's file (gunzipped when gzipped); an InputError naming the side and file."""
-    where = f"cost --diff {label}"
     try:
         data = Path(path).read_bytes()
     except (OSError, ValueError) as exc:  # ValueError: a path with a NUL byte
-        raise InputError([Problem(where, path, f"a readable file: {ACCEPTED} ({getattr(exc, 'strerror', None) or exc})")]) from None
+        raise _bad_side(label, path, Literal("<unreadable>"), f"a readable file ({getattr(exc, 'strerror', None) or exc})") from None
     try:
         return decode_json(data, path)
     except PlanError as exc:
         raise _unreadable(label, path, exc) from None
 
 
+def _bad_side(label: str, path: str, value: Any, why: str) -> InputError:
+    """One problem: the side and its file, what was found, what is accepted and why this file is not."""
+    return InputError([Problem(f"cost --diff {label} {path}", value, f"{ACCEPTED} ({why})")])
+
+
 def _unreadable(label: str, path: str, exc: PlanError) -> InputError:
     """The reader's own words about the file (its name dropped: the message names it once)."""
     reason = " ".join(str(exc).split())
     reason = reason[len(path):].lstrip(":").strip() if reason.startswith(path) else reason
-    return InputError([Problem(f"cost --diff {label}", path, f"{ACCEPTED}; this file {reason}" if reason.startswith("is ")
-                               else f"{ACCEPTED}; in this file, {reason}")])
+    return _bad_side(label, path, Literal("<not a stack or plan>"), f"this file {reason}" if reason.startswith("is ") else reason)
 
 
 def sides(before_path: str, after_path: str, prices: PriceTable) -> tuple[Side, Side]:
@@ -178,8 +182,8 @@ def _side_documents(doc: Any, label: str, path: str):
         return (planned.before, "plan (prior state)", planned), (planned.after, "plan (planned)", planned)
     if isinstance(doc, dict) and "resource" in doc:
         return (doc, "stack", None), (doc, "stack", None)
-    shape = sorted(doc)[:6] if isinstance(doc, dict) else type(doc).__name__
-    raise InputError([Problem(f"cost --diff {label} {path}", shape, ACCEPTED)])
+    shape = sorted(doc)[:6] if isinstance(doc, dict) else Literal(f"<a JSON {type(doc).__name__}>")
+    raise _bad_side(label, path, shape, "a stack has a resource section, a plan a format_version")
 
 
 def _side(label: str, path: str, kind: str, doc: dict[str, Any], prices: PriceTable, plan: Optional[PlanSides]) -> Side:

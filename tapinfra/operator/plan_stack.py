@@ -117,8 +117,8 @@ def normalize(value: Any, shape: Optional[Shape]) -> Any:
         fields = shape.fields if isinstance(shape, Obj) else {}
         inner = shape.values if isinstance(shape, Obj) else None
         return {k: normalize(v, fields.get(k, inner)) for k, v in value.items() if v is not None and v != []}
-    if isinstance(shape, Items) and isinstance(value, list):
-        return [normalize(v, shape.item) for v in value]
+    if isinstance(value, list):
+        return [normalize(v, shape.item if isinstance(shape, Items) else None) for v in value]
     return value
 
 
