@@ -4,14 +4,12 @@ from a path yield findings in every format, with the built-in exit codes."""
 
 from __future__ import annotations
 
-import gzip
 import json
-import shutil
 from pathlib import Path
 
 import jsonschema
 import pytest
-from junitparser import Failure, JUnitXml, Skipped
+from junitparser import Failure, JUnitXml
 
 from tapinfra.cli import review as review_cli
 from tapinfra.review import render

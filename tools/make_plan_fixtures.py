@@ -200,17 +200,18 @@ class Workspace:
         return self.dir
 
     def terraform(self, *args: str, check: bool = True) -> tuple[int, str]:
+        """(exit status, stdout); with ``check`` a failure stops the tool, else stdout carries stderr's tail too."""
         result = tfcli.run(list(args), self.dir, self.cli_config, timeout=TERRAFORM_SECONDS)
         if check and result.returncode != 0:
             raise SystemExit(f"terraform {args[0]} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
-        return result.returncode, result.stdout
+        return result.returncode, result.stdout if result.returncode == 0 else f"{result.stdout[-1500:]}\n{result.stderr[-1500:]}"
 
     def apply(self, server: MotoServer) -> None:
         """Apply (a second time if the first did not converge, as the rehearsal does), then mimic AWS."""
         apply = ("apply", "-input=false", "-no-color", "-auto-approve", f"-parallelism={PARALLELISM}")
         code, out = self.terraform(*apply, check=False)
         if code != 0:
-            print(f"make_plan_fixtures: the first apply did not converge; applying again. It said:\n{out[-3000:]}", file=sys.stderr, flush=True)
+            print(f"make_plan_fixtures: the first apply did not converge; applying again. It said:\n{out}", file=sys.stderr, flush=True)
             self.terraform(*apply)
         state = json.loads(self.terraform("state", "pull")[1])
         for gap in gaps.GAPS:
