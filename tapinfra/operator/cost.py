@@ -1,4 +1,7 @@
-"""``python -m tapinfra cost [--config F | --stack-json P] [--json]``: the fixed monthly baseline.
+"""``python -m tapinfra cost [--config F | --stack-json P | --diff BEFORE [AFTER]] [--json | --markdown] [--prices F]``: the fixed monthly baseline.
+
+``--diff`` compares two stacks or plans (cost_diff.py); ``--refresh-prices [--out F]`` writes a
+new price table from the AWS Price List API (price_refresh.py).
 
 Quantities come from the synthesized stack (how many web ACLs and rules, provisioned
 concurrency × memory, canary runs from the schedule, keys, health checks and their options,

@@ -285,7 +285,8 @@ def render_text(diff: Diff) -> str:
     for region in diff.regions:
         out += [diff.scope_label(region), header]
         for line in diff.region_lines(region):
-            out.append(f"  {line.what[:58]:<58} {_qty(line.quantity_before):>12} {_qty(line.quantity_after):>12} "
+            what = line.what if len(line.what) <= 58 else line.what[:57] + "…"
+            out.append(f"  {what:<58} {_qty(line.quantity_before):>12} {_qty(line.quantity_after):>12} "
                        f"{_money(line.monthly_before):>10} {_money(line.monthly_after):>10} {_signed(line.delta):>10}")
             if line.reason and (line.monthly_before is None or line.monthly_after is None):
                 out.append(f"      unpriced: {line.reason}")

@@ -8,16 +8,19 @@ import re
 
 import pytest
 
-from tapinfra.operator import cost, diagram, model
+from tapinfra.config import API_CACHE_SIZES_GB, AWS_REGIONS
+from tapinfra.operator import cost, diagram, model, price_refresh
 from tests.synth import example_config, synth
 
 PRICES = cost.load_prices()
 HOURS = 730
-# By hand, from prices.json (us-east-1 unless noted; WAF, KMS and Route 53 are priced in every region):
-PC_2_X_512MB = 2 * (512 / 1024) * HOURS * 3600 * 0.0000041667      # 2,628,000 GB-s = 10.9500876
+# By hand, from prices.json (WAF, KMS and Route 53 are priced in every region; Lambda provisioned
+# concurrency per region from AWS's calculator map; canary runs, alarms and dashboards in us-east-1 only):
+PC_2_X_512MB = 2 * (512 / 1024) * HOURS * 3600 * 0.0000041667      # 2,628,000 GB-s = 10.9500876 (us-east-1 and us-west-2 alike)
 CANARY_5_MIN = (HOURS * 60 / 5) * 0.0012                             # 8,760 runs = 10.512
 WAF = 5.00 + 6 * 1.00                                                # one web ACL, six rules (rate, body size, four groups)
 HEALTH_CHECK = 0.50 + 2 * 1.00                                       # HTTPS + latency measurement
+ALARMS_PRIMARY = (14 + 3 * 2) * 0.10                                 # 17 alarms: 14 read one metric, 3 metric-math read two
 
 
 def _estimate(doc) -> cost.Estimate:
@@ -30,36 +33,40 @@ def _example(name) -> cost.Estimate:
 
 def test_default_example_by_hand():
     est = _example("default")
-    primary = PC_2_X_512MB + CANARY_5_MIN + WAF + 2 * 1.00 + 18 * 0.10 + 3.00 + HEALTH_CHECK
-    # 2 keys: the data key and the DNSSEC key (us-east-1 is the primary); 15 alarms evaluate 18 metrics
-    # (three metric-math alarms read two metrics each); one dashboard.
-    secondary = WAF + 1.00 + HEALTH_CHECK   # us-west-2: provisioned concurrency, canary runs, alarms unpriced
-    assert est.subtotal("primary") == pytest.approx(primary) == pytest.approx(41.7620876)
-    assert est.subtotal("secondary") == pytest.approx(secondary) == pytest.approx(14.50)
+    primary = PC_2_X_512MB + CANARY_5_MIN + WAF + 2 * 1.00 + ALARMS_PRIMARY + 3.00 + HEALTH_CHECK
+    # 2 keys: the data key and the DNSSEC key (us-east-1 is the primary); one dashboard.
+    secondary = PC_2_X_512MB + WAF + 1.00 + HEALTH_CHECK   # us-west-2: canary runs and alarms unpriced
+    assert est.subtotal("primary") == pytest.approx(primary) == pytest.approx(41.9620876)
+    assert est.subtotal("secondary") == pytest.approx(secondary) == pytest.approx(25.4500876)
     assert est.subtotal("global") == pytest.approx(0.50)
-    assert est.total == pytest.approx(56.7620876)
+    assert est.total == pytest.approx(67.9121752)
     unpriced = {(line.scope, line.item) for line in est.unpriced}
-    assert unpriced == {("secondary", "lambda_provisioned_concurrency"), ("secondary", "synthetics_canary_run"),
-                        ("secondary", "cloudwatch_alarm_metric"), ("primary", "s3_replication_time_control")}
+    assert unpriced == {("secondary", "synthetics_canary_run"), ("secondary", "cloudwatch_alarm_metric"),
+                        ("primary", "s3_replication_time_control")}
+    reasons = {(line.scope, line.item): line.unpriced_reason for line in est.unpriced}
+    assert reasons[("secondary", "cloudwatch_alarm_metric")] == cost.NOT_FOUND
+    assert reasons[("primary", "s3_replication_time_control")].startswith("AWS publishes no price for us-east-1")
 
 
 def test_minimal_example_by_hand():
     est = _example("minimal")
-    # No canaries, no DNS (no zone, no health checks, no DNSSEC key); 12 alarms evaluate 15 metrics.
-    assert est.subtotal("primary") == pytest.approx(PC_2_X_512MB + WAF + 1.00 + 15 * 0.10 + 3.00) == pytest.approx(27.4500876)
-    assert est.subtotal("secondary") == pytest.approx(WAF + 1.00)
+    # examples/minimal.json: canaries on, no custom domain (no zone, no DNSSEC key), health checks kept.
+    assert est.subtotal("primary") == pytest.approx(
+        PC_2_X_512MB + CANARY_5_MIN + WAF + 1.00 + ALARMS_PRIMARY + 3.00 + HEALTH_CHECK) == pytest.approx(40.9620876)
+    assert est.subtotal("secondary") == pytest.approx(PC_2_X_512MB + WAF + 1.00 + HEALTH_CHECK) == pytest.approx(25.4500876)
     assert not est.scope_lines("global")
-    assert not [line for line in est.lines if line.item.startswith("route53") or line.item == "synthetics_canary_run"]
+    assert not [line for line in est.lines if line.item == "route53_hosted_zone"]
 
 
 def test_full_example_by_hand_and_honest_about_what_it_cannot_price():
     est = _example("full")
-    assert est.subtotal("primary") == pytest.approx(WAF + 1.00 + HEALTH_CHECK)       # eu-west-1
-    assert est.subtotal("secondary") == pytest.approx(WAF + 1.00 + HEALTH_CHECK)     # eu-central-1
+    pc_5_x_1gb = 5 * 1.0 * HOURS * 3600                                               # 13,140,000 GB-s
+    assert est.subtotal("primary") == pytest.approx(pc_5_x_1gb * 0.000004646 + WAF + 1.00 + HEALTH_CHECK)   # eu-west-1: 75.54844
+    assert est.subtotal("secondary") == pytest.approx(pc_5_x_1gb * 0.0000050147 + WAF + 1.00 + HEALTH_CHECK)  # eu-central-1: 80.393158
     assert est.subtotal("us_east_1") == pytest.approx(2 * 1.00 + 2 * 0.10)           # DNSSEC + alarm-topic keys; 2 health alarms
-    assert est.total == pytest.approx(31.70)  # 14.50 + 14.50 + 2.20 (us-east-1 helper) + 0.50 (zone)
+    assert est.total == pytest.approx(75.54844 + 80.393158 + 2.20 + 0.50)             # + the zone = 158.641598
     lines = {(line.scope, line.item): line for line in est.lines}
-    assert lines[("primary", "lambda_provisioned_concurrency")].quantity == pytest.approx(5 * 1.0 * HOURS * 3600)
+    assert lines[("primary", "lambda_provisioned_concurrency")].quantity == pytest.approx(pc_5_x_1gb)
     assert lines[("primary", "api_cache_hour")].quantity == HOURS and lines[("primary", "api_cache_hour")].unit_price is None
     assert lines[("secondary", "dynamodb_write_capacity_unit_hour")].quantity == 10 * HOURS
     assert json.loads(json.dumps(est.to_json()))["complete"] is False
@@ -117,17 +124,62 @@ def test_aurora_and_interface_endpoints_are_priced_when_they_appear():
     assert lines  # every line keyed
 
 
-def test_every_price_states_its_source_and_date_or_that_it_was_not_found():
+def test_every_price_states_its_source_and_date():
     entries = list(PRICES.data["fixed"].items()) + [(v["what"], v) for v in PRICES.variable]
     for key, entry in entries:
-        assert entry["source"].startswith("https://aws.amazon.com/"), f"{key}: source must be AWS's pricing page"
+        assert entry["source"].startswith("https://aws.amazon.com/") or entry["source"] == price_refresh.SOURCE, key
         assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", entry["as_of"]), f"{key}: as_of must be a date"
         tables = [entry.get("prices") or {}] + list((entry.get("prices_by_size") or entry.get("prices_by_class") or {}).values())
         values = [v for table in tables for v in table.values()]
-        assert values or entry.get("not_found"), f"{key}: neither a price nor a statement that none was found"
         assert all(isinstance(v, (int, float)) and v > 0 for v in values), f"{key}: prices must be positive numbers"
         if values:
             assert entry.get("read_in"), f"{key}: say where the figure was read"
+        for region, own in (entry.get("sources") or {}).items():
+            assert own.get("read_in") and re.fullmatch(r"\d{4}-\d{2}-\d{2}", own.get("as_of", "")), (key, region)
+    for v in PRICES.variable:
+        assert v["prices"] or v.get("not_found"), f"{v['what']}: neither a price nor a statement that none was found"
+
+
+def _variants(key, entry):
+    """(variant, prices, reasons) of a line: one table, or one per cache size, or one for every instance class."""
+    if "prices_by_size" in entry:
+        return [(size, entry["prices_by_size"].get(size, {}), entry.get("unpriced_by_size", {}).get(size, {})) for size in API_CACHE_SIZES_GB]
+    if "prices_by_class" in entry:
+        classes = set(entry["prices_by_class"]) | set(entry.get("unpriced_by_class", {}))
+        return [(c, entry["prices_by_class"].get(c, {}), entry.get("unpriced_by_class", {}).get(c, {})) for c in sorted(classes | {"*"})]
+    return [(None, entry.get("prices", {}), entry.get("unpriced", {}))]
+
+
+@pytest.mark.parametrize("key", sorted(PRICES.data["fixed"]))
+def test_every_accepted_region_has_a_price_or_says_why_not(key):
+    """Adding a region to AWS_REGIONS fails here until every line prices it or states its reason."""
+    entry = PRICES.data["fixed"][key]
+    for variant, prices, unpriced in _variants(key, entry):
+        reasons = {}
+        for reason, regions in unpriced.items():
+            for region in regions:
+                assert region not in reasons, (key, variant, region, "listed twice")
+                reasons[region] = reason
+        if "*" in prices:
+            assert not reasons, (key, variant, "priced in every region yet listed as unpriced")
+            continue
+        if variant == "*" and "prices_by_class" in entry:
+            prices = {}
+        missing = [r for r in AWS_REGIONS if r not in prices and r not in reasons]
+        assert not missing, f"{key} {variant or ''}: no price and no reason for {missing}"
+        assert not set(prices) & set(reasons), (key, variant, "both a price and a reason")
+        assert set(prices) | set(reasons) <= set(AWS_REGIONS) | {"*"}, (key, variant, "a region the config does not accept")
+        for region, reason in reasons.items():
+            assert reason == cost.NOT_FOUND or reason.startswith(cost.NO_PRICE.format(region=region)), (key, region, reason)
+
+
+def test_a_line_with_a_region_missing_is_caught(monkeypatch):
+    """The completeness check above can fail: a region dropped from a line's reasons is reported."""
+    entry = copy.deepcopy(PRICES.data["fixed"]["cloudwatch_alarm_metric"])
+    entry["unpriced"] = {cost.NOT_FOUND: [r for r in entry["unpriced"][cost.NOT_FOUND] if r != "mx-central-1"]}
+    monkeypatch.setitem(PRICES.data["fixed"], "cloudwatch_alarm_metric", entry)
+    with pytest.raises(AssertionError, match="mx-central-1"):
+        test_every_accepted_region_has_a_price_or_says_why_not("cloudwatch_alarm_metric")
 
 
 def test_command_prints_a_table_and_json(tmp_path, capsys):
@@ -135,11 +187,11 @@ def test_command_prints_a_table_and_json(tmp_path, capsys):
     stack.write_text(json.dumps(synth(example_config("default")).doc))
     assert cost.main(["--stack-json", str(stack)]) == 0
     text = capsys.readouterr().out
-    assert "primary · us-east-1" in text and "TOTAL (priced lines)" in text and "56.76" in text
+    assert "primary · us-east-1" in text and "TOTAL (priced lines)" in text and "67.91" in text
     assert "the total is a floor" in text and "Variable costs" in text
     assert cost.main(["--stack-json", str(stack), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["total"] == pytest.approx(56.7620876)
+    assert data["total"] == pytest.approx(67.9121752)
     assert data["scopes"]["secondary"]["region"] == "us-west-2"
     assert all(line["source"] and line["as_of"] for scope in data["scopes"].values() for line in scope["lines"])
 

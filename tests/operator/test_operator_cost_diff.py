@@ -311,3 +311,12 @@ def test_a_bad_price_table_is_exit_2(tmp_path, capsys):
         assert cost.main(["--diff", plan("clean"), "--prices", str(table)]) == 2
         err = capsys.readouterr().err
         assert "--prices" in err and "Traceback" not in err
+
+
+def test_the_reviews_plan_gives_the_same_section():
+    """What ``review`` holds (a parsed plan) renders the same Markdown section as the two-file command."""
+    from tapinfra.review import load_plan
+
+    section = cost_diff.markdown_section(cost_diff.plan_diff(load_plan(plan("waf-emptied")), PRICES, plan("waf-emptied")))
+    assert section == cost_diff.markdown_section(diff_of("waf-emptied"))
+    assert "#### 💰 Fixed monthly baseline: -6.00 USD" in section and "| us-east-1 (primary) | 16.50 | 10.50 | -6.00 |" in section
