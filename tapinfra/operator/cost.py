@@ -293,8 +293,11 @@ def render_text(est: Estimate) -> str:
         out.append(f"Not priced ({len(est.unpriced)} line(s), each with the table's reason): the total is a floor. "
                    "`cost --refresh-prices` fills the table from the AWS Price List API.")
     out += ["", "Variable costs (unit prices; multiply by your traffic):"]
+    regions = set(est.regions.values()) | {"*"}
     for v in est.prices.variable:
-        prices = ", ".join(f"{'all regions' if r == '*' else r}: {_unit_price(p)}" for r, p in v["prices"].items()) or f"not in the table ({v.get('not_found', '')})"
+        shown = {r: p for r, p in v["prices"].items() if r in regions}   # the stack's regions; the table has the others
+        prices = ", ".join(f"{'all regions' if r == '*' else r}: {_unit_price(p)}" for r, p in shown.items()) or (
+            "no figure for this stack's regions" if v["prices"] else f"not in the table ({v.get('not_found', '')})")
         unit = "" if v["unit"] == "see source" else f"per {v['unit']}: "
         out.append(f"  {v['what']}: {unit}{prices}  [{v['source']}]")
     out += ["", "Sources and dates for every price: tapinfra/operator/prices.json"]
