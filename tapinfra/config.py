@@ -49,6 +49,8 @@ S3_REPLICA_STORAGE_CLASSES = (
     "STANDARD", "STANDARD_IA", "INTELLIGENT_TIERING", "ONEZONE_IA", "GLACIER_IR",
 )
 API_CACHE_SIZES_GB = ("0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237")
+ACCOUNT_LOGGING_ROLE_MODES = ("create", "existing")
+IAM_ROLE_ARN_PATTERN = r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]{1,64}$"
 
 # A TCP port, 1..65535, as a regex (so the JSON Schema says the same as the loader).
 _PORT = r"(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})"
@@ -114,6 +116,9 @@ class ApiConfig:
     waf_rate_limit: int = setting(2000, "WAF: requests per client IP per 5 minutes before it is blocked.", minimum=100, maximum=2_000_000_000)
     max_body_bytes: int = setting(16384, "Largest request body the function accepts (413 above). At most 192 KiB, so any accepted body fits one DynamoDB item; with features.waf at most api.waf_body_inspection_kb KB.", minimum=1024, maximum=MAX_BODY_BYTES_LIMIT)
     waf_body_inspection_kb: int = setting(16, "WAF: how much of a request body the web ACL inspects, in KB (API Gateway's default is 16; 32, 48 and 64 bill extra). api.max_body_bytes must fit in it when features.waf is on.", choices=WAF_BODY_INSPECTION_KB)
+    account_logging_role: str = setting("create", "API Gateway's CloudWatch role is one setting per account and region, shared by every API there. create: this environment owns it (creates the role and sets it; one environment per account and region should). existing: another environment or the account's baseline owns it; this one only checks that api.account_logging_role_arn exists before its stages log.", choices=ACCOUNT_LOGGING_ROLE_MODES)
+    account_logging_role_arn: Optional[str] = setting(None, "existing: the role the account's API Gateway setting names (the owner's); required then, null otherwise.", pattern=IAM_ROLE_ARN_PATTERN)
+    reset_account_logging_on_destroy: bool = setting(True, "create: clear the account's setting when this environment is destroyed, since the role it names goes with it (false leaves the setting naming a deleted role). Unless disposable, the role and the setting are protected from destroy anyway: every API in the account and region logs through them. existing never changes the setting, so this is not read then.")
 
 
 @dataclass(frozen=True)
@@ -152,7 +157,7 @@ class StorageConfig:
 
     transition_to_ia_days: int = setting(30, "Days before current objects move to STANDARD_IA.", minimum=30, maximum=3650)
     transition_to_glacier_days: int = setting(90, "Days before current objects move to GLACIER_IR; must exceed transition_to_ia_days by 30.", minimum=60, maximum=3650)
-    expiration_days: Optional[int] = setting(None, "Days before current objects expire; null keeps them.", minimum=1, maximum=36500)
+    expiration_days: Optional[int] = setting(275, "Days before current objects in the data buckets expire (then noncurrent_version_expiration_days more as noncurrent versions). The data buckets hold the table's exports, copies of the items: the two together may not exceed table.item_retention_days, so no copy outlives the items' retention (275 + 90 = 365).", minimum=1, maximum=36500)
     noncurrent_version_expiration_days: int = setting(90, "Days before noncurrent versions are deleted.", minimum=1, maximum=3650)
     abort_incomplete_upload_days: int = setting(7, "Days before incomplete multipart uploads are aborted.", minimum=1, maximum=365)
     access_log_expiration_days: int = setting(365, "Days server access logs are kept.", minimum=1, maximum=3650)
@@ -178,7 +183,7 @@ class DnsConfig:
 class MonitoringConfig:
     """Alarms, notifications, canaries."""
 
-    alarm_emails: tuple[str, ...] = setting((), "E-mail addresses subscribed to each region's alarm topic.", item_pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", max_items=20)
+    alarm_emails: tuple[str, ...] = setting(("ops@example.com",), "E-mail addresses subscribed to each region's alarm topic; at least one unless disposable (a topic nobody subscribes to pages no one). The default is a reserved documentation address: put your on-call's.", item_pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", max_items=20)
     api_5xx_rate_percent: float = setting(1.0, "Alarm when 5xx exceed this percent of requests.", minimum=0.1, maximum=100)
     api_p99_latency_ms: int = setting(2000, "Alarm when p99 latency exceeds this.", minimum=50, maximum=29000)
     lambda_error_rate_percent: float = setting(1.0, "Alarm when errors / invocations x 100 exceeds this.", minimum=0.1, maximum=100)
@@ -195,6 +200,7 @@ class MonitoringConfig:
     canary_success_percent: int = setting(90, "Alarm when SuccessPercent drops below this.", minimum=1, maximum=100)
     canary_retention_days: int = setting(31, "Days canary runs (success and failure) are kept.", minimum=1, maximum=455)
     canary_artifact_expiration_days: int = setting(90, "Days canary artifacts (logs, HAR files) stay in their bucket.", minimum=1, maximum=3650)
+    canary_log_retention_days: int = setting(365, "Retention of the log group of the Lambda function Synthetics runs each canary in (/aws/lambda/cwsyn-<canary>-<id>); the stack creates that group once the canary exists.", choices=LOG_RETENTION_DAYS)
 
 
 @dataclass(frozen=True)
@@ -654,6 +660,7 @@ def _cross_checks(c: TapConfig, invalid: frozenset[str] | set[str] = frozenset()
     p.extend(_backend_checks(c, ok))
     p.extend(_module_checks(c, ok))
     p.extend(_private_data_checks(c, ok))
+    p.extend(_seed_failure_checks(c, ok))
     return p
 
 
@@ -778,6 +785,36 @@ def _private_data_checks(c: TapConfig, ok: typing.Callable[..., bool]) -> list[P
                   "aurora-mysql": "8.0.mysql_aurora.3.01.0 or later (e.g. 8.0.mysql_aurora.3.08.0)"}
         p.append(Problem("aurora.engine_version", a.engine_version,
                          f"a version of {a.engine} that Aurora global databases support: {floors[a.engine]}"))
+    return p
+
+
+def _seed_failure_checks(c: TapConfig, ok: typing.Callable[..., bool]) -> list[Problem]:
+    """Settings that would repeat a seed's failure: exports outliving the items they copy, alarms
+    nobody receives, and an account-wide setting that two environments would fight over."""
+    p: list[Problem] = []
+    s, retention = c.storage, c.table.item_retention_days
+    if ok("storage.expiration_days", "storage.noncurrent_version_expiration_days", "table.item_retention_days"):
+        room = retention - s.noncurrent_version_expiration_days
+        why = (f"the data buckets hold the table's exports, copies of items that expire {retention} days "
+               f"(table.item_retention_days) after their last write, and the primary's replicates them to the secondary's, "
+               f"which expires them on the same lifecycle; an expired export stays "
+               f"{s.noncurrent_version_expiration_days} more days as a noncurrent version")
+        if room < 1 or (s.expiration_days is not None and s.expiration_days > room) or s.expiration_days is None:
+            allowed = (f"at most table.item_retention_days - storage.noncurrent_version_expiration_days = {room}"
+                       if room >= 1 else "a value that fits: lower storage.noncurrent_version_expiration_days below table.item_retention_days")
+            p.append(Problem("storage.expiration_days", s.expiration_days, f"{allowed} ({why}, so no copy outlives the items' retention)"))
+    if ok("disposable", "monitoring.alarm_emails") and not c.disposable and not c.monitoring.alarm_emails:
+        p.append(Problem("monitoring.alarm_emails", list(c.monitoring.alarm_emails),
+                         "at least one address (your on-call's) unless disposable is true: every alarm notifies its "
+                         "region's topic, and a topic nobody subscribes to pages no one"))
+    a = c.api
+    if ok("api.account_logging_role", "api.account_logging_role_arn"):
+        if a.account_logging_role == "existing" and a.account_logging_role_arn is None:
+            p.append(Problem("api.account_logging_role_arn", None, "the ARN of the role the account's API Gateway setting names "
+                                                                   "when api.account_logging_role is existing"))
+        elif a.account_logging_role == "create" and a.account_logging_role_arn is not None:
+            p.append(Problem("api.account_logging_role_arn", a.account_logging_role_arn,
+                             "null when api.account_logging_role is create (this environment creates the role)"))
     return p
 
 

@@ -14,6 +14,7 @@ from constructs import Construct
 
 from tapinfra.config import TapConfig
 from tapinfra.constructs.audit import cloudtrail_key_grants, trail_name
+from tapinfra.constructs.events import dead_letter_key_grant
 from tapinfra.constructs.keys import RegionKey, ServiceKeyGrant, alarms_grant, logs_grant
 from tapinfra.emulator import provider_settings
 from tapinfra.naming import NameRegistry, Namer
@@ -82,7 +83,7 @@ def build_region(foundation: Foundation, role: Role, name: str, peer: Optional[s
         provider=provider, region=name, namer=namer,
         account_id=foundation.account_id, partition=foundation.partition,
         grants=[logs_grant(name, foundation.account_id, foundation.partition), alarms_grant(foundation.account_id),
-                *_audit_grants(foundation, role, name, namer)],
+                *_audit_grants(foundation, role, name, namer), *_event_grants(foundation, role, name)],
         disposable=config.disposable,
     )
     return Region(role=role, name=name, peer_name=peer, provider=provider, namer=namer, key=key,
@@ -95,6 +96,13 @@ def _audit_grants(foundation: Foundation, role: Role, name: str, namer: Namer) -
         return []
     foundation.trail_name = trail_name(namer)
     return cloudtrail_key_grants(foundation.partition, name, foundation.account_id, foundation.trail_name)
+
+
+def _event_grants(foundation: Foundation, role: Role, name: str) -> list[ServiceKeyGrant]:
+    """Event forwarding dead-letters under the serving regions' keys: they admit EventBridge, only when forwarding is on."""
+    if role == "helper" or not foundation.config.features.event_forwarding:
+        return []
+    return [dead_letter_key_grant(foundation.partition, name, foundation.account_id)]
 
 
 def build_foundation(scope: Construct, config: TapConfig) -> Foundation:

@@ -19,7 +19,8 @@ from tapinfra.constructs.audit import AuditTrail
 from tapinfra.constructs.aurora import GlobalDatabase
 from tapinfra.constructs.dns import HostedZone, RegionalDomain
 from tapinfra.constructs.events import EventForwarding
-from tapinfra.constructs.monitoring import AlarmTopic, Metric, alarm, dashboard_body
+from tapinfra.constructs.health import endpoint_health_check
+from tapinfra.constructs.monitoring import AlarmTopic, dashboard_body, health_check_alarm
 from tapinfra.constructs.network import PrivateNetwork, interface_services
 from tapinfra.constructs.packaging import CodePackage
 from tapinfra.constructs.regional import RegionalService, RegionalServiceProps, RegionalServiceResult
@@ -27,6 +28,8 @@ from tapinfra.constructs.replication import BucketReplication
 from tapinfra.constructs.table import GlobalTable
 from tapinfra.foundation import ROUTE53_HOME_REGION, build_foundation, default_tags
 from tapinfra.provider import archive, aws
+from tapinfra.region import Region
+from tapinfra.shortfalls import shortfalls
 
 __all__ = ["TapStack", "default_tags"]
 
@@ -45,7 +48,8 @@ class TapStack(TerraformStack):
     - ``primary``, ``secondary`` (:class:`~tapinfra.Region`): each region's provider, name, namer, key;
     - ``table`` (:class:`~tapinfra.GlobalTable`): ``name``, ``arn``, ``grant_items(region)``;
     - ``services``: one :class:`~tapinfra.RegionalServiceResult` per region, primary first
-      (``api`` endpoint, ``function_name``, ``alias_name``, ``topic_arn``, buckets, ``bus``).
+      (``api`` endpoint, ``function_name``, ``alias_name``, ``topic_arn``, buckets, ``bus``);
+    - ``warnings``: what this deployment lacks that production needs (also the ``warnings`` output).
     """
 
     def __init__(self, scope: Construct, id_: str, config: TapConfig | None = None) -> None:
@@ -101,9 +105,13 @@ class TapStack(TerraformStack):
         secondary.tenant_keys.take_values_from(primary.tenant_keys)
         if config.features.event_forwarding:
             for here, there in ((primary, secondary), (secondary, primary)):
-                EventForwarding(self, f"{here.region.role}-forwarding", region=here.region, bus=here.bus, peer_bus=there.bus)
+                forwarding = EventForwarding(self, f"{here.region.role}-forwarding", region=here.region, bus=here.bus,
+                                             peer_bus=there.bus)
+                here.alarms.watch_event_forwarding(forwarding.watch)
         if config.features.dns:
             self._routing()
+        else:
+            self._health_checks()
         self.audit = self._audit(primary) if config.audit.enabled else None
         if self.database is not None:
             self.database.add_alarms({s.region.role: s.topic_arn for s in self.services}, config.monitoring)
@@ -116,6 +124,9 @@ class TapStack(TerraformStack):
         )
         self._outputs(dashboard.dashboard_name)
         self._private_data_outputs()
+        self.warnings: list[str] = shortfalls(config)
+        if self.warnings:
+            self.output("warnings", self.warnings, "What this deployment lacks that production needs, and the field that adds it.")
 
     def _replication(self, primary: RegionalServiceResult, secondary: RegionalServiceResult) -> None:
         self.replication = BucketReplication(
@@ -148,19 +159,27 @@ class TapStack(TerraformStack):
             region = service.region
             domain = RegionalDomain(self, f"{region.role}-domain", region=region, zone_id=self.zone.zone_id,
                                     settings=settings, api=service.api)
-            check = domain.health_check_id
-            alarm(self, f"{region.role}-health-check-alarm", provider=east.provider,
-                  name=east.namer.name(f"{region.role}-health-check", "alarm"),
-                  description=f"Route 53 health check of {region.name} failing", topic_arn=east_topic,
-                  settings=self.config.monitoring, threshold=1, comparison="LessThanThreshold",
-                  missing_data="breaching",  # a check that stops reporting is a check that failed
-                  metric=Metric("AWS/Route53", "HealthCheckStatus", {"HealthCheckId": check}, "Minimum"))
-            self.output(f"{region.role}_health_check_id", check, f"Route 53 health check probing {region.name}'s own endpoint.")
+            self._watch_health_check(region, domain.health_check_id, east, east_topic)
         self.output("custom_domain_url", f"https://{settings.domain_name}",
                     f"The API behind Route 53 {settings.routing_policy} routing across both regions.")
         if self.zone.name_servers is not None:
             self.output("zone_name_servers", self.zone.name_servers, "Delegate the created zone to these name servers at its parent.")
             self.output("zone_ds_record", self.zone.ds_record, "DNSSEC DS record to publish at the parent zone.")
+
+    def _health_checks(self) -> None:
+        """Without a custom domain: the same health check on each region's own endpoint and its
+        alarm (no record to take out of rotation)."""
+        east = self.foundation.route53_home()
+        east_topic = self._topic_in(east.name)
+        for service in self.services:
+            check = endpoint_health_check(self, f"{service.region.role}-health-check", region=service.region,
+                                          settings=self.config.dns, api=service.api)
+            self._watch_health_check(service.region, check.id, east, east_topic)
+
+    def _watch_health_check(self, region: Region, check_id: str, east: Region, east_topic: str) -> None:
+        health_check_alarm(self, f"{region.role}-health-check-alarm", home=east, checked=region, check_id=check_id,
+                           topic_arn=east_topic, settings=self.config.monitoring)
+        self.output(f"{region.role}_health_check_id", check_id, f"Route 53 health check probing {region.name}'s own endpoint.")
 
     def _topic_in(self, region_name: str) -> str:
         """The alarm topic in ``region_name``: a serving region's, else one for the helper region."""

@@ -125,10 +125,11 @@ def test_existing_zone_is_looked_up_not_created():
     assert "zone_ds_record" not in tf.doc["output"]
 
 
-def test_without_dns_there_is_no_domain_routing_or_health_check(minimal_tf):
-    for rtype in ("aws_route53_zone", "aws_route53_record", "aws_route53_health_check", "aws_acm_certificate", "aws_api_gateway_domain_name"):
+def test_without_dns_there_is_no_domain_or_routing_but_each_region_is_still_health_checked(minimal_tf):
+    for rtype in ("aws_route53_zone", "aws_route53_record", "aws_acm_certificate", "aws_api_gateway_domain_name"):
         assert minimal_tf.resources(rtype) == {}
     assert "custom_domain_url" not in minimal_tf.doc["output"]
+    assert sorted(c["provider"] for c in minimal_tf.resources("aws_route53_health_check").values()) == sorted(REGIONS)
 
 
 # ------------------------------------------------------------------ canaries
@@ -219,9 +220,10 @@ def test_forwarding_goes_to_the_peer_bus_and_never_loops(default_tf):
         assert forwarded_origin not in json.loads(rule["event_pattern"])["detail"]["origin_region"]
 
 
-def test_forwarding_can_be_switched_off(minimal_tf):
-    assert minimal_tf.resources("aws_cloudwatch_event_rule") == {}
-    assert len(minimal_tf.resources("aws_cloudwatch_event_bus")) == 2
+def test_forwarding_can_be_switched_off():
+    tf = Tf(synth(with_changes(example_config("minimal"), features={"event_forwarding": False})).doc)
+    assert tf.resources("aws_cloudwatch_event_rule") == {} and tf.resources("aws_cloudwatch_event_target") == {}
+    assert len(tf.resources("aws_cloudwatch_event_bus")) == 2
 
 
 # ------------------------------------------------------------------ monitoring

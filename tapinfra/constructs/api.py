@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Sequence
 
-from cdktf import TerraformCondition, TerraformResourceLifecycle
+from cdktf import Postcondition, TerraformResourceLifecycle
 from constructs import Construct
 
 from tapinfra.application import Application
@@ -128,7 +128,7 @@ class ApiGatewayAccount(Construct):
         """The owner's role, read by name; its ARN must be the one the config names (same account, same path)."""
         role = aws.data_aws_iam_role.DataAwsIamRole(
             self, "existing-role", provider=region.provider, name=arn.rsplit("/", 1)[1],
-            lifecycle=TerraformResourceLifecycle(postcondition=[TerraformCondition(
+            lifecycle=TerraformResourceLifecycle(postcondition=[Postcondition(
                 condition=f'${{self.arn == "{arn}"}}',
                 error_message=f"api.account_logging_role_arn is {arn}, but the role of that name in this account "
                               "has another ARN: name the role the account's API Gateway setting uses",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from cdktf import Fn
 from constructs import Construct
 
 from tapinfra.config import MonitoringConfig, StorageConfig
 from tapinfra.constructs.bucket import SecureBucket
+from tapinfra.constructs.logs import log_group
 from tapinfra.constructs.packaging import CodePackage
 from tapinfra.policy import Condition, Statement, service_role
 from tapinfra.provider import aws
@@ -13,14 +15,21 @@ from tapinfra.region import Region
 
 HANDLER = "tapCanary.handler"
 ARTIFACT_PREFIX = "runs"
+LAMBDA_LOG_GROUP_PREFIX = "/aws/lambda/"
 
 
 class HealthCanary(Construct):
     """``canary`` probing ``health_url``, with its artifact bucket and a least-privilege role.
 
     The code is the inline ``canary/`` package (``nodejs/node_modules/tapCanary.js``, handler
-    ``tapCanary.handler``). The role may write only its bucket's prefix, its own log groups,
+    ``tapCanary.handler``). The role may write only its bucket's prefix, its own log group,
     metrics only in the CloudWatchSynthetics namespace, traces, and use this region's key.
+
+    Synthetics runs the canary in a Lambda function it names ``cwsyn-<name>-<id>``, the id
+    known only once the canary exists (``engine_arn``). ``log_group`` is that function's group,
+    created from it with a retention and this region's key; the role may not create log
+    groups, so nothing else can make one without a retention (a run before the group exists
+    logs nothing), and destroy removes it with the canary.
     """
 
     def __init__(self, scope: Construct, id_: str, *, region: Region, settings: MonitoringConfig, storage: StorageConfig,
@@ -43,8 +52,8 @@ class HealthCanary(Construct):
                 Statement(sid="LocateArtifactBucket", actions=["s3:GetBucketLocation"], resources=[bucket_arn]),
                 # Synthetics lists buckets when it starts a run; ListAllMyBuckets has no resource-level scope.
                 Statement(sid="ListBucketsForSynthetics", actions=["s3:ListAllMyBuckets"], resources=["*"]),
-                Statement(sid="OwnLogGroups", actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                          resources=[region.arn("logs", f"log-group:/aws/lambda/cwsyn-{self.name}-*")]),
+                Statement(sid="OwnLogGroup", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                          resources=[region.arn("logs", f"log-group:{LAMBDA_LOG_GROUP_PREFIX}cwsyn-{self.name}-*")]),
                 # PutMetricData has no resource-level permissions; the namespace condition is the scope.
                 Statement(sid="MetricsInSyntheticsNamespaceOnly", actions=["cloudwatch:PutMetricData"], resources=["*"],
                           conditions=[Condition("StringEquals", "cloudwatch:namespace", ["CloudWatchSynthetics"])]),
@@ -77,3 +86,7 @@ class HealthCanary(Construct):
                 s3_encryption=c.SyntheticsCanaryArtifactConfigS3Encryption(encryption_mode="SSE_KMS", kms_key_arn=region.key.arn)),
             depends_on=[self.role_policy, self.bucket.policy],
         )
+        # engine_arn: arn:<partition>:lambda:<region>:<account>:function:<name>[:<version>]
+        function_name = Fn.element(Fn.split(":", self.canary.engine_arn), 6)
+        self.log_group = log_group(self, "log-group", region=region, name=f"{LAMBDA_LOG_GROUP_PREFIX}{function_name}",
+                                   retention_days=settings.canary_log_retention_days)

@@ -95,6 +95,15 @@ class ReplicationWatch:
     rule_id: str
 
 
+@dataclass(frozen=True)
+class ForwardingWatch:
+    """An event-forwarding rule to watch: its dead-letter queue, the rule and its bus."""
+
+    queue_name: str
+    rule_name: str
+    bus_name: str
+
+
 class RegionAlarms(Construct):
     """Every alarm of one region; all notify ``topic_arn``. Exposes ``alarms`` (name -> alarm).
 
@@ -154,6 +163,17 @@ class RegionAlarms(Construct):
                                  description=f"{description} ({self._region.name})", topic_arn=self._topic_arn,
                                  settings=self._settings, **kwargs)
 
+    def watch_event_forwarding(self, forwarding: ForwardingWatch) -> None:
+        """Events that failed every delivery to the peer's bus, and any the rule could not even dead-letter."""
+        self._add("event-dead-letters", "Forwarded events that failed every retry wait in the forwarding dead-letter queue",
+                  metric=Metric("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": forwarding.queue_name}, "Maximum"),
+                  threshold=1, missing_data="notBreaching")
+        self._add("event-dead-letter-failures", "Forwarded events lost: EventBridge could not put them in the dead-letter queue "
+                  "(its key or queue policy refuses)",
+                  metric=Metric("AWS/Events", "InvocationsFailedToBeSentToDlq",
+                                {"EventBusName": forwarding.bus_name, "RuleName": forwarding.rule_name}),
+                  threshold=1, missing_data="notBreaching")
+
     def watch_s3_replication(self, rule: ReplicationWatch) -> None:
         """Latency and failure alarms on one replication rule whose source is in this region."""
         dims = {"SourceBucket": rule.source_bucket, "DestinationBucket": rule.destination_bucket, "RuleId": rule.rule_id}
@@ -162,6 +182,17 @@ class RegionAlarms(Construct):
                   threshold=self._settings.s3_replication_latency_seconds, missing_data="notBreaching")
         self._add("s3-replication-failed", "S3 objects that failed to replicate",
                   metric=Metric("AWS/S3", "OperationsFailedReplication", dims), threshold=1, missing_data="notBreaching")
+
+
+def health_check_alarm(scope: Construct, id_: str, *, home: Region, checked: Region, check_id: str, topic_arn: str,
+                       settings: MonitoringConfig):
+    """An alarm on one Route 53 health check; ``home`` is us-east-1, the only region Route 53
+    publishes health-check metrics in."""
+    return alarm(scope, id_, provider=home.provider, name=home.namer.name(f"{checked.role}-health-check", "alarm"),
+                 description=f"Route 53 health check of {checked.name} failing", topic_arn=topic_arn,
+                 settings=settings, threshold=1, comparison="LessThanThreshold",
+                 missing_data="breaching",  # a check that stops reporting is a check that failed
+                 metric=Metric("AWS/Route53", "HealthCheckStatus", {"HealthCheckId": check_id}, "Minimum"))
 
 
 def dashboard_body(regions: Sequence[tuple[Region, Watched]]) -> str:

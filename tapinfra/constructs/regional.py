@@ -100,7 +100,8 @@ class RegionalService(Construct):
         bus = EventBus(scope, f"{role}-events", region=region, source=application.event_source)
         drain = drain_switch(scope, f"{role}-drain", region=region) if features.drain_switch else None
         tenant_keys = TenantKeys(scope, f"{role}-tenant-keys", region=region, tenants=config.api.tenants)
-        account = ApiGatewayAccount(scope, f"{role}-apigw-account", region=region)
+        account = ApiGatewayAccount(scope, f"{role}-apigw-account", region=region, settings=config.api,
+                                    disposable=config.disposable)
         function = ApiFunction(
             scope, f"{role}-function", region=region, settings=config.function, api=config.api,
             table_settings=config.table, package=props.function_package, handler=application.handler,

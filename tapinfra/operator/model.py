@@ -187,7 +187,8 @@ class Architecture:
             found.add("drain_switch")
         if self.forwarding():
             found.add("event_forwarding")
-        if self.routing_records or self.of("aws_route53_health_check"):
+        # health checks alone are no custom domain: a stack without one still checks each region
+        if self.routing_records or self.of("aws_api_gateway_domain_name"):
             found.add("dns")
         if any(s.get("cache_cluster_enabled") for s in self.of("aws_api_gateway_stage")):
             found.add("api_cache")

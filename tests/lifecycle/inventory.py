@@ -195,6 +195,7 @@ PART_OF_PARENT: dict[str, str] = {
     "aws_s3_bucket_server_side_encryption_configuration": "aws_s3_bucket",
     "aws_s3_bucket_versioning": "aws_s3_bucket",
     "aws_sns_topic_subscription": "aws_sns_topic",
+    "aws_sqs_queue_policy": "aws_sqs_queue",
     "aws_wafv2_web_acl_association": "aws_wafv2_web_acl",
     "aws_wafv2_web_acl_logging_configuration": "aws_wafv2_web_acl",
     "aws_subnet": "aws_vpc",
