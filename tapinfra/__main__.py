@@ -17,7 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "schema": ("tapinfra.cli.schema", "print the config's JSON Schema"),
     "reference": ("tapinfra.cli.reference", "print the config reference (Markdown)"),
     "diagram": ("tapinfra.operator.diagram", "draw the synthesized architecture (--out FILE.svg|.png|.dot)"),
-    "cost": ("tapinfra.operator.cost", "fixed monthly baseline per region, and variable unit prices"),
+    "cost": ("tapinfra.operator.cost", "fixed monthly baseline, what a change costs (--diff), prices from the AWS Price List API (--refresh-prices)"),
     "drill": ("tapinfra.operator.drill", "failover drill against a deployed stack (--dry-run shows the steps)"),
     "smoke": ("tapinfra.operator.smoke", "smoke test a deployed stack through every endpoint"),
     "review": ("tapinfra.cli.review", "summarize a plan JSON and flag dangerous changes (exit 1 on findings)"),

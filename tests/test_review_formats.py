@@ -173,3 +173,22 @@ def test_a_team_warning_raised_to_error_fails_the_review(capsys):
 def test_a_bad_level_is_exit_2(capsys, setting, words):
     code, _, err = run(capsys, str(PLANS / "table-replaced.json.gz"), "--level", setting)
     assert code == 2 and len(err.splitlines()) == 1 and all(w in err for w in words), err
+
+
+def test_the_markdown_comment_ends_with_what_the_plan_costs(tmp_path):
+    """Issue 22: the review's comment carries cost --diff's section (after its own marker line)."""
+    import gzip
+    import subprocess
+    import sys
+
+    from tests.synth import ROOT
+
+    plan = tmp_path / "clean.json"
+    plan.write_bytes(gzip.decompress((ROOT / "tests" / "fixtures" / "plans" / "clean.json.gz").read_bytes()))
+    run = [sys.executable, "-m", "tapinfra", "review", str(plan), "--format", "markdown"]
+    with_cost = subprocess.run(run, capture_output=True, text=True, cwd=ROOT)
+    assert with_cost.returncode == 0, with_cost.stderr
+    assert with_cost.stdout.startswith("<!-- tapinfra-review -->")
+    assert "<!-- tapinfra-cost -->" in with_cost.stdout and "28.50 → 28.50 USD" in with_cost.stdout
+    without = subprocess.run([*run, "--no-cost"], capture_output=True, text=True, cwd=ROOT)
+    assert "<!-- tapinfra-cost -->" not in without.stdout

@@ -27,6 +27,7 @@ def main(argv: list[str]) -> int:
                         help=f"a Python file defining RULES, a team's own rules (repeatable); installed {user_rules.ENTRY_POINT_GROUP} entry points load too")
     parser.add_argument("--level", action="append", default=[], metavar="RULE=LEVEL",
                         help="report a rule's findings at another level: error (exit 1) or warn (repeatable), e.g. ttl-changed=warn")
+    parser.add_argument("--no-cost", action="store_true", help="markdown: leave out the section with what the plan changes in the monthly cost")
     args = parser.parse_args(argv)
     try:
         extra = [rule for path in args.rules for rule in user_rules.load_file(path)] + user_rules.load_entry_points()
@@ -42,5 +43,18 @@ def main(argv: list[str]) -> int:
         out = ci.junit(report)
     else:
         out = {"json": render.as_json, "markdown": render.markdown, "text": render.text}[fmt](report)
+        if fmt == "markdown" and not args.no_cost:
+            out = out.rstrip("\n") + "\n\n" + cost_section(plan, args.plan)
     sys.stdout.write(out)
     return report.exit_code
+
+
+def cost_section(plan, path: str) -> str:
+    """What the plan changes in the monthly baseline, as the comment's last section (``cost --diff``'s)."""
+    from tapinfra.cli.exits import InputError
+    from tapinfra.operator import cost, cost_diff
+
+    try:
+        return cost_diff.markdown_section(cost_diff.plan_diff(plan, cost.load_prices(), "stdin" if path == "-" else path))
+    except InputError as exc:  # a plan review reads but the cost model cannot place: say so, keep the review
+        return "### Cost\n\nNot computed: " + " ".join(str(exc).split()) + "\n"
