@@ -4,7 +4,7 @@ Routes (API Gateway REST proxy integration):
 
     GET    /health            deep health (no API key, no tenant)
     GET    /items             list the caller's items (limit, next_token)
-    POST   /items             create an item
+    POST   /items             create an item (Idempotency-Key: a retry makes no second item)
     GET    /items/{id}        read one item
     PUT    /items/{id}        replace name/attributes (optimistic concurrency, If-Match)
     DELETE /items/{id}        delete an item (If-Match)
@@ -14,6 +14,10 @@ Items carry a strong ETag derived from their version (conditional.py); GET honou
 If-None-Match (304), PUT and DELETE If-Match (412). With CORS configured every answer
 carries ``Vary: Origin``: whether and which ``Access-Control-Allow-Origin`` it has depends on
 the caller's Origin, so no cache may hand one caller's answer to another origin.
+
+Writes go to the writer's copy of the table (writer.py, the write model); reads stay local.
+The same entry point also receives this region's table stream in any-region mode, to count the
+writes last-writer-wins discarded (conflicts.py).
 
 Importing this module builds the resolver and the Powertools utilities only;
 AWS clients are created on first use (see clients.py).
@@ -34,9 +38,11 @@ from aws_lambda_powertools.logging import correlation_paths
 
 import conditional
 import config
+import conflicts
 import contract
 import events
 import health
+import idempotency
 import items
 import pagination
 import schemas
@@ -45,6 +51,7 @@ from encoding import NumberOutOfRange, dumps, field_path, loads
 from errors import (
     BadRequestError,
     ConflictError,
+    IdempotencyKeyReusedError,
     MethodNotAllowedError,
     PayloadTooLargeError,
     PreconditionFailedError,
@@ -60,6 +67,7 @@ _ERROR_CODES = {
     409: "conflict",
     412: "precondition_failed",
     413: "payload_too_large",
+    422: "idempotency_key_reused",
 }
 
 
@@ -70,8 +78,8 @@ def _cors() -> CORSConfig | None:
     return CORSConfig(
         allow_origin=origins[0],
         extra_origins=origins[1:] or None,
-        allow_headers=["If-Match", "If-None-Match"],
-        expose_headers=["Location", "ETag"],
+        allow_headers=["If-Match", "If-None-Match", idempotency.HEADER],
+        expose_headers=["Location", "ETag", idempotency.REPLAYED_HEADER],
         max_age=600,
     )
 
@@ -138,17 +146,23 @@ def _json_body(schema: dict) -> dict:
     return schemas.validate_body(body, schema)
 
 
-def _header(name: str) -> str | None:
-    """A request header, every occurrence joined as HTTP lists are (API Gateway keeps them apart)."""
+def _header_values(name: str) -> list[str] | None:
+    """Every occurrence of a request header (API Gateway keeps them apart); None when absent."""
     event = app.current_event.raw_event
     wanted = name.lower()
     for key, values in (event.get("multiValueHeaders") or {}).items():
         if key.lower() == wanted and values:
-            return ", ".join(values)
+            return list(values)
     for key, value in (event.get("headers") or {}).items():
         if key.lower() == wanted:
-            return value
+            return [value]
     return None
+
+
+def _header(name: str) -> str | None:
+    """A request header, every occurrence joined as HTTP lists are."""
+    values = _header_values(name)
+    return ", ".join(values) if values is not None else None
 
 
 def _if_match() -> conditional.Condition | None:
@@ -212,15 +226,27 @@ def list_items():
 @app.post("/items")
 def create_item():
     tenant_id = _tenant()
+    key = idempotency.parse_key(_header_values(idempotency.HEADER))
     body = _json_body(schemas.CREATE_ITEM_SCHEMA)
     item_id = body.get("id")
     if item_id is not None:
         schemas.check_item_id(item_id, "id")
     name, attributes = _item_fields(body)
-    item = items.create(tenant_id, item_id, name, attributes)
-    count("ItemCreated")
-    events.publish(events.CREATED, tenant_id, item)
-    return _item_response(201, item, {"Location": _item_location(item["id"])})
+
+    def create() -> dict:
+        item = items.create(tenant_id, item_id, name, attributes)
+        count("ItemCreated")
+        events.publish(events.CREATED, tenant_id, item)
+        return item
+
+    headers = {}
+    if key is None:
+        item = create()
+    else:
+        item, replayed = idempotency.create_once(tenant_id, key, body, create, app.lambda_context)
+        if replayed:
+            headers[idempotency.REPLAYED_HEADER] = "true"
+    return _item_response(201, item, {"Location": _item_location(item["id"]), **headers})
 
 
 @app.get("/items/<item_id>")
@@ -290,6 +316,8 @@ def service_error(exc: ServiceError) -> Response:
         version = int(exc.current["version"])
         details = {"current_version": version, "current": exc.current}
         headers = {"ETag": conditional.etag(version)}
+    if isinstance(exc, IdempotencyKeyReusedError):
+        details = {"header": idempotency.HEADER}
     if exc.status_code >= 500:
         logger.error("service error", extra={"status": exc.status_code, "error_message": exc.msg})
     return _error(int(exc.status_code), exc.msg, headers, **details)
@@ -337,6 +365,8 @@ def _vary_on_origin(response: dict) -> None:
 def handler(event: dict, context) -> dict:
     if not _correlation_id():
         logger.set_correlation_id(getattr(context, "aws_request_id", None))
+    if conflicts.is_stream_event(event):
+        return conflicts.handle(event)
     try:
         response = app.resolve(event, context)
     except Exception:  # noqa: BLE001 - the resolver already handled everything it could

@@ -34,7 +34,7 @@ def _health_config(timeout_seconds: float) -> Config:
     )
 
 
-def _get(key: str, service: str, config: Config):
+def _get(key: str, service: str, config: Config, region: str | None = None):
     client = _clients.get(key)
     if client is None:
         with _lock:  # health checks create clients from worker threads
@@ -45,13 +45,23 @@ def _get(key: str, service: str, config: Config):
                     import botocore.session  # noqa: PLC0415 - first request, not import time
 
                     _session = botocore.session.get_session()
-                client = _session.create_client(service, config=config)
+                client = _session.create_client(service, region_name=region, config=config)
                 _clients[key] = client
     return client
 
 
 def dynamodb():
     return _get("dynamodb", "dynamodb", _DATA_CONFIG)
+
+
+def dynamodb_in(region: str):
+    """The table's copy in ``region`` (single-writer mode: the writer's, from the other region)."""
+    return _get(f"dynamodb-{region}", "dynamodb", _DATA_CONFIG, region)
+
+
+def writer_ssm(region: str, timeout_seconds: float):
+    """A drain switch in ``region``, read to choose the writer: one attempt, short timeouts."""
+    return _get(f"writer-ssm-{region}-{timeout_seconds}", "ssm", _health_config(timeout_seconds), region)
 
 
 def events():

@@ -7,13 +7,14 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from contract import EVENT_SOURCE, Env, Tuning
+from contract import EVENT_SOURCE, SINGLE_WRITER, WRITE_MODES, Env, Tuning
 
 DEFAULT_EVENT_SOURCE = EVENT_SOURCE
 DEFAULT_MAX_BODY_BYTES = 16384
 DEFAULT_HEALTH_CACHE_SECONDS = 5.0
 DEFAULT_HEALTH_TIMEOUT_SECONDS = 2.0
 DEFAULT_RETENTION_DAYS = 30
+DEFAULT_WRITER_CACHE_SECONDS = 5.0
 
 
 class ConfigurationError(RuntimeError):
@@ -34,6 +35,10 @@ class Settings:
     region: str
     # The Aurora module's master secret in this region; "" when the module is off.
     database_secret_arn: str = ""
+    write_mode: str = SINGLE_WRITER
+    # The writer preference list (single-writer mode); empty: this region is the only candidate.
+    write_regions: tuple[str, ...] = ()
+    writer_cache_seconds: float = DEFAULT_WRITER_CACHE_SECONDS
 
 
 def _int(name: str, default: int, minimum: int) -> int:
@@ -76,6 +81,20 @@ def _tenant_keys(raw: str) -> dict[str, str]:
     return parsed
 
 
+def _write_mode(raw: str) -> str:
+    value = raw.strip() or SINGLE_WRITER
+    if value not in WRITE_MODES:
+        raise ConfigurationError(f"{Env.WRITE_MODE} must be one of {', '.join(WRITE_MODES)}, got {raw!r}")
+    return value
+
+
+def _write_regions(raw: str) -> tuple[str, ...]:
+    regions = tuple(r.strip() for r in raw.split(",") if r.strip())
+    if len(set(regions)) != len(regions):
+        raise ConfigurationError(f"{Env.WRITE_REGIONS} names a region twice: {raw!r}")
+    return regions
+
+
 def cors_origins() -> list[str]:
     """CORS_ALLOWED_ORIGINS as a list (empty when unset). Read at import by app.py."""
     return [o.strip() for o in os.environ.get(Env.CORS_ALLOWED_ORIGINS, "").split(",") if o.strip()]
@@ -95,6 +114,9 @@ def get_settings() -> Settings:
         health_timeout_seconds=_float(Tuning.HEALTH_TIMEOUT_SECONDS, DEFAULT_HEALTH_TIMEOUT_SECONDS, 0.1),
         region=os.environ.get("AWS_REGION", "") or os.environ.get("AWS_DEFAULT_REGION", ""),
         database_secret_arn=os.environ.get(Env.DATABASE_SECRET_ARN, "").strip(),
+        write_mode=_write_mode(os.environ.get(Env.WRITE_MODE, "")),
+        write_regions=_write_regions(os.environ.get(Env.WRITE_REGIONS, "")),
+        writer_cache_seconds=_float(Tuning.WRITER_CACHE_SECONDS, DEFAULT_WRITER_CACHE_SECONDS, 0.0),
     )
 
 

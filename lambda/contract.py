@@ -14,6 +14,7 @@ Standard library only, like everything the infrastructure reads.
 from pathlib import Path
 
 from tapinfra.runtime import (  # noqa: F401  (re-exported for the application's modules)
+    ANY_REGION,
     ENV_NAMES,
     HEALTH_PATH,
     INGEST_ENV_NAMES,
@@ -21,9 +22,14 @@ from tapinfra.runtime import (  # noqa: F401  (re-exported for the application's
     ORIGIN_REGION_FIELD,
     PARTITION_KEY,
     SORT_KEY,
+    SINGLE_WRITER,
     TTL_ATTRIBUTE,
+    WRITE_CONFLICTS_METRIC,
+    WRITE_MODES,
     Env,
     IngestEnv,
+    is_drained,
+    writer_region,
 )
 from tapinfra.runtime.openapi import Route, load
 
@@ -48,6 +54,7 @@ class Tuning:
 
     HEALTH_CACHE_SECONDS = "HEALTH_CACHE_SECONDS"
     HEALTH_TIMEOUT_SECONDS = "HEALTH_TIMEOUT_SECONDS"
+    WRITER_CACHE_SECONDS = "WRITER_CACHE_SECONDS"  # how long the writer choice (single-writer mode) is reused
 
 
 # Events on the region's bus: the default ``source`` (the function publishes with the

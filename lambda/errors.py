@@ -17,6 +17,7 @@ __all__ = [
     "BadRequestError",
     "ConflictError",
     "ForbiddenError",
+    "IdempotencyKeyReusedError",
     "ItemNotFoundError",
     "ItemTooLargeError",
     "MethodNotAllowedError",
@@ -50,6 +51,13 @@ class PreconditionFailedError(ConflictError):
     """412: an ``If-Match`` the item's current ETag does not satisfy; carries ``current`` as a 409 does."""
 
     status = 412
+
+
+class IdempotencyKeyReusedError(ServiceError):
+    """422: an ``Idempotency-Key`` already used for a request with another body."""
+
+    def __init__(self, msg: str):
+        super().__init__(422, msg)
 
 
 class MethodNotAllowedError(ServiceError):

@@ -30,10 +30,10 @@ from botocore.exceptions import (
 
 import clients
 from config import get_settings
+from contract import is_drained
 from observability import count, logger
 
 HEALTH_KEY = {"tenant_id": {"S": "__health__"}, "item_id": {"S": "__health__"}}
-DRAIN_ON_VALUES = frozenset({"on", "true", "1", "yes", "drain", "draining"})
 
 
 @dataclass(frozen=True)
@@ -93,8 +93,7 @@ def check_drain(parameter_name: str, timeout: float) -> str:
         if exc.response.get("Error", {}).get("Code") == "ParameterNotFound":
             return "off"
         raise
-    value = str(response.get("Parameter", {}).get("Value", "")).strip().lower()
-    return "on" if value in DRAIN_ON_VALUES else "off"
+    return "on" if is_drained(response.get("Parameter", {}).get("Value", "")) else "off"
 
 
 def _evaluate() -> HealthResult:

@@ -10,6 +10,10 @@ An item DynamoDB could not hold (over 400 KB) is refused with 413 before the
 write, by its size computed as DynamoDB counts it; should DynamoDB still say
 the item is too large, that is a 413 too, never a 500.
 
+Writes, and the reads that explain a refused write, go to the writer's copy (writer.py: in
+single-writer mode one region's copy takes every write, so its conditions hold across regions);
+reads and lists stay on this region's copy.
+
 Writes are conditional on the version (optimistic concurrency) and, when the request has one,
 on its ``If-Match`` (conditional.py). A refused write answers with the item as it is now, read
 by the same call (``ReturnValuesOnConditionCheckFailure``): a 409 when the stated version is
@@ -26,6 +30,7 @@ from botocore.exceptions import ClientError
 
 import clients
 import clock
+import writer
 from codec import ITEM_SIZE_LIMIT, from_item, item_size, to_item
 from config import get_settings
 from encoding import dumps
@@ -135,7 +140,7 @@ def create(tenant_id: str, item_id: str | None, name: str, attributes: dict) -> 
     item_id = item_id or uuid.uuid4().hex
     raw = _stored(tenant_id, item_id, name, attributes, 1, now)
     try:
-        clients.dynamodb().put_item(
+        writer.dynamodb().put_item(
             TableName=_table(),
             Item=raw,
             # An expired item that TTL has not deleted yet counts as gone.
@@ -155,8 +160,9 @@ def create(tenant_id: str, item_id: str | None, name: str, attributes: dict) -> 
     return public(raw)
 
 
-def _get_raw(tenant_id: str, item_id: str) -> dict | None:
-    response = clients.dynamodb().get_item(TableName=_table(), Key=_key(tenant_id, item_id), ConsistentRead=True)
+def _get_raw(tenant_id: str, item_id: str, client=None) -> dict | None:
+    client = client or clients.dynamodb()
+    response = client.get_item(TableName=_table(), Key=_key(tenant_id, item_id), ConsistentRead=True)
     return response.get("Item")
 
 
@@ -232,9 +238,9 @@ def update(tenant_id: str, item_id: str, name: str, attributes: dict, expected_v
     _stored(tenant_id, item_id, name, attributes, expected_version + 1, now)
     if if_match is not None and not if_match.matches(expected_version):
         # Both conditions can never hold at once: nothing to write; say why from the item as it is.
-        raise _refused(item_id, _get_raw(tenant_id, item_id), now, expected_version, if_match)
+        raise _refused(item_id, _get_raw(tenant_id, item_id, writer.dynamodb()), now, expected_version, if_match)
     try:
-        response = clients.dynamodb().update_item(
+        response = writer.dynamodb().update_item(
             TableName=_table(),
             Key=_key(tenant_id, item_id),
             UpdateExpression=(
@@ -275,13 +281,13 @@ def delete(tenant_id: str, item_id: str, if_match: Condition | None = None) -> d
     values = {":now": {"N": str(now)}}
     if if_match is not None and not if_match.any:
         if not if_match.versions:  # only tags that are not ours: it cannot match
-            raise _refused(item_id, _get_raw(tenant_id, item_id), now, None, if_match)
+            raise _refused(item_id, _get_raw(tenant_id, item_id, writer.dynamodb()), now, None, if_match)
         operands = {f":v{i}": {"N": str(v)} for i, v in enumerate(sorted(if_match.versions))}
         condition += f" AND #version IN ({', '.join(operands)})"
         names["#version"] = "version"
         values.update(operands)
     try:
-        response = clients.dynamodb().delete_item(
+        response = writer.dynamodb().delete_item(
             TableName=_table(),
             Key=_key(tenant_id, item_id),
             ConditionExpression=condition,

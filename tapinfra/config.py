@@ -18,6 +18,7 @@ from typing import Any, Mapping, Optional
 
 from tapinfra.errors import ConfigError, Problem
 from tapinfra.naming import S3_RESERVED_PREFIX, S3_RESERVED_SUFFIX
+from tapinfra.runtime import SINGLE_WRITER, WRITE_MODES
 from tapinfra.strict_json import deep_value_problem, join, read_json_file
 
 # CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
@@ -149,6 +150,7 @@ class TableConfig:
     max_write_capacity: int = setting(100, "Provisioned mode: autoscaling ceiling for writes.", minimum=5, maximum=40000)
     autoscaling_target_percent: int = setting(70, "Provisioned mode: target utilisation.", minimum=20, maximum=90)
     item_retention_days: int = setting(365, "GDPR retention: every item expires this many days after its last write.", minimum=1, maximum=3650)
+    write_mode: str = setting(SINGLE_WRITER, "How writes stay correct while both regions serve. single-writer: every write (POST, PUT, DELETE and their version and If-Match checks) runs on one region's replica, the writer: the primary, or the secondary while the primary's drain switch is on; the other region's function sends its writes there, so a stale version is refused whichever region the racing writes enter. any-region: each region writes its own replica and concurrent writes to one item are resolved last-writer-wins by replication: one is lost, counted (metric WriteConflicts, alarm write-conflicts).", choices=WRITE_MODES)
 
 
 @dataclass(frozen=True)
@@ -604,6 +606,9 @@ def function_environment(config: TapConfig) -> dict[str, str]:
         "POWERTOOLS_SERVICE_NAME": app,
         "POWERTOOLS_METRICS_NAMESPACE": f"{app}-{env}",
         "POWERTOOLS_LOG_LEVEL": "l" * LOG_LEVEL_MAX,
+        "WRITE_MODE": config.table.write_mode,
+        # the writer preference list: primary, then secondary
+        "WRITE_REGIONS": f"{config.regions.primary},{config.regions.secondary}",
         # the secret's ARN in the function's region: the longest region name, a 6-character suffix
         **({"DATABASE_SECRET_ARN": f"arn:aws:secretsmanager:{'r' * REGION_NAME_MAX}:{'0' * 12}:secret:{name}-{'s' * 6}"}
            if config.aurora.enabled else {}),
@@ -688,7 +693,8 @@ def _api_limits(c: TapConfig, ok: typing.Callable[..., bool]) -> list[Problem]:
                              f"at most api.waf_body_inspection_kb x 1024 = {inspected} when features.waf is on "
                              f"(the web ACL inspects no more of a body), {remedy}"))
     env_fields = ("app", "environment", "api.tenants", "api.cors_allowed_origins", "api.max_body_bytes",
-                  "table.item_retention_days", "features.drain_switch", "aurora.enabled")
+                  "table.item_retention_days", "table.write_mode", "regions.primary", "regions.secondary",
+                  "features.drain_switch", "aurora.enabled")
     if ok(*env_fields):
         size = environment_bytes(function_environment(c))
         if size > LAMBDA_ENVIRONMENT_LIMIT_BYTES:
@@ -780,6 +786,12 @@ def _private_data_checks(c: TapConfig, ok: typing.Callable[..., bool]) -> list[P
                 ranges[path] = network
         if len(ranges) == 2 and ranges["networking.primary_cidr"].overlaps(ranges["networking.secondary_cidr"]):
             p.append(Problem("networking.secondary_cidr", n.secondary_cidr, f"a range that does not overlap networking.primary_cidr ({n.primary_cidr})"))
+    if (ok("table.write_mode", "networking.enabled", "networking.nat_gateways") and n.enabled and not n.nat_gateways
+            and c.table.write_mode == SINGLE_WRITER):
+        p.append(Problem("table.write_mode", c.table.write_mode,
+                         "any-region, or networking.nat_gateways true: in single-writer mode each region's function "
+                         "calls the other region's table and drain switch, which private subnets without a NAT gateway "
+                         "cannot reach (VPC endpoints serve their own region only)"))
     if ok("aurora.enabled", "aurora.engine", "aurora.engine_version") and a.enabled and not aurora_version_supported(a.engine, a.engine_version):
         floors = {"aurora-postgresql": "14.3+, 15.2+, 16.1+ or 17.4+ (e.g. 16.6)",
                   "aurora-mysql": "8.0.mysql_aurora.3.01.0 or later (e.g. 8.0.mysql_aurora.3.08.0)"}

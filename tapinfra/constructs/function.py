@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Mapping, Optional
 
 from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
-from tapinfra.config import ApiConfig, FunctionConfig, TableConfig
+from tapinfra.config import ApiConfig, FunctionConfig, MonitoringConfig, TableConfig
 from tapinfra.constructs.events import EventBus
+from tapinfra.constructs.monitoring import Metric, alarm
 from tapinfra.constructs.packaging import CodePackage
 from tapinfra.constructs.secure_function import SecureFunction
 from tapinfra.constructs.table import GlobalTable
-from tapinfra.runtime import Env
+from tapinfra.runtime import ANY_REGION, SINGLE_WRITER, WRITE_CONFLICTS_METRIC, Env
 from tapinfra.policy import Statement
 from tapinfra.provider import aws
 from tapinfra.region import Region
@@ -53,6 +55,13 @@ class ApiFunction(Construct):
     PutEvents on this region's bus, use this region's key, write its own log group, send
     to its DLQ, read the drain parameter, and write X-Ray traces; in a VPC, what Lambda needs
     to attach it; with a database, read its secret. ``statements`` lists all of it.
+
+    The write model (``table_settings.write_mode``): in single-writer mode the function may
+    also write the peer region's copy of the table, use the peer's key (that copy and the peer's
+    SecureString switch are encrypted with it) and read the peer's drain switch, since the
+    writer is whichever of the two the switches name. In any-region mode it needs nothing of
+    the peer; instead it reads its own copy's stream (``write_conflicts``, an event source
+    mapping filtered to replicated writes) and counts writes replication overwrote.
     """
 
     def __init__(self, scope: Construct, id_: str, *, region: Region, settings: FunctionConfig, api: ApiConfig,
@@ -73,6 +82,15 @@ class ApiFunction(Construct):
         ]
         if drain is not None:
             statements.append(drain.grant_read("ReadDrainSwitch"))
+        self.write_mode = table_settings.write_mode
+        if self.write_mode == SINGLE_WRITER:
+            peer = table.peer_of(region)
+            statements.append(table.grant_items(peer, sid="ItemsInThePeerRegionsTable"))
+            statements.append(peer.key.grant("UseThePeerRegionsKey"))
+            if drain is not None:
+                statements.append(drain.in_region(peer).grant_read("ReadThePeerRegionsDrainSwitch"))
+        else:
+            statements.append(table.grant_stream_read(region, sid="ReadThisRegionsTableStream"))
         statements.extend(secure.network_statements)
         if database_secret is not None:
             statements.append(database_secret.grant_read("ReadDatabaseSecret"))
@@ -89,7 +107,11 @@ class ApiFunction(Construct):
             Env.POWERTOOLS_SERVICE_NAME: namer.app,
             Env.POWERTOOLS_METRICS_NAMESPACE: f"{namer.app}-{namer.environment}",
             Env.POWERTOOLS_LOG_LEVEL: "INFO",
+            Env.WRITE_MODE: self.write_mode,
+            Env.WRITE_REGIONS: ",".join(r.name for r in table.regions),
         }
+        self.metrics_namespace = environment[Env.POWERTOOLS_METRICS_NAMESPACE]
+        self.service_name = environment[Env.POWERTOOLS_SERVICE_NAME]
         if database_secret is not None:
             environment[Env.DATABASE_SECRET_ARN] = database_secret.arn
         # Published: the alias below points at a version, never at $LATEST.
@@ -116,12 +138,51 @@ class ApiFunction(Construct):
             provisioned_concurrent_executions=settings.provisioned_concurrency,
         )
         self.invoke_arn: str = self.alias.invoke_arn
+        self._region = region
+        self.write_conflicts = None
+        if self.write_mode == ANY_REGION:
+            self.write_conflicts = self._conflict_stream(region, table, secure.dead_letter_queue_arn)
         # The same URI from names alone: a consumer that must not depend on the function
         # resource (the API's deployment) uses this one.
         self.qualified_name = f"{self.name}:{settings.alias_name}"  # literal: safe to hash at synth
         function_arn = region.arn("lambda", f"function:{self.qualified_name}")
         self.alias_invoke_uri = (f"arn:{region.partition}:apigateway:{region.name}:lambda:path/2015-03-31/"
                                  f"functions/{function_arn}/invocations")
+
+    def _conflict_stream(self, region: Region, table: GlobalTable, dead_letter_queue_arn: str):
+        """The stream of this region's copy, delivering only writes replicated from elsewhere
+        (``updated_region`` names another region): the function counts those that overwrote a
+        write made here without having seen it (lambda/conflicts.py)."""
+        m = aws.lambda_event_source_mapping
+        replicated = {"eventName": ["MODIFY"],
+                      "dynamodb": {"NewImage": {"updated_region": {"S": [{"anything-but": [region.name]}]}}}}
+        return m.LambdaEventSourceMapping(
+            self, "write-conflicts", provider=region.provider,
+            function_name=self.alias.arn,
+            event_source_arn=table.stream_arn_in(region),
+            starting_position="LATEST",
+            batch_size=100,
+            maximum_batching_window_in_seconds=5,
+            maximum_retry_attempts=3,
+            bisect_batch_on_function_error=True,
+            filter_criteria=m.LambdaEventSourceMappingFilterCriteria(
+                filter=[m.LambdaEventSourceMappingFilterCriteriaFilter(pattern=json.dumps(replicated, sort_keys=True))]),
+            # A batch that fails every retry is described in the function's dead-letter queue, not dropped silently.
+            destination_config=m.LambdaEventSourceMappingDestinationConfig(
+                on_failure=m.LambdaEventSourceMappingDestinationConfigOnFailure(destination_arn=dead_letter_queue_arn)),
+            depends_on=[self.role_policy],
+        )
+
+    def watch_write_conflicts(self, *, topic_arn: str, settings: MonitoringConfig):
+        """any-region mode: an alarm on the writes replication overwrote (none in single-writer mode,
+        where no write is resolved last-writer-wins)."""
+        if self.write_mode != ANY_REGION:
+            return None
+        region = self._region
+        return alarm(self, "write-conflicts-alarm", provider=region.provider, name=region.namer.name("write-conflicts", "alarm"),
+                     description=f"Writes lost to last-writer-wins between regions (table.write_mode any-region; {region.name})",
+                     topic_arn=topic_arn, settings=settings, threshold=1, missing_data="notBreaching",
+                     metric=Metric(self.metrics_namespace, WRITE_CONFLICTS_METRIC, {"service": self.service_name}))
 
     def allow_invoke_from(self, region: Region, execution_arn: str, stage_name: str):
         """Let one API stage (and nothing else) invoke the alias."""
@@ -146,13 +207,23 @@ class DrainSwitch:
     def grant_read(self, sid: str) -> Statement:
         return Statement(sid=sid, actions=["ssm:GetParameter"], resources=[self.arn])
 
+    def in_region(self, region: Region) -> "DrainSwitch":
+        """The switch of the same name in ``region`` (each region has its own, built by its service)."""
+        name = drain_parameter_name(region)
+        return DrainSwitch(name=name, arn=region.arn("ssm", f"parameter{name}"))
+
+
+def drain_parameter_name(region: Region) -> str:
+    """``/<app>/<env>/drain``: the same name in both regions (SSM parameters are regional)."""
+    return f"/{region.namer.app}/{region.namer.environment}/drain"
+
 
 def drain_switch(scope: Construct, id_: str, *, region: Region) -> DrainSwitch:
     """The SSM parameter behind the switch. Terraform creates it ``off`` and then leaves its
     value to the operator (the failover drill turns it on and off)."""
     parameter = aws.ssm_parameter.SsmParameter(
         scope, id_, provider=region.provider,
-        name=f"/{region.namer.app}/{region.namer.environment}/drain",
+        name=drain_parameter_name(region),
         type="SecureString",
         key_id=region.key.arn,
         value="off",

@@ -142,6 +142,7 @@ class RegionalService(Construct):
         )
         alarms = RegionAlarms(scope, f"{role}-alarms", region=region, settings=config.monitoring,
                               topic_arn=topic.arn, watched=watched)
+        function.watch_write_conflicts(topic_arn=topic.arn, settings=config.monitoring)  # any-region mode only
         analytics = ingestion = None
         if config.analytics.enabled:
             analytics = Analytics(scope, f"{role}-analytics", region=region, settings=config.analytics, storage=storage,

@@ -15,6 +15,8 @@ from tapinfra.region import Region
 
 # What the API function does with items; nothing else (no Scan, no table administration).
 ITEM_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query")
+# What Lambda's event source mapping does with a table's stream.
+STREAM_ACTIONS = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams")
 
 
 def _lifecycle(disposable: bool, provisioned: bool) -> TerraformResourceLifecycle | None:
@@ -71,6 +73,8 @@ class GlobalTable(Construct):
         )
         self.arn: str = self.table.arn
         self.replica_arn = secondary.arn("dynamodb", f"table/{self.name}")
+        # Where the table has a copy, primary first: the writer preference order of single-writer mode.
+        self.regions: tuple[Region, Region] = (primary, secondary)
         if provisioned:
             for region in (primary, secondary):
                 self._autoscale(region, settings)
@@ -83,6 +87,18 @@ class GlobalTable(Construct):
                     actions: Sequence[str] = ITEM_ACTIONS) -> Statement:
         """Item reads and writes (or only ``actions``) on the table's copy in ``region``."""
         return Statement(sid=sid, actions=list(actions), resources=[self.arn_in(region)])
+
+    def peer_of(self, region: Region) -> Region:
+        """The other region holding a copy of the table."""
+        return next(r for r in self.regions if r.name != region.name)
+
+    def stream_arn_in(self, region: Region) -> str:
+        """The stream of the table's copy in ``region`` (every copy has its own)."""
+        return self.table.stream_arn if region.is_primary else self.table.replica.get(0).stream_arn
+
+    def grant_stream_read(self, region: Region, sid: str) -> Statement:
+        """What a Lambda event source mapping needs to read the stream of the copy in ``region``."""
+        return Statement(sid=sid, actions=list(STREAM_ACTIONS), resources=[self.stream_arn_in(region)])
 
     def _autoscale(self, region: Region, settings: TableConfig) -> None:
         for dimension, floor, ceiling in (("Read", settings.read_capacity, settings.max_read_capacity),

@@ -5,6 +5,11 @@ Route 53 health check and the custom domain's DNS answer until traffic has left 
 clear the switch, poll until the region is back, and report both times. The switch is
 cleared on every way out: normal end, timeout, error, Ctrl-C, SIGTERM.
 
+In single-writer mode (``table.write_mode``) the switches also name the writer (the first of
+primary, secondary whose switch is off: ``tapinfra.runtime.writer_region``, the rule the
+functions apply): the drill reads both switches and reports the writer before, while and after
+the region is drained, so a drill of the writer shows writes moving to the peer and back.
+
 The switch (its name and region) comes from the synthesized stack, the health check ids and
 the domain from the deployment's outputs (``terraform output -json``). AWS clients come from
 an injectable factory and DNS answers from an injectable resolver, so the tests run it on
@@ -27,6 +32,7 @@ from typing import Any, Callable, Iterator, Mapping, Optional
 from tapinfra.cli.exits import NOT_OK, OK, InputError, command
 from tapinfra.errors import Problem
 from tapinfra.operator.model import ROLES, Architecture, add_source_arguments, architecture_from_args
+from tapinfra.runtime import SINGLE_WRITER, Env, is_drained, writer_region
 from tapinfra.strict_json import read_json_file
 
 ON, OFF = "on", "off"
@@ -56,10 +62,16 @@ class DrillPlan:
     health_checks: Mapping[str, str]           # role -> health check id
     domain: str
     routing_policy: str
+    write_mode: Optional[str] = None           # the functions' WRITE_MODE; None when the stack does not say
+    write_regions: tuple[str, ...] = ()        # their writer preference list (WRITE_REGIONS)
 
     @property
     def region(self) -> str:
         return self.regions[self.role]
+
+    @property
+    def single_writer(self) -> bool:
+        return self.write_mode == SINGLE_WRITER and bool(self.write_regions)
 
     def describe(self) -> list[str]:
         r, p = self.role, self.peer
@@ -82,8 +94,13 @@ class DrillPlan:
             f"  6. poll until the {r} health check is healthy again (and {self.region} is back in the answer if it "
             "was there before): time to recover (or --timeout)",
             f"  7. on any exit (error, timeout, Ctrl-C, SIGTERM) set the switch '{OFF}' if the drill set it '{ON}'",
+            *([f"  Writes (single-writer): the writer is the first of {', '.join(self.write_regions)} whose switch is "
+               f"off; the drill reads {self.parameter_name} in both regions and reports the writer before, during "
+               "and after"] if self.single_writer else
+              [f"  Writes ({self.write_mode}): each region writes its own copy; draining moves no writer"] if self.write_mode else []),
             "Permissions: ssm:GetParameter, ssm:DescribeParameters, ssm:PutParameter, kms:Encrypt and "
-            "kms:GenerateDataKey on the region's key, route53:GetHealthCheckStatus, apigateway:GET",
+            "kms:GenerateDataKey on the region's key, route53:GetHealthCheckStatus, apigateway:GET"
+            + ("; ssm:GetParameter and kms:Decrypt for the peer's switch" if self.single_writer else ""),
         ]
 
 
@@ -135,10 +152,14 @@ def plan_drill(arch: Architecture, outputs: Mapping[str, Any], role: str, *, out
     if problems:
         raise InputError(problems)
     domain = url[len("https://"):].rstrip("/") if isinstance(url, str) else arch.domain_name
+    function = arch.function(role)
+    variables = ((function.get("environment") or {}).get("variables") or {}) if function is not None else {}
+    write_regions = tuple(r for r in str(variables.get(Env.WRITE_REGIONS, "")).split(",") if r)
     return DrillPlan(
         role=role, peer=peer, regions={r: arch.region(r).name for r in ROLES},
         parameter_name=parameter.get("name"), health_checks=checks, domain=domain,
         routing_policy=arch.routing_policy or "?",
+        write_mode=variables.get(Env.WRITE_MODE), write_regions=write_regions,
     )
 
 
@@ -176,6 +197,10 @@ class DrillResult:
     time_to_failover: Optional[float] = None
     time_to_recover: Optional[float] = None
     observations: list[Observation] = field(default_factory=list)
+    # single-writer mode: the region the switches name as the writer (None in any-region mode)
+    writer_before: Optional[str] = None
+    writer_while_drained: Optional[str] = None
+    writer_after: Optional[str] = None
 
     @property
     def completed(self) -> bool:
@@ -190,12 +215,35 @@ class Drill:
         self.interval, self.timeout, self.clock, self.sleep, self.log = interval, timeout, clock, sleep, log
         self.ssm = clients("ssm", plan.region)
         self.route53 = clients("route53", "us-east-1")  # a global service with its endpoint in us-east-1
+        self._peer_ssm = None
 
     # -- the switch
 
     def switch_value(self) -> str:
         response = self.ssm.get_parameter(Name=self.plan.parameter_name, WithDecryption=True)
         return str(response["Parameter"]["Value"]).strip().lower()
+
+    def writer(self) -> Optional[str]:
+        """The writer both switches name now (single-writer mode), by the functions' own rule."""
+        if not self.plan.single_writer:
+            return None
+        if self._peer_ssm is None:
+            self._peer_ssm = self.clients("ssm", self.plan.regions[self.plan.peer])
+        drained = set()
+        for role, ssm in ((self.plan.role, self.ssm), (self.plan.peer, self._peer_ssm)):
+            try:
+                value = ssm.get_parameter(Name=self.plan.parameter_name, WithDecryption=True)["Parameter"]["Value"]
+            except Exception as exc:  # noqa: BLE001 - a missing switch is "not drained", as the functions read it
+                if getattr(exc, "response", {}).get("Error", {}).get("Code") != "ParameterNotFound":
+                    raise
+                continue
+            if is_drained(value):
+                drained.add(self.plan.regions[role])
+        return writer_region(self.plan.write_regions, drained)
+
+    def _log_writer(self, when: str, writer: Optional[str]) -> None:
+        if writer is not None:
+            self.log(f"writer {when}: {writer} (the functions follow within their WRITER_CACHE_SECONDS)")
 
     def set_switch(self, value: str) -> None:
         described = self.ssm.describe_parameters(
@@ -233,6 +281,8 @@ class Drill:
         baseline = self.resolver(plan.domain)
         was_in_answer = bool(baseline & drained)
         self.log(f"DNS {plan.domain} -> {sorted(baseline)} ({plan.region} {'in' if was_in_answer else 'not in'} the answer)")
+        result.writer_before = self.writer()
+        self._log_writer("before the drill", result.writer_before)
         switched_on = False
         with _terminate_as_interrupt():
             try:
@@ -240,6 +290,8 @@ class Drill:
                 switched_on = True
                 start = self.clock()
                 self.log(f"drain switch {plan.parameter_name} in {plan.region}: {ON}")
+                result.writer_while_drained = self.writer()
+                self._log_writer(f"while {plan.region} is drained", result.writer_while_drained)
                 for obs in self._poll("failover", start, names, drained):
                     result.observations.append(obs)
                     if not obs.healthy and result.time_to_unhealthy is None:
@@ -251,6 +303,8 @@ class Drill:
                 switched_on = False
                 cleared = self.clock()
                 self.log(f"drain switch {plan.parameter_name} in {plan.region}: {OFF}")
+                result.writer_after = self.writer()
+                self._log_writer("after the drill", result.writer_after)
                 for obs in self._poll("recovery", start, names, drained):
                     result.observations.append(obs)
                     if obs.healthy and (obs.drained_in_answer or not was_in_answer):
@@ -361,4 +415,7 @@ def main(argv: list[str], clients: ClientFactory = boto3_clients, resolver: Reso
     fmt = lambda v: "not reached" if v is None else f"{v:.0f} s"  # noqa: E731
     print(f"time to unhealthy: {fmt(result.time_to_unhealthy)}; time to fail over: {fmt(result.time_to_failover)}; "
           f"time to recover: {fmt(result.time_to_recover)}")
+    if result.writer_before is not None:
+        print(f"writer: {result.writer_before} before, {result.writer_while_drained} while drained, "
+              f"{result.writer_after} after")
     return OK if result.completed else NOT_OK

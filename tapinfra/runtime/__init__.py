@@ -27,6 +27,8 @@ class Env:
     POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
     POWERTOOLS_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
     POWERTOOLS_LOG_LEVEL = "POWERTOOLS_LOG_LEVEL"
+    WRITE_MODE = "WRITE_MODE"  # one of WRITE_MODES
+    WRITE_REGIONS = "WRITE_REGIONS"  # comma-separated writer preference list: primary, then secondary
     # Set only while its optional module is on (absent otherwise):
     DATABASE_SECRET_ARN = "DATABASE_SECRET_ARN"  # aurora: the master secret's ARN in the function's region
 
@@ -61,6 +63,36 @@ INGEST_ENV_NAMES: tuple[str, ...] = tuple(sorted(v for k, v in vars(IngestEnv).i
 PARTITION_KEY = "tenant_id"
 SORT_KEY = "item_id"
 TTL_ATTRIBUTE = "expires_at"
+
+# How writes reach the global table (``table.write_mode``). single-writer: every write and its
+# condition run on one region's replica, the writer (see writer_region); any-region: each region
+# writes its own replica and replication resolves concurrent writes last-writer-wins.
+SINGLE_WRITER = "single-writer"
+ANY_REGION = "any-region"
+WRITE_MODES: tuple[str, ...] = (SINGLE_WRITER, ANY_REGION)
+
+# The metric (Powertools EMF: namespace POWERTOOLS_METRICS_NAMESPACE, dimension service) that
+# counts writes lost to last-writer-wins in any-region mode; the stack alarms on it.
+WRITE_CONFLICTS_METRIC = "WriteConflicts"
+
+# Values of a drain switch (the SSM parameter DRAIN_PARAMETER_NAME names) that mean "drained",
+# compared case-insensitively after trimming; anything else, or no parameter, means "not drained".
+DRAIN_ON_VALUES = frozenset({"on", "true", "1", "yes", "drain", "draining"})
+
+
+def is_drained(value: object) -> bool:
+    """Whether a drain switch's value means "drained"."""
+    return str(value).strip().lower() in DRAIN_ON_VALUES
+
+
+def writer_region(preference: "tuple[str, ...] | list[str]", drained: "set[str] | frozenset[str]") -> str:
+    """The writer in single-writer mode: the first region of ``preference`` whose switch is not
+    drained; the first region when every one is (writes must land somewhere, and all regions
+    agree on it). The function and the failover drill both decide with this rule."""
+    if not preference:
+        raise ValueError("the writer preference list is empty")
+    return next((name for name in preference if name not in drained), preference[0])
+
 
 # The event detail field the cross-region forwarding rules match: an event whose field names
 # the region it was put in is forwarded to the peer once, and never back.

@@ -54,6 +54,7 @@ def reset_state(lam) -> None:
     lam.clients.reset()
     lam.config.reset()
     lam.health.reset()
+    lam.writer.reset()
 
 
 @dataclass
@@ -62,6 +63,9 @@ class LambdaContext:
     memory_limit_in_mb: int = 256
     invoked_function_arn: str = f"arn:aws:lambda:{REGION}:123456789012:function:tap-items:live"
     aws_request_id: str = "00000000-0000-0000-0000-000000000000"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
 
 
 def make_event(

@@ -38,7 +38,7 @@ def app_env(monkeypatch):
 @pytest.fixture(scope="session")
 def lam():
     """The application's modules, imported once under the function's environment."""
-    app, clients, clock, config, health = import_lambda("app", "clients", "clock", "config", "health")
+    app, clients, clock, config, health, writer = import_lambda("app", "clients", "clock", "config", "health", "writer")
 
     @dataclass
     class Modules:
@@ -47,8 +47,9 @@ def lam():
         clock: object
         config: object
         health: object
+        writer: object
 
-    return Modules(app=app, clients=clients, clock=clock, config=config, health=health)
+    return Modules(app=app, clients=clients, clock=clock, config=config, health=health, writer=writer)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from app_testkit import fresh_aws
+from tapinfra.runtime import ANY_REGION
 from tests import item_api as contract
 
 
@@ -47,9 +48,12 @@ def test_every_variable_the_infrastructure_sets_is_read_by_the_app(lam, monkeypa
         contract.Env.DRAIN_PARAMETER_NAME: ("drain_parameter_name", "/x/y/drain"),
         contract.Env.MAX_BODY_BYTES: ("max_body_bytes", 2048),
         contract.Env.DATABASE_SECRET_ARN: ("database_secret_arn", "arn:aws:secretsmanager:us-east-1:123456789012:secret:tap-aurora-master-dev-AbCdEf"),
+        contract.Env.WRITE_MODE: ("write_mode", ANY_REGION),
+        contract.Env.WRITE_REGIONS: ("write_regions", ("us-west-2", "us-east-1")),
     }
     for env, (field, value) in changed.items():
-        monkeypatch.setenv(env, json.dumps(value) if isinstance(value, dict) else str(value))
+        raw = json.dumps(value) if isinstance(value, dict) else ",".join(value) if isinstance(value, tuple) else str(value)
+        monkeypatch.setenv(env, raw)
         lam.config.reset()
         assert getattr(lam.config.get_settings(), field) == value != getattr(before, field), env
     monkeypatch.setenv(contract.Env.CORS_ALLOWED_ORIGINS, "https://a.example.com")

@@ -143,6 +143,38 @@ def test_drill_fails_over_recovers_and_leaves_the_switch_off(world):
     assert any("drain switch /tap/dev/drain in us-east-1: on" in line for line in log)
 
 
+def test_draining_the_writer_moves_the_writer_to_the_peer_and_back(world):
+    """Default stack: single-writer; the writer is the primary until its switch is on."""
+    d, log = _drill(world, "primary")
+    assert d.plan.write_mode == "single-writer" and d.plan.write_regions == ("us-east-1", "us-west-2")
+    seen = []
+    world.on_resolve = lambda n: seen.append((world.switch("primary"), d.writer()))
+    result = d.run()
+    assert (result.writer_before, result.writer_while_drained, result.writer_after) == ("us-east-1", "us-west-2", "us-east-1")
+    assert ("on", "us-west-2") in seen and seen[-1] == ("off", "us-east-1"), "the writer follows the switch at every poll"
+    assert any("writer while us-east-1 is drained: us-west-2" in line for line in log)
+
+
+def test_draining_the_other_region_leaves_the_writer_where_it_is(world):
+    result = _drill(world, "secondary")[0].run()
+    assert (result.writer_before, result.writer_while_drained, result.writer_after) == ("us-east-1",) * 3
+
+
+def test_a_drill_with_the_peer_already_drained_names_the_rule_s_fallback(world):
+    world.ssm["secondary"].put_parameter(Name=world.parameter, Value="on", Type="SecureString", Overwrite=True)
+    result = _drill(world, "primary")[0].run()
+    assert result.writer_while_drained == "us-east-1", "both drained: the first of the preference list"
+
+
+def test_any_region_mode_has_no_writer_to_move(world):
+    import dataclasses
+
+    d, _ = _drill(world)
+    d.plan = dataclasses.replace(d.plan, write_mode="any-region")
+    result = d.run()
+    assert result.completed and result.writer_before is result.writer_while_drained is result.writer_after is None
+
+
 def test_switch_keeps_its_type_and_kms_key(world):
     _drill(world)[0].run()
     described = world.ssm["primary"].describe_parameters(
@@ -207,6 +239,7 @@ def test_dry_run_prints_steps_and_resources_and_touches_nothing(arch, tmp_path, 
     assert drill.main(["--region", "secondary", "--stack-json", str(stack), "--dry-run"], clients=no_aws) == 0
     out = capsys.readouterr().out
     assert "DRY RUN" in out and "/tap/dev/drain in us-west-2" in out and "route53:GetHealthCheckStatus" in out
+    assert "Writes (single-writer): the writer is the first of us-east-1, us-west-2" in out
 
 
 def test_bad_inputs_are_config_errors(arch, tmp_path, capsys):
