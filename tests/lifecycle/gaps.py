@@ -641,6 +641,49 @@ def probe_health_check_caller_reference_ignored(server: Any) -> bool:
     return first.id != second.id
 
 
+def probe_method_settings_path_split(server: Any) -> bool:
+    """moto's own code (unfixed, in this process): a setting for ``items/{id}/GET`` is dropped."""
+    from moto.apigateway.models import Stage
+
+    stage = Stage("probe", "probe")
+    stage.apply_operations([{"op": "replace", "path": "/items/{id}/GET/caching/enabled", "value": "true"}])
+    return "items/{id}/GET" not in stage.method_settings
+
+
+def probe_integration_cache_keys_dropped(server: Any) -> bool:
+    """moto's own code (unfixed, in this process, through its HTTP app): PutIntegration with
+    ``cacheKeyParameters`` reads none back."""
+    from moto.moto_server.werkzeug_app import create_backend_app
+
+    client = create_backend_app("apigateway").test_client()
+    headers = {"Content-Type": "application/json", "Authorization": (
+        "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/apigateway/aws4_request, SignedHeaders=host, Signature=0")}
+
+    def call(method: str, path: str, body: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+        return json.loads(client.open(path, method=method, headers=headers, data=json.dumps(body or {})).data)
+
+    api = call("POST", "/restapis", {"name": f"{PROBE}-cache-keys"})["id"]
+    root = call("GET", f"/restapis/{api}/resources")["item"][0]["id"]
+    call("PUT", f"/restapis/{api}/resources/{root}/methods/GET", {"authorizationType": "NONE"})
+    call("PUT", f"/restapis/{api}/resources/{root}/methods/GET/integration",
+         {"type": "MOCK", "cacheNamespace": PROBE, "cacheKeyParameters": ["method.request.header.x-api-key"]})
+    return not call("GET", f"/restapis/{api}/resources/{root}/methods/GET/integration").get("cacheKeyParameters")
+
+
+def probe_trail_delete_by_arn_ignored(server: Any) -> bool:
+    """moto's own code (unfixed, in this process): DeleteTrail by ARN leaves the trail."""
+    from moto.cloudtrail.models import CloudTrailBackend
+    from moto.s3.models import s3_backends
+
+    account, region, bucket = "123456789012", "us-east-1", f"{PROBE}-trail-arn"
+    if bucket not in s3_backends[account]["aws"].buckets:  # the trail checks its bucket; probes may run twice
+        s3_backends[account]["aws"].create_bucket(bucket, region)
+    backend = CloudTrailBackend(region, account)
+    trail = backend.create_trail(f"{PROBE}-trail", bucket, None, None, False, False, False, None, None, None, None, [])
+    backend.delete_trail(trail.arn)
+    return f"{PROBE}-trail" in backend.trails
+
+
 def probe_security_group_rule_description_dropped(server: Any) -> bool:
     ec2 = server.client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.99.0.0/16")["Vpc"]["VpcId"]
@@ -781,6 +824,25 @@ GAPS: tuple[Gap, ...] = (
         "the emulator makes hides a real one",
         "the rehearsal's moto server answers a repeated CallerReference as AWS does (tests/lifecycle/moto_server.py)",
         probe_health_check_caller_reference_ignored),
+    Gap("apigateway-method-settings-path", SERVER, "aws_api_gateway_method_settings", None,
+        "splits a stage patch path after its second segment: a setting for a method path of more than one resource "
+        "segment (`items/{id}/GET/caching/enabled`) is dropped, and the provider's read after create fails with "
+        "`empty result`",
+        "AWS keys the setting by the whole method path; the full example's cached reads need per-route overrides",
+        "the rehearsal's moto server splits the path from the right, as AWS does (tests/lifecycle/moto_server.py)",
+        probe_method_settings_path_split),
+    Gap("apigateway-integration-cache-keys", SERVER, "aws_api_gateway_integration", None,
+        "ignores `cacheKeyParameters` in PutIntegration: the provider reads back none, plans to add them, and the "
+        "update (UpdateIntegration, not implemented) fails with 500 after the SDK's retries",
+        "AWS keeps the cache keys it was given; the full example's cached reads are keyed per tenant by them",
+        "the rehearsal's moto server keeps `cacheKeyParameters` on PutIntegration (tests/lifecycle/moto_server.py)",
+        probe_integration_cache_keys_dropped),
+    Gap("cloudtrail-delete-by-arn", SERVER, "aws_cloudtrail", None,
+        "DeleteTrail by ARN (the provider's id for a trail) answers 200 and deletes nothing: destroy succeeds and "
+        "the trail stays",
+        "AWS deletes a trail named by its ARN; a leftover that only the emulator makes hides a real one",
+        "the rehearsal's moto server resolves the ARN to the trail's name first (tests/lifecycle/moto_server.py)",
+        probe_trail_delete_by_arn_ignored),
     Gap("ec2-ingress-rule-description", DRIFT, "aws_vpc_security_group_ingress_rule", "description",
         "drops a rule's description, so every plan sets it again", "the rule itself (port, protocol, source) round-trips",
         "the plan judge excuses it", probe_security_group_rule_description_dropped),

@@ -40,6 +40,8 @@ def _is_default_vpc(server: Any, region: str, vpc_id: str) -> bool:
 REGIONAL: dict[str, Callable[[Any, str], list[str]]] = {
     "dynamodb tables": lambda s, r: s.client("dynamodb", r).list_tables()["TableNames"],
     "lambda functions": lambda s, r: [f["FunctionName"] for f in s.client("lambda", r).list_functions()["Functions"]],
+    "lambda event source mappings": lambda s, r: [f"{m['UUID']} ({m.get('EventSourceArn', '-')})" for m in
+                                                  s.client("lambda", r).list_event_source_mappings()["EventSourceMappings"]],
     "rest apis": lambda s, r: [a["name"] for a in s.client("apigateway", r).get_rest_apis()["items"]],
     "api keys": lambda s, r: [k["name"] for k in s.client("apigateway", r).get_api_keys()["items"]],
     "usage plans": lambda s, r: [p["name"] for p in s.client("apigateway", r).get_usage_plans()["items"]],
@@ -118,6 +120,7 @@ KIND_OF_TYPE: dict[str, str] = {
     "aws_dynamodb_table": "dynamodb tables",
     "aws_api_gateway_account": "api gateway account cloudwatch role",
     "aws_lambda_function": "lambda functions",
+    "aws_lambda_event_source_mapping": "lambda event source mappings",
     "aws_api_gateway_rest_api": "rest apis",
     "aws_api_gateway_api_key": "api keys",
     "aws_api_gateway_usage_plan": "usage plans",

@@ -53,9 +53,92 @@ def fix_health_check_caller_reference() -> Callable[[], None]:
     return undo
 
 
+def fix_method_settings_path() -> Callable[[], None]:
+    """UpdateStage keys a method setting by its whole method path, as in AWS.
+
+    A stage patch path is ``/{resource_path}/{http_method}/{setting}``, and every setting is
+    two segments (``caching/enabled``), so the method path is all but the last two. moto
+    splits after the second segment instead: for ``items/{id}/GET`` it reads the method
+    ``items/{id}`` and the setting ``GET/caching/enabled``, drops it, and the provider's read
+    finds no ``items/{id}/GET`` (``empty result``): every per-route override fails to apply.
+    """
+    from moto.apigateway.models import Stage
+
+    original = Stage._patch_method_setting
+
+    def patch_method_setting(self: Any, resource_path_and_method: str, key: str, value: str) -> None:
+        whole = f"{resource_path_and_method}/{key}".split("/")
+        if len(whole) > 4:  # more than resource/method/setting(2): re-split from the right
+            resource_path_and_method, key = "/".join(whole[:-2]), "/".join(whole[-2:])
+        original(self, resource_path_and_method, key, value)
+
+    Stage._patch_method_setting = patch_method_setting  # type: ignore[method-assign]
+
+    def undo() -> None:
+        Stage._patch_method_setting = original  # type: ignore[method-assign]
+
+    return undo
+
+
+def fix_integration_cache_key_parameters() -> Callable[[], None]:
+    """PutIntegration keeps ``cacheKeyParameters``, as AWS documents.
+
+    moto reads every other field of the request but that one, so the provider reads back no
+    cache keys, plans to add them, and the update (UpdateIntegration, which moto does not
+    implement) fails with 500 after the SDK's retries: a cached read cannot be deployed.
+    """
+    import json
+
+    from moto.apigateway.responses import APIGatewayResponse
+
+    original = APIGatewayResponse.put_integration
+
+    def put_integration(self: Any) -> Any:
+        status, headers, body = original(self)
+        keys = self._get_param("cacheKeyParameters")
+        if keys:
+            _, _, api_id, _, resource_id, _, method = self.path.split("/")[:7]
+            integration = self.backend.get_integration(api_id, resource_id, method)
+            integration.cache_key_parameters = list(keys)
+            body = json.dumps(integration.to_json())
+        return status, headers, body
+
+    APIGatewayResponse.put_integration = put_integration  # type: ignore[method-assign]
+
+    def undo() -> None:
+        APIGatewayResponse.put_integration = original  # type: ignore[method-assign]
+
+    return undo
+
+
+def fix_delete_trail_by_arn() -> Callable[[], None]:
+    """DeleteTrail takes the trail's name or ARN, as AWS documents.
+
+    moto looks the name up among trail names only, so a delete by ARN (the provider's id
+    for a trail) answers 200 and deletes nothing: destroy succeeds and the trail stays.
+    """
+    from moto.cloudtrail.models import CloudTrailBackend
+
+    original = CloudTrailBackend.delete_trail
+
+    def delete_trail(self: Any, name: str) -> None:
+        by_arn = next((trail.trail_name for trail in list(self.trails.values()) if trail.arn == name), None)
+        original(self, by_arn or name)
+
+    CloudTrailBackend.delete_trail = delete_trail  # type: ignore[method-assign]
+
+    def undo() -> None:
+        CloudTrailBackend.delete_trail = original  # type: ignore[method-assign]
+
+    return undo
+
+
 # gap key (gaps.py) -> the fix; each returns a function that undoes it.
 FIXES: dict[str, Callable[[], Callable[[], None]]] = {
     "route53-health-check-caller-reference": fix_health_check_caller_reference,
+    "apigateway-method-settings-path": fix_method_settings_path,
+    "apigateway-integration-cache-keys": fix_integration_cache_key_parameters,
+    "cloudtrail-delete-by-arn": fix_delete_trail_by_arn,
 }
 
 

@@ -1,0 +1,85 @@
+"""The rehearsal's moto server fixes (moto_server.FIXES): each answers as AWS does, through the launcher too."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.lifecycle import moto_server
+from tests.lifecycle.emulator import MotoServer
+
+# Method paths of every depth the stack uses (the stage-wide override, one and several resource
+# segments, a path parameter), and every setting name moto knows with the value it reads back.
+METHOD_PATHS = ("*/*", "health/GET", "items/GET", "items/{id}/GET", "tenants/{tenant}/items/{id}/PUT")
+SETTINGS = {
+    "metrics/enabled": ("metricsEnabled", "true", True),
+    "logging/loglevel": ("loggingLevel", "INFO", "INFO"),
+    "logging/dataTrace": ("dataTraceEnabled", "true", True),
+    "throttling/burstLimit": ("throttlingBurstLimit", "17", 17),
+    "throttling/rateLimit": ("throttlingRateLimit", "3.5", 3.5),
+    "caching/enabled": ("cachingEnabled", "true", True),
+    "caching/ttlInSeconds": ("cacheTtlInSeconds", "42", 42),
+}
+
+
+def _stage_settings(paths_and_settings):
+    from moto.apigateway.models import Stage
+
+    stage = Stage("prod", "deployment")
+    stage.apply_operations([{"op": "replace", "path": f"/{path}/{setting}", "value": value}
+                            for path, setting, value in paths_and_settings])
+    return stage.method_settings
+
+
+@pytest.mark.parametrize("method_path", METHOD_PATHS)
+@pytest.mark.parametrize("setting", sorted(SETTINGS))
+def test_a_method_setting_is_kept_under_its_whole_method_path(method_path, setting):
+    name, value, read_back = SETTINGS[setting]
+    with moto_server.fixed():
+        settings = _stage_settings([(method_path, setting, value)])
+    assert set(settings) == {method_path}
+    assert settings[method_path][name] == read_back
+
+
+def test_unfixed_moto_drops_a_setting_of_a_multi_segment_method_path():
+    """What the fix is for (and the gap's probe relies on): outside the fix it still happens."""
+    assert "items/{id}/GET" not in _stage_settings([("items/{id}/GET", "caching/enabled", "true")])
+
+
+def test_the_probes_see_each_fix_work_and_unfixed_moto_still_need_it():
+    """Each server gap's probe (moto's unfixed code) finds the gap, and finds none under its fix."""
+    from tests.lifecycle import gaps
+
+    for key, fix in moto_server.FIXES.items():
+        assert gaps.BY_KEY[key].probe(None) is True, key
+        undo = fix()
+        try:
+            assert gaps.BY_KEY[key].probe(None) is False, key
+        finally:
+            undo()
+
+
+def test_the_rehearsal_server_keeps_per_route_caching(tmp_path):
+    """Through the launcher the rehearsal uses, as the provider calls it: an integration's cache
+    keys read back; a per-route method setting is kept under its whole method path."""
+    with MotoServer(tmp_path / "moto.log") as server:
+        apigw = server.client("apigateway")
+        api = apigw.create_rest_api(name="fix")["id"]
+        root = apigw.get_resources(restApiId=api)["items"][0]["id"]
+        items = apigw.create_resource(restApiId=api, parentId=root, pathPart="items")["id"]
+        item = apigw.create_resource(restApiId=api, parentId=items, pathPart="{id}")["id"]
+        apigw.put_method(restApiId=api, resourceId=item, httpMethod="GET", authorizationType="NONE")
+        keys = ["method.request.header.x-api-key", "method.request.path.id"]
+        apigw.put_integration(restApiId=api, resourceId=item, httpMethod="GET", type="MOCK",
+                              cacheNamespace="items-id", cacheKeyParameters=keys)
+        integration = apigw.get_integration(restApiId=api, resourceId=item, httpMethod="GET")
+        deployment = apigw.create_deployment(restApiId=api)["id"]
+        apigw.create_stage(restApiId=api, stageName="prod", deploymentId=deployment)
+        apigw.update_stage(restApiId=api, stageName="prod", patchOperations=[
+            {"op": "replace", "path": "/*/*/metrics/enabled", "value": "true"},
+            {"op": "replace", "path": "/items/{id}/GET/caching/enabled", "value": "true"},
+            {"op": "replace", "path": "/items/{id}/GET/caching/ttlInSeconds", "value": "60"}])
+        settings = apigw.get_stage(restApiId=api, stageName="prod")["methodSettings"]
+    assert integration["cacheKeyParameters"] == keys
+    assert settings["*/*"]["metricsEnabled"] is True
+    assert settings["items/{id}/GET"]["cachingEnabled"] is True
+    assert settings["items/{id}/GET"]["cacheTtlInSeconds"] == 60
