@@ -45,8 +45,8 @@ $(CHECKOV_READY): tools/checkov-requirements.txt
 synth: install
 	$(VENV)/bin/python main.py
 
-# The deploy rehearsal runs beside the other checks: about half of it is terraform waiting
-# on the provider's polling, so on 2 cores both together take little more than the longer.
+# The deploy rehearsals run beside the other checks: most of them is terraform waiting on
+# the provider's polling, so on 2 cores all together take little more than the longest.
 test: install $(CHECKOV_READY)
 	@$(MAKE) --no-print-directory -j3 --output-sync=target test-node test-python rehearse
 
@@ -57,8 +57,8 @@ test-node:
 	node --test tests/canary/
 
 # The deploy rehearsal (tests/lifecycle): apply, plan, update, plan -replace and destroy of
-# the default example against a moto server of its own. More examples:
-# TAP_REHEARSAL_EXAMPLES=default,full make rehearse
+# the default and the full example (every module), side by side, each against a moto server
+# of its own. Other examples: TAP_REHEARSAL_EXAMPLES=default,minimal make rehearse
 rehearse: install
 	$(VENV)/bin/python -m pytest tests/lifecycle
 

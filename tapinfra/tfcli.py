@@ -14,6 +14,8 @@ import platform
 import shutil
 import signal
 import subprocess
+import threading
+import time
 from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
@@ -23,6 +25,10 @@ MIRROR_ENV = "TAP_TF_PROVIDER_MIRROR"
 SEARCH_ROOTS = ("/opt", "/usr/local/share", "/usr/share", "/usr/local/lib", "/var/lib", "~/.terraform.d", "~/.local/share/terraform", "/srv")
 SEARCH_DEPTH = 7
 CLI_CONFIG_NAME = "terraform.rc"
+# Every terraform this process runs, from any thread: an interrupt reaches only the main
+# thread, and each terraform has a session of its own, so stop_all() stops them for it.
+_LIVE: set[subprocess.Popen[str]] = set()
+_LIVE_LOCK = threading.Lock()
 
 
 def os_arch() -> str:
@@ -109,12 +115,37 @@ def run(
         [binary, *args], cwd=cwd, env=terraform_env(config, env), stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )
+    with _LIVE_LOCK:
+        _LIVE.add(process)
     try:
         stdout, stderr = process.communicate(timeout=timeout)
     except BaseException:
         _stop_group(process)
         raise
+    finally:
+        with _LIVE_LOCK:
+            _LIVE.discard(process)
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def stop_all(grace: float = 10) -> None:
+    """Stop every terraform this process is running, each by its own process group: for a
+    caller that runs terraform from worker threads and was interrupted in the main one."""
+    with _LIVE_LOCK:
+        live = list(_LIVE)
+    _signal_groups(live, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while any(p.poll() is None for p in live) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    _signal_groups([p for p in live if p.poll() is None], signal.SIGKILL)
+
+
+def _signal_groups(processes: Sequence[subprocess.Popen[str]], sig: int) -> None:
+    for process in processes:
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            pass
 
 
 def _stop_group(process: subprocess.Popen[str], grace: float = 10) -> None:

@@ -15,6 +15,7 @@ import contextlib
 import json
 import os
 import shutil
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,12 @@ PROTECTED_TYPES = ("aws_dynamodb_table", "aws_kms_key", "aws_route53_zone")
 REPLACED_TYPES = ("aws_dynamodb_table", "aws_lambda_function", "aws_s3_bucket", "aws_api_gateway_rest_api")
 UPDATE_TENANT = "rehearsal"
 UPDATE_ORIGIN = "https://rehearsal.example.com"
+# Rehearsals run side by side in threads (conftest); cdktf's jsii kernel serves one call at a time.
+_SYNTH_LOCK = threading.Lock()
+
+
+class Cancelled(RuntimeError):
+    """The session was interrupted: no further terraform runs."""
 
 
 @dataclass
@@ -138,16 +145,21 @@ def count_messages(stdout: str, kind: str) -> int:
     return sum(1 for line in stdout.splitlines() if f'"type":"{kind}"' in line)
 
 
+def dependents(doc: dict[str, Any], address: str) -> set[str]:
+    """Every block that depends on ``address``, directly or not (references and depends_on)."""
+    reads = {a: document.references(body) | set(body.get("depends_on", [])) for a, body in document.blocks(doc)}
+    found, frontier = set(), {address}
+    while frontier:
+        frontier = {a for a, refs in reads.items() if refs & frontier} - found
+        found |= frontier
+    return found
+
+
 def create_before_destroy_dependents(doc: dict[str, Any], address: str) -> list[str]:
     """Resources with ``create_before_destroy`` that depend on ``address``, directly or not:
     Terraform makes ``address`` create-before-destroy too."""
-    reads = {a: document.references(body) | set(body.get("depends_on", [])) for a, body in document.blocks(doc)}
-    dependents, frontier = set(), {address}
-    while frontier:
-        frontier = {a for a, refs in reads.items() if refs & frontier} - dependents
-        dependents |= frontier
     return sorted(
-        a for a in dependents
+        a for a in dependents(doc, address)
         if not a.startswith(("data.", "output."))
         and document.resources(doc, a.split(".")[0]).get(a.split(".", 1)[1], {}).get("lifecycle", {}).get("create_before_destroy")
     )
@@ -164,6 +176,7 @@ class Rehearsal:
         self._docs: dict[str, dict[str, Any]] = {}   # "base"/"update" -> pristine synthesized document
         self._current = "base"                       # which of them the working directory holds
         self._state_ok = False
+        self.cancelled = threading.Event()
 
     # --- the run -----------------------------------------------------------------------------
 
@@ -187,7 +200,9 @@ class Rehearsal:
         self._plan_must_be_empty("plan-after-apply")
         if self._state_ok:
             self._install("update")
-            self._apply("update", first=False)
+            # No refresh: the plan just before compared every resource with the emulator, and
+            # nothing has touched the emulator since. The plan after it refreshes again.
+            self._apply("update", first=False, refresh=False)
             self._plan_must_be_empty("plan-after-update")
             self._replace()
             self._protected()
@@ -226,7 +241,8 @@ class Rehearsal:
         from tapinfra.app import synth_app
 
         outdir = self.result.workdir / f"synth-{label}"
-        stack_file = synth_app(config, outdir)
+        with _SYNTH_LOCK:
+            stack_file = synth_app(config, outdir)
         doc = json.loads(stack_file.read_text())
         self._docs[label] = doc
         patched = json.loads(json.dumps(doc))
@@ -249,9 +265,9 @@ class Rehearsal:
         shutil.copyfile(source / f"{STACK_FILE}.rehearsal", self.stack / STACK_FILE)
         self._current = label
 
-    def _apply(self, name: str, first: bool) -> None:
+    def _apply(self, name: str, first: bool, refresh: bool = True) -> None:
         with self._step(name) as step:
-            ok = self._apply_once(step, log=name)
+            ok = self._apply_once(step, log=name, refresh=refresh)
             if not ok and first:
                 # Go on from a complete deployment so the later steps still report; this step has failed.
                 retry = Step("retry")
@@ -263,8 +279,9 @@ class Rehearsal:
             with self._step("mimic"):
                 self._mimic()
 
-    def _apply_once(self, step: Step, log: str) -> bool:
-        run = self._tf(["apply", "-auto-approve", "-input=false", "-no-color", "-json", f"-parallelism={PARALLELISM}"], log=log)
+    def _apply_once(self, step: Step, log: str, refresh: bool = True) -> bool:
+        run = self._tf(["apply", "-auto-approve", "-input=false", "-no-color", "-json", f"-parallelism={PARALLELISM}",
+                        *([] if refresh else ["-refresh=false"])], log=log)
         found = diagnostics(run.stdout)
         step.problems += errors(found)
         step.notes += warnings(found)
@@ -353,10 +370,12 @@ class Rehearsal:
                        if d["severity"] == "error" and d.get("summary") == "Instance cannot be destroyed"}
             if run.returncode == 0:
                 step.problems.append("terraform planned to destroy a protected deployment")
-            # Terraform stops walking a branch at its first refusal (a key's dependents are
-            # planned first), so every protected kind must be refused, not every instance.
+            # A destroy plan walks dependents first and stops a branch at its first refusal: a
+            # protected resource that a protected one depends on (a key under its table, a role
+            # under its account setting) is never reached. Every other one must be refused.
+            reachable = {a for a in expected if not set(dependents(doc, a)) & expected}
             refused_kinds = {address.split(".")[0] for address in refused}
-            step.problems += [f"no {rtype} refused" for rtype in sorted(kinds - refused_kinds)]
+            step.problems += [f"protected but not refused: {address}" for address in sorted(reachable - refused)]
             step.problems += [f"refused but not protected: {address}" for address in sorted(refused - expected)]
             step.notes.append(f"{len(refused)} of {len(expected)} protected resources refused: {', '.join(sorted(refused_kinds))}")
             self._install("update")
@@ -377,6 +396,8 @@ class Rehearsal:
     # --- terraform -----------------------------------------------------------------------------
 
     def _tf(self, args: list[str], log: str, keep_stdout: bool = True):
+        if self.cancelled.is_set():
+            raise Cancelled(f"terraform {args[0]} not run: the session was interrupted")
         run = tfcli.run(args, self.stack, self.cli_config, timeout=COMMAND_TIMEOUT,
                         env={"AWS_EC2_METADATA_DISABLED": "true"})
         logs = self.result.workdir / "logs"
