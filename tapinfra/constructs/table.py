@@ -75,6 +75,7 @@ class GlobalTable(Construct):
         self.replica_arn = secondary.arn("dynamodb", f"table/{self.name}")
         # Where the table has a copy, primary first: the writer preference order of single-writer mode.
         self.regions: tuple[Region, Region] = (primary, secondary)
+        self._stream_arns: dict[str, str] = {}  # region name -> token, read from the kernel on first use
         if provisioned:
             for region in (primary, secondary):
                 self._autoscale(region, settings)
@@ -93,8 +94,12 @@ class GlobalTable(Construct):
         return next(r for r in self.regions if r.name != region.name)
 
     def stream_arn_in(self, region: Region) -> str:
-        """The stream of the table's copy in ``region`` (every copy has its own)."""
-        return self.table.stream_arn if region.is_primary else self.table.replica.get(0).stream_arn
+        """The stream of the table's copy in ``region`` (every copy has its own); read once."""
+        cached = self._stream_arns.get(region.name)
+        if cached is None:
+            cached = self.table.stream_arn if region.is_primary else self.table.replica.get(0).stream_arn
+            self._stream_arns[region.name] = cached
+        return cached
 
     def grant_stream_read(self, region: Region, sid: str) -> Statement:
         """What a Lambda event source mapping needs to read the stream of the copy in ``region``."""
