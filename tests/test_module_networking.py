@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tapinfra.config import TapConfig, with_changes
-from tapinfra.constructs.function import HANDLER
+HANDLER = "app.handler"  # the item API's function (application.handler)
 from tapinfra.constructs.network import GATEWAY_SERVICES, subnet_ranges
 from tapinfra.errors import ConfigError
 from tests.modules import account_id, key_arn, role_statements
