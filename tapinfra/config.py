@@ -168,7 +168,7 @@ class StorageConfig:
 
 @dataclass(frozen=True)
 class DnsConfig:
-    """Custom domain and Route 53 routing (used when features.dns is on)."""
+    """Custom domain and Route 53 routing (used when features.dns is on); the health-check settings apply either way."""
 
     zone_id: Optional[str] = setting(None, "Existing public hosted zone id; exclusive with create_zone_name.", pattern=r"^Z[A-Z0-9]{1,31}$")
     create_zone_name: Optional[str] = setting("example.com", "Zone to create (the default is a reserved documentation domain: delegate your own instead); exclusive with zone_id, so set it to null when you give zone_id.", pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", max_length=253)
@@ -213,7 +213,7 @@ class FeaturesConfig:
     canaries: bool = setting(True, "A Synthetics canary per region.")
     drain_switch: bool = setting(True, "An SSM parameter per region that makes /health answer 503, to fail a region over on purpose.")
     event_forwarding: bool = setting(True, "Forward application events to the peer region's bus.")
-    dns: bool = setting(True, "Custom domain, certificates, Route 53 health checks and routing (the dns section). Off: clients use each region's invoke URL.")
+    dns: bool = setting(True, "Custom domain, certificates and Route 53 routing (the dns section). Off: clients use each region's invoke URL and nothing fails them over (the stack's warnings output says so); the Route 53 health checks and their alarms stay.")
 
 
 @dataclass(frozen=True)
