@@ -13,6 +13,7 @@ import math
 import os
 import re
 import typing
+from pathlib import Path
 from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass, replace
 from typing import Any, Mapping, Optional
 
@@ -216,6 +217,19 @@ class FeaturesConfig:
     dns: bool = setting(True, "Custom domain, certificates and Route 53 routing (the dns section). Off: clients use each region's invoke URL and nothing fails them over (the stack's warnings output says so); the Route 53 health checks and their alarms stay.")
 
 
+_HANDLER_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$"
+
+
+@dataclass(frozen=True)
+class ApplicationConfig:
+    """The API the stack deploys: your function's source, its handler and its OpenAPI document."""
+
+    source_dir: Optional[str] = setting(None, "Folder holding the function's source, relative to the config file; every file in it is zipped. null: tapinfra's reference item API (shipped in the package).", max_length=1024)
+    handler: str = setting("app.handler", "The function's entry point, module.function (a module of source_dir).", pattern=_HANDLER_PATTERN, max_length=128)
+    openapi: Optional[str] = setting(None, "The API's OpenAPI 3.0/3.1 document (JSON, or YAML with .yaml/.yml), relative to the config file. Routes, API-key requirements, request models, path and query parameters and cacheable reads come from it; GET /health is tapinfra's own. null: openapi.json in source_dir.", max_length=1024)
+    event_source: str = setting("tap.items", "The source of the events the function puts on its region's bus (the EVENT_SOURCE variable); the forwarding rules match it. EventBridge refuses sources starting aws.", pattern=r"^[a-z][a-z0-9.-]*[a-z0-9]$", not_pattern=r"^aws\.", max_length=32)
+
+
 @dataclass(frozen=True)
 class PackagingConfig:
     """How code folders become zips."""
@@ -331,6 +345,7 @@ class TapConfig:
     cost_center: str = setting("engineering", "CostCenter tag.", pattern=r"^[\w .:/=+@-]{1,128}$")
     data_classification: str = setting("confidential", "DataClassification tag.", choices=("public", "internal", "confidential", "restricted"))
     disposable: bool = setting(False, "True lets terraform destroy stateful resources (no prevent_destroy, no deletion protection). Only for throwaway environments.")
+    application: ApplicationConfig = setting(ApplicationConfig(), "The application: its function's source and its OpenAPI document.")
     regions: RegionsConfig = setting(RegionsConfig(), "Regions.")
     api: ApiConfig = setting(ApiConfig(), "REST API.")
     function: FunctionConfig = setting(FunctionConfig(), "Lambda function.")
@@ -356,6 +371,11 @@ class TapConfig:
     def region_names(self) -> tuple[str, str]:
         return (self.regions.primary, self.regions.secondary)
 
+    @property
+    def stack_id(self) -> str:
+        """The stack's id (and its folder under ``cdktf.out/stacks/``): ``<app>-<environment>``."""
+        return f"{self.app}-{self.environment}"
+
 
 # ---------------------------------------------------------------- loading
 
@@ -378,7 +398,22 @@ def load_config(path: str | os.PathLike[str] | None = None, environ: Mapping[str
         raw, found = read_json_file(path)
         if raw is None and found:
             raise ConfigError(found)
+        raw = relative_to(raw, Path(path).parent)
     return _validate(apply_env_overrides(raw, environ), found)
+
+
+APPLICATION_PATHS = ("source_dir", "openapi")
+
+
+def relative_to(raw: Any, base: Path) -> Any:
+    """A copy of ``raw`` whose application paths are resolved against ``base`` (the config
+    file's folder), so the config means the same wherever the command runs."""
+    section = raw.get("application") if isinstance(raw, dict) else None
+    if not isinstance(section, dict):
+        return raw
+    resolved = {key: str((base / value).resolve()) if key in APPLICATION_PATHS and isinstance(value, str)
+                and value and "\x00" not in value else value for key, value in section.items()}
+    return {**raw, "application": resolved}
 
 
 def apply_env_overrides(raw: Any, environ: Mapping[str, str]) -> Any:
@@ -666,6 +701,10 @@ def _cross_checks(c: TapConfig, invalid: frozenset[str] | set[str] = frozenset()
     p.extend(_module_checks(c, ok))
     p.extend(_private_data_checks(c, ok))
     p.extend(_seed_failure_checks(c, ok))
+    if ok("application"):
+        from tapinfra.application import application_problems  # reads the document and the source
+
+        p.extend(application_problems(c))
     return p
 
 

@@ -10,7 +10,7 @@ import pytest
 
 import app_testkit
 from app_testkit import REGION, LambdaContext, fresh_aws
-from tapinfra import contract
+from tests import item_api as contract
 
 BUCKET = "tap-ingest-test"
 LIMIT = 4096
