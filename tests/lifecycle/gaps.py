@@ -66,10 +66,36 @@ class Gap:
 # --- patches: edit the synthesized copy ------------------------------------------------------
 
 def _strip_replicas(doc: dict[str, Any]) -> list[str]:
-    touched = []
-    for name, body in document.resources(doc, "aws_dynamodb_table").items():
-        if body.pop("replica", None):
-            touched.append(f"aws_dynamodb_table.{name}")
+    """Strip every replica; where a replica's attributes are read (its stream, by the peer
+    region's function), a table of the same name in the replica's region stands in for it,
+    as AWS makes one there: same keys, stream and capacity, the replica's key."""
+    touched, reads = [], {}
+    tables = document.resources(doc, "aws_dynamodb_table")
+    for name, body in list(tables.items()):
+        replicas = body.pop("replica", None)
+        if not replicas:
+            continue
+        touched.append(f"aws_dynamodb_table.{name}")
+        text = json.dumps(doc)
+        read = next((r for r in (f"tolist(aws_dynamodb_table.{name}.replica).0.", f"tolist(aws_dynamodb_table.{name}.replica)[0].")
+                     if r in text), None)
+        if read is None:
+            continue
+        stand_in = json.loads(json.dumps(body))
+        (alias,) = [p["alias"] for p in doc["provider"]["aws"] if p["region"] == replicas[0]["region_name"]]
+        stand_in["provider"] = f"aws.{alias}"
+        if replicas[0].get("kms_key_arn") and stand_in.get("server_side_encryption"):
+            stand_in["server_side_encryption"]["kms_key_arn"] = replicas[0]["kms_key_arn"]
+        (stand_in.get("lifecycle") or {}).pop("prevent_destroy", None)
+        tables[f"{name}_replica"] = stand_in
+        reads[read] = f"aws_dynamodb_table.{name}_replica."
+        touched.append(f"aws_dynamodb_table.{name}_replica")
+    if reads:
+        text = json.dumps(doc)
+        for read, stand_in_read in reads.items():
+            text = text.replace(read, stand_in_read)
+        doc.clear()
+        doc.update(json.loads(text))
     return touched
 
 
@@ -700,7 +726,8 @@ GAPS: tuple[Gap, ...] = (
     Gap("dynamodb-replica", PATCH, "aws_dynamodb_table", "replica",
         "accepts UpdateTable ReplicaUpdates but never lists a replica, so apply waits for it forever",
         "a global table cannot be emulated; the table itself, its keys and the readers of its ARN can",
-        "strip `replica` blocks from every table", probe_replica_ignored, patch=_strip_replicas),
+        "strip `replica` blocks from every table; where a replica's attributes are read, a table of the same name "
+        "in its region stands in", probe_replica_ignored, patch=_strip_replicas),
     Gap("powertools-layer", PATCH, "aws_lambda_function", "layers",
         f"has no AWS-managed layers (account {POWERTOOLS_LAYER_ACCOUNT}): CreateFunction answers 404",
         "the layer is AWS's to publish; its version is checked against powertools_version elsewhere",
