@@ -128,14 +128,21 @@ def stack_names(config: TapConfig) -> tuple[list[BuiltName], list[NameFailure]]:
         for region in (primary, secondary):
             issue(region, "events-forward", "iam_role")
             issue(region, "forward-to-peer", "event_rule")
+            issue(region, "forward-dlq", "sqs")
+            for key in ("event-dead-letters", "event-dead-letter-failures"):
+                issue(region, key, "alarm")
+    if config.table.write_mode == "any-region":
+        for region in (primary, secondary):
+            issue(region, "write-conflicts", "alarm")
+    # Route 53 health checks, with or without a custom domain; their alarms where Route 53 publishes
+    if ROUTE53_HOME_REGION not in (primary, secondary):  # the helper region: its key and alarm topic
+        issue(ROUTE53_HOME_REGION, "key", "kms_alias")
+        issue(ROUTE53_HOME_REGION, "alarms", "sns")
+    for role, region in (("primary", primary), ("secondary", secondary)):
+        issue(region, "api", "health_check")
+        issue(ROUTE53_HOME_REGION, f"{role}-health-check", "alarm")
     if f.dns:
-        if ROUTE53_HOME_REGION not in (primary, secondary):  # the helper region: its key and alarm topic
-            issue(ROUTE53_HOME_REGION, "key", "kms_alias")
-            issue(ROUTE53_HOME_REGION, "alarms", "sns")
         issue(ROUTE53_HOME_REGION, "route53-query-logs", "log_group")
-        for role, region in (("primary", primary), ("secondary", secondary)):
-            issue(region, "api", "health_check")
-            issue(ROUTE53_HOME_REGION, f"{role}-health-check", "alarm")
     if config.audit.enabled:
         for resource, kind in (("audit", "cloudtrail"), ("audit-trail", "s3"), ("audit-trail-logs", "iam_role"),
                                ("audit-trail-changes", "metric_filter"), ("audit-trail-changes", "alarm")):
@@ -148,7 +155,7 @@ def stack_names(config: TapConfig) -> tuple[list[BuiltName], list[NameFailure]]:
 
 
 def _name_problems(c: TapConfig, ok: Ok) -> list[Problem]:
-    if not ok("app", "environment", "regions", "features", "api.tenants", "networking.enabled", "aurora.enabled",
+    if not ok("app", "environment", "regions", "features", "api.tenants", "table.write_mode", "networking.enabled", "aurora.enabled",
               "aurora.instances_per_region", "analytics.enabled", "ingestion.enabled", "audit.enabled", "disposable"):
         return []
     built, failed = stack_names(c)
@@ -355,11 +362,13 @@ def _aurora_problems(c: TapConfig, ok: Ok) -> list[Problem]:
 # alarm whose period is shorter than this sees empty periods between data points, so one that
 # treats missing data as breaching fires between them. Sources: the CloudWatch metrics pages of
 # API Gateway, Lambda, DynamoDB, WAF, SQS, RDS ("sent every minute"), Route 53 health checks
-# (HealthCheckStatus every minute) and S3 replication metrics (per minute once enabled). S3's
-# daily storage metrics (BucketSizeBytes, NumberOfObjects) are not alarmed.
+# (HealthCheckStatus every minute), S3 replication metrics (per minute once enabled) and
+# EventBridge ("EventBridge sends metrics to Amazon CloudWatch every minute": its monitoring
+# page; InvocationsFailedToBeSentToDlq among them). S3's daily storage metrics
+# (BucketSizeBytes, NumberOfObjects) are not alarmed.
 METRIC_CADENCE_SECONDS: dict[str, Optional[int]] = {
     "AWS/ApiGateway": 60, "AWS/Lambda": 60, "AWS/DynamoDB": 60, "AWS/WAFV2": 60, "AWS/SQS": 60,
-    "AWS/RDS": 60, "AWS/Route53": 60, "AWS/S3": 60,
+    "AWS/RDS": 60, "AWS/Route53": 60, "AWS/S3": 60, "AWS/Events": 60,
 }
 CANARY_NAMESPACE = "CloudWatchSynthetics"  # SuccessPercent: one data point per canary run
 

@@ -34,7 +34,7 @@ def test_every_shipped_example_still_validates(name):
 
 # ---------------------------------------------------------------- names AWS reserves
 
-PRIVATE = {"networking": {"enabled": True}}
+PRIVATE = {"networking": {"enabled": True}, "table": {"write_mode": "any-region"}}  # single-writer needs NAT in a VPC
 
 
 @pytest.mark.parametrize("raw, needle", [
@@ -63,7 +63,8 @@ def test_names_that_only_look_reserved_are_accepted(raw):
 @given(app=st.from_regex(r"(sg|aws|ssm|sthree|xn|s|a)[a-z0-9]{0,4}", fullmatch=True), networking=st.booleans(),
        drain=st.booleans())
 def test_an_app_is_refused_exactly_when_a_name_it_starts_is_reserved(app, networking, drain):
-    raw = {"app": app, "features": {"drain_switch": drain}, "networking": {"enabled": networking}}
+    raw = {"app": app, "features": {"drain_switch": drain}, "networking": {"enabled": networking},
+           "table": {"write_mode": "any-region"}}
     bad = (app == "sg" and networking) or app == "sthree" or (drain and app.startswith(("aws", "ssm")))
     if bad:
         assert list(problems_of(raw)) == ["app"]
@@ -153,7 +154,7 @@ def _largest_passing_tenants(base: dict) -> list[str]:
 
 WORST = {"app": "a" * 12, "environment": "e" * 10, "regions": {"primary": "ap-southeast-4", "secondary": "ap-northeast-3"},
          "ingestion": {"enabled": True}, "networking": {"enabled": True, "az_count": 6}, "aurora": {"enabled": True},
-         "audit": {"enabled": True}, "analytics": {"enabled": True}}
+         "audit": {"enabled": True}, "analytics": {"enabled": True}, "table": {"write_mode": "any-region"}}
 
 
 @pytest.fixture(scope="module")
@@ -199,8 +200,10 @@ tenant_names = st.from_regex(r"[a-z][a-z0-9-]{0,31}", fullmatch=True)
 @given(tenants=st.lists(tenant_names, min_size=60, max_size=100, unique=True), ingestion=st.booleans(),
        networking=st.booleans())
 def test_the_ingestion_role_fits_10240_characters_or_the_tenants_are_refused(tenants, ingestion, networking):
-    raw = {"api": {"tenants": tenants}, "ingestion": {"enabled": ingestion}, "networking": {"enabled": networking}}
-    probe = config_from_dict({"ingestion": {"enabled": ingestion}, "networking": {"enabled": networking}})
+    raw = {"api": {"tenants": tenants}, "ingestion": {"enabled": ingestion}, "networking": {"enabled": networking},
+           "table": {"write_mode": "any-region"}}
+    probe = config_from_dict({"ingestion": {"enabled": ingestion}, "networking": {"enabled": networking},
+                              "table": {"write_mode": "any-region"}})
     probe = replace(probe, api=replace(probe.api, tenants=tuple(tenants)))
     too_big = ingestion and limits.ingest_role_policy_chars(probe) > limits.ROLE_INLINE_POLICY_CHARS
     env_too_big = environment_bytes(function_environment(probe)) > LAMBDA_ENVIRONMENT_LIMIT_BYTES
@@ -269,7 +272,7 @@ def test_a_backend_kms_key_outside_the_state_buckets_region_or_partition_is_refu
 
 # ---------------------------------------------------------------- Aurora reserved words
 
-AURORA = {"networking": {"enabled": True}}
+AURORA = {"networking": {"enabled": True}, "table": {"write_mode": "any-region"}}
 
 
 def _aurora(engine, **fields):
