@@ -45,8 +45,8 @@ $(CHECKOV_READY): tools/checkov-requirements.txt
 synth: install
 	$(VENV)/bin/python main.py
 
-# The deploy rehearsals run beside the other checks: most of them is terraform waiting on
-# the provider's polling, so on 2 cores all together take little more than the longest.
+# The deploy rehearsals (default and full, side by side) run beside the other checks. On 2
+# cores the whole is bound by CPU (terraform's plan walks, the provider, pytest), not waiting.
 test: install $(CHECKOV_READY)
 	@$(MAKE) --no-print-directory -j3 --output-sync=target test-node test-python rehearse
 
