@@ -109,7 +109,7 @@ def stack_names(config: TapConfig) -> tuple[list[BuiltName], list[NameFailure]]:
             for resource, kind in (("health", "canary"), ("canary", "s3"), ("canary", "iam_role")):
                 issue(region, resource, kind)
         issue(region, "alarms", "sns")
-        for key in REGION_ALARMS + (("canary-success",) if f.canaries else ()) + (("waf-blocked-spike",) if f.waf else ()):
+        for key in REGION_ALARMS + (("canary-success",) if f.canaries and canary_alarm_period_seconds(config.monitoring) is not None else ()) + (("waf-blocked-spike",) if f.waf else ()):
             issue(region, key, "alarm")
         if a.enabled:
             issue(region, "aurora-cpu", "alarm")

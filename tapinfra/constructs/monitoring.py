@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, Optional, Sequence
 
 from constructs import Construct
 
 from tapinfra.config import MonitoringConfig
+from tapinfra.limits import canary_alarm_period_seconds
 from tapinfra.provider import aws
 from tapinfra.region import Region
 
@@ -148,20 +149,23 @@ class RegionAlarms(Construct):
         add("table-replication-latency", f"Global-table replication latency to {region.peer_name} in ms",
             metric=Metric("AWS/DynamoDB", "ReplicationLatency", {**table, "ReceivingRegion": region.peer_name}, "Average"),
             threshold=settings.table_replication_latency_ms, missing_data="notBreaching")  # emitted only while writes replicate
-        if w.canary_name is not None:
+        canary_period = canary_alarm_period_seconds(settings)
+        if w.canary_name is not None and canary_period is not None:
+            # one data point per run: the period spans a run, or the alarm breaches between runs
             add("canary-success", "Canary success percent below target",
                 metric=Metric("CloudWatchSynthetics", "SuccessPercent", {"CanaryName": w.canary_name}, "Average"),
                 threshold=settings.canary_success_percent, comparison="LessThanThreshold",
-                missing_data="breaching")  # a canary that stops running must not look healthy
+                missing_data="breaching",  # a canary that stops running must not look healthy
+                settings=replace(settings, alarm_period_seconds=canary_period))
         if w.waf_name is not None:
             add("waf-blocked-spike", "Requests blocked by WAF (attack or misbehaving client)",
                 metric=Metric("AWS/WAFV2", "BlockedRequests", {"WebACL": w.waf_name, "Region": region.name, "Rule": "ALL"}),
                 threshold=settings.waf_blocked_requests, missing_data="notBreaching")
 
-    def _add(self, key: str, description: str, **kwargs) -> None:
+    def _add(self, key: str, description: str, settings: MonitoringConfig | None = None, **kwargs) -> None:
         self.alarms[key] = alarm(self, key, provider=self._region.provider, name=self._region.namer.name(key, "alarm"),
                                  description=f"{description} ({self._region.name})", topic_arn=self._topic_arn,
-                                 settings=self._settings, **kwargs)
+                                 settings=settings or self._settings, **kwargs)
 
     def watch_event_forwarding(self, forwarding: ForwardingWatch) -> None:
         """Events that failed every delivery to the peer's bus, and any the rule could not even dead-letter."""
