@@ -26,7 +26,8 @@ EPHEMERAL_SECRET = "ephemeral.aws_secretsmanager_secret_version.aurora-master-se
 def disposable_tf():
     """The minimal example, disposable, with both modules on and one instance per region."""
     config = with_changes(example_config("minimal"), disposable=True, networking={"enabled": True},
-                          aurora={"enabled": True, "instances_per_region": 1})
+                          aurora={"enabled": True, "instances_per_region": 1},
+                          table={"write_mode": "any-region"})  # single-writer needs NAT gateways in a VPC
     return Tf(synth(config).doc)
 
 
@@ -292,12 +293,13 @@ def test_the_database_needs_the_private_network_naming_both_switches():
 ])
 def test_what_a_global_database_cannot_take_is_refused_naming_the_field(raw, path):
     with pytest.raises(ConfigError) as caught:
-        with_changes(TapConfig(), networking={"enabled": True}, aurora={"enabled": True, **raw})
+        with_changes(TapConfig(), networking={"enabled": True}, aurora={"enabled": True, **raw}, table={"write_mode": "any-region"})
     assert [p.path for p in caught.value.problems] == [path]
 
 
 @pytest.mark.parametrize("engine, version", [("aurora-postgresql", "14.3"), ("aurora-postgresql", "17.4"),
                                              ("aurora-mysql", "8.0.mysql_aurora.3.01.0"), ("aurora-mysql", "8.0.mysql_aurora.3.08.2")])
 def test_versions_global_databases_support_are_accepted(engine, version):
-    config = with_changes(TapConfig(), networking={"enabled": True}, aurora={"enabled": True, "engine": engine, "engine_version": version})
+    config = with_changes(TapConfig(), networking={"enabled": True}, aurora={"enabled": True, "engine": engine, "engine_version": version},
+                          table={"write_mode": "any-region"})
     assert config.aurora.engine_version == version

@@ -195,6 +195,10 @@ def test_endpoints_pass_exactly_what_the_functions_in_the_vpc_may_do(full_tf):
             assert got[service] == allowed, service
 
 
+def full_tf_config_write_mode() -> str:
+    return example_config("full").table.write_mode
+
+
 def test_endpoint_policies_name_this_stacks_table_bus_queue_key_logs_switch_and_secret(full_tf):
     for provider in REGIONS:
         fn = api_function(full_tf, provider)
@@ -213,7 +217,11 @@ def test_endpoint_policies_name_this_stacks_table_bus_queue_key_logs_switch_and_
         this_copy = (full_tf.ref("aws_dynamodb_table", table_name, "arn") if provider == "aws.primary" else
                      f"arn:${{data.aws_partition.partition.partition}}:dynamodb:{full_tf.regions()['secondary']}:"
                      f"{account_id(full_tf)}:table/{table['name']}")
-        assert got["dynamodb"] == {(this_copy,)}
+        # this region's copy, and (any-region writes: the full example) its stream for the conflict count
+        streams = got["dynamodb"] - {(this_copy,)}
+        assert (this_copy,) in got["dynamodb"]
+        assert full_tf_config_write_mode() == "any-region" and len(streams) == 1
+        assert all(len(s) == 1 and "stream_arn" in s[0] for s in streams)
 
 
 # ------------------------------------------------------------------ the function in the VPC
@@ -320,7 +328,7 @@ def test_ranges_must_be_private_aligned_and_apart_naming_the_field():
         ({"primary_cidr": "10.0.0.0/8"}, "networking.primary_cidr", "matching"),
     ):
         with pytest.raises(ConfigError) as caught:
-            with_changes(TapConfig(), networking={"enabled": True, **raw})
+            with_changes(TapConfig(), networking={"enabled": True, **raw}, table={"write_mode": "any-region"})
         (problem,) = caught.value.problems
         assert problem.path == path and words in problem.allowed, (raw, problem)
 
@@ -331,7 +339,7 @@ def _bare_network(enabled_drain: bool = False):
     from tapinfra.constructs.network import PrivateNetwork, interface_services
     from tapinfra.foundation import build_foundation
 
-    config = with_changes(TapConfig(), networking={"enabled": True})
+    config = with_changes(TapConfig(), networking={"enabled": True}, table={"write_mode": "any-region"})  # no NAT
     stack = TerraformStack(scratch_app(), "bare")
     region = build_foundation(stack, config).primary
     network = PrivateNetwork(stack, "network", region=region, settings=config.networking, cidr="10.10.0.0/16",
