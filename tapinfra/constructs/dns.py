@@ -9,6 +9,7 @@ from constructs import Construct
 
 from tapinfra.config import DnsConfig
 from tapinfra.constructs.api import ApiEndpoint
+from tapinfra.constructs.health import endpoint_health_check
 from tapinfra.policy import Condition, Statement, policy_document
 from tapinfra.provider import aws
 from tapinfra.region import Region
@@ -134,15 +135,7 @@ class RegionalDomain(Construct):
         )
         # Probe the region's own endpoint (not the shared name), so a check tests its region, not DNS.
         self.health_check_path = api.health_path
-        self.health_check = aws.route53_health_check.Route53HealthCheck(
-            self, "health-check", provider=p,
-            type="HTTPS", fqdn=api.host, port=443, resource_path=api.health_path, enable_sni=True,
-            request_interval=settings.health_check_interval_seconds,
-            failure_threshold=settings.health_check_failure_threshold,
-            regions=list(settings.health_check_regions),
-            measure_latency=True,
-            tags={"Name": region.namer.name("api", "health_check")},
-        )
+        self.health_check = endpoint_health_check(self, "health-check", region=region, settings=settings, api=api)
         self.health_check_id = self.health_check.id
         r = aws.route53_record
         policy = settings.routing_policy
