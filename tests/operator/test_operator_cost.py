@@ -61,10 +61,13 @@ def test_minimal_example_by_hand():
 def test_full_example_by_hand_and_honest_about_what_it_cannot_price():
     est = _example("full")
     pc_5_x_1gb = 5 * 1.0 * HOURS * 3600                                               # 13,140,000 GB-s
-    assert est.subtotal("primary") == pytest.approx(pc_5_x_1gb * 0.000004646 + WAF + 1.00 + HEALTH_CHECK)   # eu-west-1: 75.54844
-    assert est.subtotal("secondary") == pytest.approx(pc_5_x_1gb * 0.0000050147 + WAF + 1.00 + HEALTH_CHECK)  # eu-central-1: 80.393158
+    table_10_10 = 10 * HOURS                                                           # 10 RCU and 10 WCU (autoscaling minimum) per replica
+    assert est.subtotal("primary") == pytest.approx(                                  # eu-west-1: 75.54844 + 6.4386
+        pc_5_x_1gb * 0.000004646 + WAF + 1.00 + HEALTH_CHECK + table_10_10 * (0.000147 + 0.000735))
+    assert est.subtotal("secondary") == pytest.approx(                                # eu-central-1: 80.393158 + 6.94668
+        pc_5_x_1gb * 0.0000050147 + WAF + 1.00 + HEALTH_CHECK + table_10_10 * (0.0001586 + 0.000793))
     assert est.subtotal("us_east_1") == pytest.approx(2 * 1.00 + 2 * 0.10)           # DNSSEC + alarm-topic keys; 2 health alarms
-    assert est.total == pytest.approx(75.54844 + 80.393158 + 2.20 + 0.50)             # + the zone = 158.641598
+    assert est.total == pytest.approx(81.98704 + 87.339838 + 2.20 + 0.50)             # + the zone = 172.026878
     lines = {(line.scope, line.item): line for line in est.lines}
     assert lines[("primary", "lambda_provisioned_concurrency")].quantity == pytest.approx(pc_5_x_1gb)
     assert lines[("primary", "api_cache_hour")].quantity == HOURS and lines[("primary", "api_cache_hour")].unit_price is None
