@@ -1,96 +1,54 @@
-"""Every example's rehearsal runs once per session, side by side; its timings close the report.
+"""Every example's rehearsal runs once per session, side by side, through ``tapinfra rehearse``'s
+own entry function (:func:`tapinfra.cli.rehearse.rehearse`): the suite and the command share
+one code path, and the command's JSON report lands beside the session's temporary files.
 
-``TAP_REHEARSAL_EXAMPLES`` (comma-separated, default ``default``; ``make rehearse-all``: ``default,full``, every module) picks
-the examples. Each rehearsal has its own moto server, port and work directory, and most of
-one is terraform waiting on the provider's polling, so they run in threads side by side:
-two take little more than the longer one. In CI a missing terraform, mirror or moto fails;
-elsewhere it skips with the reason.
+``TAP_REHEARSAL_EXAMPLES`` (comma-separated; default ``default,full``, as ``make test`` runs them)
+picks the examples; ``TAP_REHEARSAL_CORE`` (default ``full``) names those rehearsed with the core
+cycle (no update, no replace: the default example proves them). In CI a missing terraform,
+mirror or moto fails; elsewhere it skips with the reason.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import threading
-import time
 
 import pytest
 
-from tapinfra import tfcli
+from tapinfra.rehearsal.rehearsal import CORE, FULL, Result, example_config
 from tests import tfcheck
-from tests.lifecycle.emulator import MotoServer
-from tests.lifecycle.rehearsal import Rehearsal, Result, Step
 
-DEFAULT_EXAMPLES = "default"  # make rehearse-all adds full (every module): about 15 CPU-minutes more
-EXAMPLES = tuple(dict.fromkeys(
-    name.strip() for name in os.environ.get("TAP_REHEARSAL_EXAMPLES", DEFAULT_EXAMPLES).split(",") if name.strip()))
-TIMINGS_FILE = "rehearsal-timings.json"
-STOP_SECONDS = 30  # what an interrupted rehearsal may take to notice
-_RESULTS: list[tuple[Result, float]] = []
-_TIMINGS_PATH: list[str] = []
+DEFAULT_EXAMPLES = "default,full"
+DEFAULT_CORE = "full"
+
+
+def _names(variable: str, default: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(n.strip() for n in os.environ.get(variable, default).split(",") if n.strip()))
+
+
+EXAMPLES = _names("TAP_REHEARSAL_EXAMPLES", DEFAULT_EXAMPLES)
+CORE_EXAMPLES = _names("TAP_REHEARSAL_CORE", DEFAULT_CORE)
+REPORT_FILE = "rehearsal-report.json"
 
 
 @pytest.fixture(scope="session")
 def rehearsal_cli_config(tmp_path_factory):
+    from tapinfra.cli.rehearse import prerequisites
+
+    missing = [str(p) for p in prerequisites() if p.path.startswith("moto")]
     return tfcheck.offline_cli_config(tmp_path_factory, checks="DEPLOY REHEARSAL", workdir="rehearsal-tfcli",
-                                      also_missing=_moto_server_missing())
-
-
-def _moto_server_missing() -> list[str]:
-    try:
-        import moto.server  # noqa: F401, PLC0415
-    except ImportError:
-        return ["moto[server] is not installed (make install)"]
-    return []
+                                      also_missing=missing)
 
 
 @pytest.fixture(scope="session")
 def rehearsals(rehearsal_cli_config, tmp_path_factory) -> dict[str, Result]:
     """Every example's rehearsal, started together and awaited together."""
-    runs: list[tuple[Rehearsal, MotoServer, threading.Thread]] = []
-    results: dict[str, Result] = {}
-    try:
-        for name in EXAMPLES:
-            workdir = tmp_path_factory.mktemp(f"rehearsal-{name}")
-            server = MotoServer(workdir / "moto.log")
-            started = time.monotonic()
-            server.start()  # in the main thread: it alone can install the server's signal handlers
-            rehearsal = Rehearsal(name, server, rehearsal_cli_config, workdir)
-            thread = threading.Thread(target=_rehearse, args=(rehearsal, started, time.monotonic() - started, results),
-                                      name=f"rehearsal-{name}", daemon=True)
-            runs.append((rehearsal, server, thread))
-            thread.start()
-        for _, _, thread in runs:
-            thread.join()
-    except BaseException:
-        # Interrupted: the rehearsals start no more terraform, the running ones are stopped.
-        for rehearsal, _, _ in runs:
-            rehearsal.cancelled.set()
-        tfcli.stop_all()
-        for _, _, thread in runs:
-            thread.join(STOP_SECONDS)
-        raise
-    finally:
-        for _, server, _ in runs:
-            server.stop()
-    path = tmp_path_factory.getbasetemp() / TIMINGS_FILE
-    path.write_text(json.dumps({r.example: {"seconds": {**r.timings(), "total": round(total, 1)}, "resources": r.resources}
-                                for r, total in _RESULTS}, indent=1))
-    _TIMINGS_PATH[:] = [str(path)]
-    return results
+    from tapinfra.cli.rehearse import rehearse
+    from tapinfra.rehearsal.runner import Target
 
-
-def _rehearse(rehearsal: Rehearsal, started: float, emulator_seconds: float, results: dict[str, Result]) -> None:
-    try:
-        result = rehearsal.run()
-    except Exception as error:  # the harness itself broke: every test of this example says so
-        result = rehearsal.result
-        result.steps["harness"] = Step("harness", ran=True, problems=[f"harness error: {type(error).__name__}: {error}"])
-    finally:
-        rehearsal.server.stop()  # its emulator is done when it is: the other rehearsal may still run
-    result.steps = {"emulator-start": Step("emulator-start", ran=True, seconds=emulator_seconds), **result.steps}
-    results[result.example] = result
-    _RESULTS.append((result, time.monotonic() - started))
+    targets = [Target(name, example_config(name), CORE if name in CORE_EXAMPLES else FULL) for name in EXAMPLES]
+    base = tmp_path_factory.getbasetemp()
+    _, outcomes = rehearse(targets, tmp_path_factory.mktemp("rehearsals"), str(base / REPORT_FILE))
+    return {outcome.result.example: outcome.result for outcome in outcomes}
 
 
 @pytest.fixture(scope="session", params=EXAMPLES)
@@ -98,15 +56,15 @@ def rehearsal(request, rehearsals) -> Result:
     return rehearsals[request.param]
 
 
-def pytest_terminal_summary(terminalreporter):
-    if not _RESULTS:
+def pytest_terminal_summary(terminalreporter, config):
+    """The command's summary table (phase, seconds, status, problems) at the end of the session."""
+    import json
+
+    from tapinfra.cli.rehearse import summary
+
+    path = config._tmp_path_factory.getbasetemp() / REPORT_FILE if hasattr(config, "_tmp_path_factory") else None
+    if path is None or not path.is_file():
         return
-    terminalreporter.section("deploy rehearsal timings (seconds)")
-    for result, total in sorted(_RESULTS, key=lambda item: EXAMPLES.index(item[0].example)):
-        terminalreporter.write_line(f"{result.example}: {result.resources} resources, work dir {result.workdir}")
-        for name, seconds in result.timings().items():
-            status = "ok" if result.step(name).ok else "FAILED"
-            terminalreporter.write_line(f"  {name:<20} {seconds:>7.1f}  {status}")
-        terminalreporter.write_line(f"  {'total':<20} {total:>7.1f}")
-    if _TIMINGS_PATH:
-        terminalreporter.write_line(f"timings written to {_TIMINGS_PATH[0]}")
+    terminalreporter.section("deploy rehearsal (tapinfra rehearse)")
+    terminalreporter.write_line(summary(json.loads(path.read_text())))
+    terminalreporter.write_line(f"report written to {path}")

@@ -8,10 +8,10 @@ import json
 import pytest
 
 from tapinfra.emulator import SERVICES
-from tests.lifecycle import document, gaps, inventory, moto_server
-from tests.lifecycle.emulator import MotoServer
-from tests.lifecycle.judge import judge
-from tests.lifecycle.rehearsal import create_before_destroy_dependents, example_config, rehearsal_config, update_config
+from tapinfra.rehearsal import document, gaps, inventory, moto_server
+from tapinfra.rehearsal.emulator import MotoServer
+from tapinfra.rehearsal.judge import judge
+from tapinfra.rehearsal.rehearsal import create_before_destroy_dependents, example_config, rehearsal_config, update_config
 from tests.synth import EXAMPLE_NAMES, synth
 
 
@@ -225,6 +225,7 @@ ENDPOINT_OF_PREFIX = {
     "security_group": "ec2", "default_security_group": "ec2", "flow_log": "ec2",
     "rds_": "rds", "db_": "rds", "secretsmanager_": "secretsmanager",
     "cloudtrail": "cloudtrail", "athena_": "athena", "glue_": "glue",
+    "codedeploy_": "codedeploy", "fis_": "fis",
 }
 
 
@@ -242,7 +243,7 @@ def test_the_emulator_serves_every_service_the_stack_calls(any_tf):
 
 def test_the_emulator_takes_the_port_it_was_given_and_is_stopped_by_its_pid(tmp_path):
     pytest.importorskip("moto.server")
-    from tests.lifecycle.emulator import MotoServer
+    from tapinfra.rehearsal.emulator import MotoServer
 
     with MotoServer(tmp_path / "moto.log") as server:
         process = server.process

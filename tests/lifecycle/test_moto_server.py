@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.lifecycle import moto_server
-from tests.lifecycle.emulator import MotoServer
+from tapinfra.rehearsal import moto_server
+from tapinfra.rehearsal.emulator import MotoServer
 
 # Method paths of every depth the stack uses (the stage-wide override, one and several resource
 # segments, a path parameter), and every setting name moto knows with the value it reads back.
@@ -47,7 +47,7 @@ def test_unfixed_moto_drops_a_setting_of_a_multi_segment_method_path():
 
 def test_the_probes_see_each_fix_work_and_unfixed_moto_still_need_it():
     """Each server gap's probe (moto's unfixed code) finds the gap, and finds none under its fix."""
-    from tests.lifecycle import gaps
+    from tapinfra.rehearsal import gaps
 
     for key, fix in moto_server.FIXES.items():
         assert gaps.BY_KEY[key].probe(None) is True, key

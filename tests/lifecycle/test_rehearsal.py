@@ -6,8 +6,14 @@ import json
 
 import pytest
 
-from tests.lifecycle import gaps, inventory
-from tests.lifecycle.rehearsal import REPLACED_TYPES
+from tapinfra.rehearsal import gaps, inventory
+from tapinfra.rehearsal.rehearsal import CORE, CORE_SKIPS, REPLACED_TYPES
+
+
+def _skip_if_cut(rehearsal, step: str) -> None:
+    """The core cycle leaves ``CORE_SKIPS`` out by design (the README says why); say so, do not pass."""
+    if rehearsal.cycle == CORE and step in CORE_SKIPS:
+        pytest.skip(f"the {rehearsal.example} example runs the core cycle: {step} is rehearsed on the full-cycle examples")
 
 
 def test_first_apply_succeeds(rehearsal):
@@ -21,17 +27,20 @@ def test_plan_after_apply_is_empty(rehearsal):
 
 
 def test_update_applies(rehearsal):
+    _skip_if_cut(rehearsal, "update")
     step = rehearsal.step("update")
     assert step.ok, step.report()
 
 
 def test_plan_after_update_is_empty(rehearsal):
+    _skip_if_cut(rehearsal, "plan-after-update")
     step = rehearsal.step("plan-after-update")
     assert step.ok, step.report()
 
 
 @pytest.mark.parametrize("rtype", REPLACED_TYPES)
 def test_replacement_deletes_first(rehearsal, rtype):
+    _skip_if_cut(rehearsal, "replace")
     step = rehearsal.step("replace")
     assert step.ran, step.report()
     assert rtype in rehearsal.replace, step.report()
@@ -70,11 +79,11 @@ def test_the_emulator_inventory_sees_every_kind_the_stack_created(rehearsal):
 def test_listed_gap_still_happens(rehearsal, key):
     gap = gaps.BY_KEY[key]
     probe = rehearsal.probes.get(key)
-    assert probe is not False, f"gap no longer happens: remove {key!r} from tests/lifecycle/gaps.py ({gap.emulator_does})"
+    assert probe is not False, f"gap no longer happens: remove {key!r} from tapinfra/rehearsal/gaps.py ({gap.emulator_does})"
     assert probe is True, f"{key}: {probe or rehearsal.step('probes').report()}"
     if gap.kind == gaps.MIMIC:
         assert rehearsal.step("mimic").ok, rehearsal.step("mimic").report()
     if gap.kind == gaps.DRIFT and key in rehearsal.applicable:
         assert rehearsal.excused.get(key), (
             f"gap no longer happens: no plan of the {rehearsal.example} example showed {gap.resource_type}.{gap.attribute} "
-            f"changing; remove {key!r} from tests/lifecycle/gaps.py")
+            f"changing; remove {key!r} from tapinfra/rehearsal/gaps.py")

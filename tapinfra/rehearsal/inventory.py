@@ -70,6 +70,11 @@ REGIONAL: dict[str, Callable[[Any, str], list[str]]] = {
     "nat gateways (not deleted)": lambda s, r: [g["NatGatewayId"] for g in s.client("ec2", r).describe_nat_gateways()["NatGateways"]
                                                 if g["State"] not in ("deleted", "deleting")],
     "elastic ips": lambda s, r: [a.get("AllocationId", a.get("PublicIp")) for a in s.client("ec2", r).describe_addresses()["Addresses"]],
+    "codedeploy applications": lambda s, r: s.client("codedeploy", r).list_applications().get("applications", []),
+    "codedeploy deployment groups": lambda s, r: [
+        f"{app}/{group}" for app in s.client("codedeploy", r).list_applications().get("applications", [])
+        for group in s.client("codedeploy", r).list_deployment_groups(applicationName=app).get("deploymentGroups", [])],
+    "fis experiment templates": lambda s, r: [t["id"] for t in s.client("fis", r).list_experiment_templates().get("experimentTemplates", [])],
     "rds global clusters": lambda s, r: [c["GlobalClusterIdentifier"] for c in s.client("rds", r).describe_global_clusters()["GlobalClusters"]],
     "rds clusters": lambda s, r: [c["DBClusterIdentifier"] for c in s.client("rds", r).describe_db_clusters()["DBClusters"]],
     "rds instances": lambda s, r: [i["DBInstanceIdentifier"] for i in s.client("rds", r).describe_db_instances()["DBInstances"]],
@@ -159,6 +164,9 @@ KIND_OF_TYPE: dict[str, str] = {
     "aws_cloudtrail": "cloudtrail trails",
     "aws_athena_workgroup": "athena workgroups (not primary)",
     "aws_glue_catalog_database": "glue databases",
+    "aws_codedeploy_app": "codedeploy applications",
+    "aws_codedeploy_deployment_group": "codedeploy deployment groups",
+    "aws_fis_experiment_template": "fis experiment templates",
 }
 
 # Resource types that exist only inside a parent listed above (or are settings, not objects):

@@ -26,7 +26,7 @@ REGION_FOR_CLIENTS = "us-east-1"
 READY_SECONDS = 60
 STOP_SECONDS = 10
 _LISTENING = re.compile(r"Running on http://127\.0\.0\.1:(\d+)")
-# moto's server with the server gaps fixed in its own process (tests/lifecycle/gaps.py).
+# moto's server with the server gaps fixed in its own process (tapinfra/rehearsal/gaps.py).
 LAUNCHER = Path(__file__).with_name("moto_server.py")
 
 # Every real account has the AWS-managed IAM policies; moto has them only when asked, and an

@@ -29,7 +29,7 @@ from typing import Any, Callable, Optional
 
 from botocore.exceptions import ClientError
 
-from tests.lifecycle import document
+from tapinfra.rehearsal import document
 
 PATCH, DRIFT, MIMIC, SERVER = "patch", "drift", "mimic", "server"
 
@@ -572,6 +572,14 @@ def _detach_global_members(doc: dict[str, Any]) -> list[str]:
     for rtype in ("aws_rds_cluster_instance", "aws_cloudwatch_metric_alarm"):
         readers = [n for n, body in document.resources(doc, rtype).items() if document.references(body) & secondaries]
         touched += document.remove_resources(doc, rtype, readers) if readers else []
+    # A dashboard only names the cluster in its metrics: the literal identifier draws the same widget.
+    for name, body in document.resources(doc, "aws_cloudwatch_dashboard").items():
+        for address in sorted(document.references(body) & secondaries):
+            literal = clusters[address.split(".", 1)[1]].get("cluster_identifier")
+            text, reference = body.get("dashboard_body"), "${" + address + ".cluster_identifier}"
+            if isinstance(literal, str) and "${" not in literal and isinstance(text, str) and reference in text:
+                body["dashboard_body"] = text.replace(reference, literal)
+                touched.append(f"aws_cloudwatch_dashboard.{name}")
     if secondaries:
         touched += document.remove_resources(doc, "aws_rds_cluster", [a.split(".", 1)[1] for a in sorted(secondaries)])
     for name, body in document.resources(doc, "aws_rds_cluster").items():
@@ -592,6 +600,7 @@ def _ignore(rtype: str, attributes: tuple[str, ...]) -> Callable[[dict[str, Any]
 
 
 _ignore_scaling_configuration = _ignore("aws_rds_cluster", ("scaling_configuration",))
+_ignore_codedeploy_group_reads = _ignore("aws_codedeploy_deployment_group", ("alarm_configuration", "load_balancer_info"))
 _ignore_global_cluster_tags = _ignore("aws_rds_global_cluster", ("tags", "tags_all"))
 
 
@@ -706,6 +715,40 @@ def probe_integration_cache_keys_dropped(server: Any) -> bool:
     call("PUT", f"/restapis/{api}/resources/{root}/methods/GET/integration",
          {"type": "MOCK", "cacheNamespace": PROBE, "cacheKeyParameters": ["method.request.header.x-api-key"]})
     return not call("GET", f"/restapis/{api}/resources/{root}/methods/GET/integration").get("cacheKeyParameters")
+
+
+def probe_codedeploy_deletes_missing(server: Any) -> bool:
+    """moto's own code (unfixed, in this process): no DeleteApplication or DeleteDeploymentGroup."""
+    from moto.codedeploy.models import CodeDeployBackend
+    from moto.codedeploy.responses import CodeDeployResponse
+
+    return not all(hasattr(cls, name) for cls in (CodeDeployBackend, CodeDeployResponse)
+                   for name in ("delete_application", "delete_deployment_group"))
+
+
+def probe_codedeploy_group_alarms_dropped(server: Any) -> bool:
+    """A deployment group created with alarms reads back with an empty alarm configuration."""
+    codedeploy, iam = server.client("codedeploy"), server.client("iam")
+    role = iam.create_role(RoleName=f"{PROBE}-codedeploy", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "codedeploy.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+    codedeploy.create_application(applicationName=f"{PROBE}-app", computePlatform="Lambda")
+    codedeploy.create_deployment_group(applicationName=f"{PROBE}-app", deploymentGroupName=f"{PROBE}-group", serviceRoleArn=role,
+                                       alarmConfiguration={"enabled": True, "alarms": [{"name": f"{PROBE}-alarm"}]},
+                                       deploymentStyle={"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"})
+    read = codedeploy.get_deployment_group(applicationName=f"{PROBE}-app", deploymentGroupName=f"{PROBE}-group")["deploymentGroupInfo"]
+    return not (read.get("alarmConfiguration") or {}).get("alarms")
+
+
+def probe_metric_query_period_dropped(server: Any) -> bool:
+    """An alarm on metric math with a per-query Period and AccountId reads back without them."""
+    cloudwatch = server.client("cloudwatch")
+    cloudwatch.put_metric_alarm(AlarmName=f"{PROBE}-math", EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanThreshold",
+                                Metrics=[{"Id": "e", "Expression": "m * 2", "Period": 60, "ReturnData": True},
+                                         {"Id": "m", "AccountId": "123456789012", "ReturnData": False, "MetricStat": {
+                                             "Metric": {"Namespace": "AWS/Lambda", "MetricName": "Errors"}, "Period": 60, "Stat": "Sum"}}])
+    queries = cloudwatch.describe_alarms(AlarmNames=[f"{PROBE}-math"])["MetricAlarms"][0].get("Metrics", [])
+    by_id = {q["Id"]: q for q in queries}
+    return "Period" not in by_id.get("e", {}) or "AccountId" not in by_id.get("m", {})
 
 
 def probe_trail_delete_by_arn_ignored(server: Any) -> bool:
@@ -832,7 +875,8 @@ GAPS: tuple[Gap, ...] = (
         "member there never leaves and destroy waits for it until Terraform gives up",
         "the global cluster, the primary cluster (its write-only password read from the secret) and its instances "
         "still go through apply, update and destroy; membership is checked by the stack tests",
-        "remove secondary clusters (members without credentials), their instances and alarms; drop "
+        "remove secondary clusters (members without credentials), their instances and alarms, and name them in dashboards by "
+        "their literal identifier; drop "
         "`global_cluster_identifier` from the rest", probe_membership_kept_outside_us_east_1, patch=_detach_global_members),
     Gap("rds-global-cluster-tags", PATCH, "aws_rds_global_cluster", None,
         "keeps no tags on a global cluster and refuses its ARN in ListTagsForResource and AddTagsToResource, so every "
@@ -861,27 +905,48 @@ GAPS: tuple[Gap, ...] = (
         "destroy leaves it behind",
         "AWS returns the existing health check for a repeated CallerReference and settings; a leftover that only "
         "the emulator makes hides a real one",
-        "the rehearsal's moto server answers a repeated CallerReference as AWS does (tests/lifecycle/moto_server.py)",
+        "the rehearsal's moto server answers a repeated CallerReference as AWS does (tapinfra/rehearsal/moto_server.py)",
         probe_health_check_caller_reference_ignored),
     Gap("apigateway-method-settings-path", SERVER, "aws_api_gateway_method_settings", None,
         "splits a stage patch path after its second segment: a setting for a method path of more than one resource "
         "segment (`items/{id}/GET/caching/enabled`) is dropped, and the provider's read after create fails with "
         "`empty result`",
         "AWS keys the setting by the whole method path; the full example's cached reads need per-route overrides",
-        "the rehearsal's moto server splits the path from the right, as AWS does (tests/lifecycle/moto_server.py)",
+        "the rehearsal's moto server splits the path from the right, as AWS does (tapinfra/rehearsal/moto_server.py)",
         probe_method_settings_path_split),
     Gap("apigateway-integration-cache-keys", SERVER, "aws_api_gateway_integration", None,
         "ignores `cacheKeyParameters` in PutIntegration: the provider reads back none, plans to add them, and the "
         "update (UpdateIntegration, not implemented) fails with 500 after the SDK's retries",
         "AWS keeps the cache keys it was given; the full example's cached reads are keyed per tenant by them",
-        "the rehearsal's moto server keeps `cacheKeyParameters` on PutIntegration (tests/lifecycle/moto_server.py)",
+        "the rehearsal's moto server keeps `cacheKeyParameters` on PutIntegration (tapinfra/rehearsal/moto_server.py)",
         probe_integration_cache_keys_dropped),
     Gap("cloudtrail-delete-by-arn", SERVER, "aws_cloudtrail", None,
         "DeleteTrail by ARN (the provider's id for a trail) answers 200 and deletes nothing: destroy succeeds and "
         "the trail stays",
         "AWS deletes a trail named by its ARN; a leftover that only the emulator makes hides a real one",
-        "the rehearsal's moto server resolves the ARN to the trail's name first (tests/lifecycle/moto_server.py)",
+        "the rehearsal's moto server resolves the ARN to the trail's name first (tapinfra/rehearsal/moto_server.py)",
         probe_trail_delete_by_arn_ignored),
+    Gap("codedeploy-deletes", SERVER, "aws_codedeploy_app", None,
+        "implements neither DeleteApplication nor DeleteDeploymentGroup: it answers 500, and destroy of a release "
+        "waits on the SDK's retries until Terraform gives up",
+        "AWS deletes both (an application with its deployment groups); the release module's resources must go "
+        "through apply and destroy",
+        "the rehearsal's moto server implements both as AWS documents them (tapinfra/rehearsal/moto_server.py)",
+        probe_codedeploy_deletes_missing),
+    Gap("codedeploy-group-alarms", PATCH, "aws_codedeploy_deployment_group", "alarm_configuration",
+        "reads a deployment group back with an empty alarm configuration (and an empty load balancer info), so "
+        "every plan updates it, and UpdateDeploymentGroup is not implemented (500)",
+        "the alarms a release rolls back on are checked by the stack tests and `tapinfra release`'s own tests",
+        "ignore changes to the deployment group's `alarm_configuration` and `load_balancer_info`",
+        probe_codedeploy_group_alarms_dropped, patch=_ignore_codedeploy_group_reads),
+    Gap("cloudwatch-metric-query-period", DRIFT, "aws_cloudwatch_metric_alarm", "metric_query.period",
+        "drops `Period` (and `AccountId`) of an alarm's metric queries, so every plan sets them again",
+        "the alarm itself round-trips; PutMetricAlarm (the update) is implemented, so the plan judge excuses it",
+        "the plan judge excuses `metric_query.period`", probe_metric_query_period_dropped),
+    Gap("cloudwatch-metric-query-account", DRIFT, "aws_cloudwatch_metric_alarm", "metric_query.account_id",
+        "drops `AccountId` of an alarm's metric queries, so every plan sets it again",
+        "queries read the stack's own account; the judge excuses exactly this attribute",
+        "the plan judge excuses `metric_query.account_id`", probe_metric_query_period_dropped),
     Gap("lambda-event-source-mapping-alias", DRIFT, "aws_lambda_event_source_mapping", "function_name",
         "reads a mapping created on an alias ARN back with the alias's version ARN (`:2` for `:live`)",
         "AWS keeps the alias ARN, so the mapping follows the alias; the emulator cannot show it",

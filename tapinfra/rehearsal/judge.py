@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
 
-from tests.lifecycle.gaps import Gap
+from tapinfra.rehearsal.gaps import Gap
 
 QUIET = (["no-op"], ["read"])
 

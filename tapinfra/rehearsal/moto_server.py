@@ -1,6 +1,6 @@
 """The rehearsal's moto server: moto's own, with the server gaps fixed in its process.
 
-Run as a script (``python tests/lifecycle/moto_server.py -H 127.0.0.1 -p 0``): it installs
+Run as a script (``python tapinfra/rehearsal/moto_server.py -H 127.0.0.1 -p 0``): it installs
 every fix in :data:`FIXES`, then hands over to ``moto.server.main``. A fix makes moto answer
 as AWS documents it does, for an API contract the provider relies on; it never makes moto
 accept what AWS refuses. Each fix is listed as a ``server`` gap in ``gaps.py``, whose probe
@@ -133,12 +133,55 @@ def fix_delete_trail_by_arn() -> Callable[[], None]:
     return undo
 
 
+def fix_codedeploy_deletes() -> Callable[[], None]:
+    """DeleteApplication and DeleteDeploymentGroup exist, as AWS documents them.
+
+    moto 5.2.5 implements neither: it answers 500 (NotImplementedError), the SDK retries, and
+    destroy of a release (CodeDeploy application and deployment group) waits until it gives
+    up. AWS deletes a deployment group by application and name, and an application with its
+    deployment groups; both are idempotent for a name that is already gone.
+    """
+    from moto.core.responses import ActionResult, EmptyResult
+    from moto.codedeploy.models import CodeDeployBackend
+    from moto.codedeploy.responses import CodeDeployResponse
+
+    def delete_application(self: Any, application_name: str) -> None:
+        self.applications.pop(application_name, None)
+        self.deployment_groups.pop(application_name, None)
+
+    def delete_deployment_group(self: Any, application_name: str, deployment_group_name: str) -> None:
+        self.deployment_groups.get(application_name, {}).pop(deployment_group_name, None)
+
+    def respond_delete_application(self: Any) -> Any:
+        self.codedeploy_backend.delete_application(self._get_param("applicationName"))
+        return EmptyResult()
+
+    def respond_delete_deployment_group(self: Any) -> Any:
+        self.codedeploy_backend.delete_deployment_group(self._get_param("applicationName"), self._get_param("deploymentGroupName"))
+        return ActionResult({"hooksNotCleanedUp": []})
+
+    added = {CodeDeployBackend: {"delete_application": delete_application, "delete_deployment_group": delete_deployment_group},
+             CodeDeployResponse: {"delete_application": respond_delete_application,
+                                  "delete_deployment_group": respond_delete_deployment_group}}
+    for cls, methods in added.items():
+        for name, method in methods.items():
+            setattr(cls, name, method)
+
+    def undo() -> None:
+        for cls, methods in added.items():
+            for name in methods:
+                delattr(cls, name)
+
+    return undo
+
+
 # gap key (gaps.py) -> the fix; each returns a function that undoes it.
 FIXES: dict[str, Callable[[], Callable[[], None]]] = {
     "route53-health-check-caller-reference": fix_health_check_caller_reference,
     "apigateway-method-settings-path": fix_method_settings_path,
     "apigateway-integration-cache-keys": fix_integration_cache_key_parameters,
     "cloudtrail-delete-by-arn": fix_delete_trail_by_arn,
+    "codedeploy-deletes": fix_codedeploy_deletes,
 }
 
 

@@ -1,9 +1,11 @@
-"""The deploy rehearsal of one example against our own moto server, step by step.
+"""The deploy rehearsal of one config against our own moto server, step by step.
 
 synth (asset mode, disposable, pointed at the emulator) -> patch the copy (gaps) -> init ->
 apply -> mimic AWS -> plan (must be empty) -> update (a tenant, memory, a stage setting, a
 feature) -> plan (empty) -> ``plan -replace`` of tables, functions, buckets and APIs (must
-delete first) -> destroy -> ask the emulator what is left -> probe every listed gap.
+delete first) -> protected ``plan -destroy`` -> destroy -> ask the emulator what is left ->
+probe every listed gap. The ``core`` cycle leaves out update, its plan and replace (see
+:data:`CORE_SKIPS`).
 
 Every step runs even after an earlier one failed, where it can: one run reports every
 failure at once. Each step keeps its own time; logs stay in the step's work directory.
@@ -19,15 +21,15 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 from tapinfra import tfcli
 from tapinfra.config import TapConfig, load_config, with_changes
-from tests.lifecycle import document, gaps, inventory, judge
-from tests.lifecycle.emulator import MotoServer
+from tapinfra.rehearsal import document, gaps, inventory, judge
+from tapinfra.rehearsal.emulator import MotoServer
 
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = ROOT / "examples"
+# The examples of a checkout: ./examples first (a user's project), then the one next to the package.
+EXAMPLE_DIRS = (Path.cwd() / "examples", Path(__file__).resolve().parents[2] / "examples")
 STACK_FILE = "cdk.tf.json"
 # Terraform spends most of an apply waiting on the provider's own polling; more in flight helps.
 PARALLELISM = int(os.environ.get("TAP_REHEARSAL_PARALLELISM", "25"))
@@ -36,6 +38,12 @@ COMMAND_TIMEOUT = 900
 # Without disposable, a plan that destroys any of these must fail.
 PROTECTED_TYPES = ("aws_dynamodb_table", "aws_kms_key", "aws_route53_zone")
 REPLACED_TYPES = ("aws_dynamodb_table", "aws_lambda_function", "aws_s3_bucket", "aws_api_gateway_rest_api")
+FULL, CORE = "full", "core"
+# What the core cycle leaves out: they prove how a change of tenants, memory, a stage setting
+# and a feature, and a replacement, apply; rehearsing one example with them proves it for the
+# shared constructs, and the core cycle still applies, re-plans, protects and destroys all.
+CORE_SKIPS = ("update", "plan-after-update", "replace")
+CYCLES = (FULL, CORE)
 UPDATE_TENANT = "rehearsal"
 UPDATE_ORIGIN = "https://rehearsal.example.com"
 # Rehearsals run side by side in threads (conftest); cdktf's jsii kernel serves one call at a time.
@@ -77,6 +85,7 @@ class Result:
     after_apply: dict[str, list[str]] = field(default_factory=dict)  # the emulator's inventory after apply
     leftovers: dict[str, list[str]] = field(default_factory=dict)
     resources: int = 0
+    cycle: str = FULL
     applicable: set[str] = field(default_factory=set)               # gaps whose resource type the example has
 
     def step(self, name: str) -> Step:
@@ -86,11 +95,28 @@ class Result:
         return {name: round(step.seconds, 1) for name, step in self.steps.items() if step.ran}
 
 
-def example_config(name: str) -> TapConfig:
+def example_names() -> list[str]:
+    """Every example found: ``<dir>/<name>.json`` and ``<dir>/<name>/tapinfra.json``."""
+    found = {path.stem for d in EXAMPLE_DIRS for path in d.glob("*.json")}
+    found |= {path.parent.name for d in EXAMPLE_DIRS for path in d.glob("*/tapinfra.json")}
+    return sorted(found)
+
+
+def example_path(name: str) -> Optional[Path]:
     """``examples/<name>.json``, or a project example's config (``examples/<name>/tapinfra.json``:
-    the library example, a user's own application)."""
-    project = EXAMPLES / name / "tapinfra.json"
-    return load_config(project if project.is_file() else EXAMPLES / f"{name}.json", environ={})
+    the library example, a user's own application); None when there is none."""
+    for directory in EXAMPLE_DIRS:
+        for path in (directory / name / "tapinfra.json", directory / f"{name}.json"):
+            if path.is_file():
+                return path
+    return None
+
+
+def example_config(name: str) -> TapConfig:
+    path = example_path(name)
+    if path is None:
+        raise FileNotFoundError(f"no example {name!r} in {', '.join(map(str, EXAMPLE_DIRS))}")
+    return load_config(path, environ={})
 
 
 def rehearsal_config(base: TapConfig, endpoint: str) -> TapConfig:
@@ -166,11 +192,19 @@ def create_before_destroy_dependents(doc: dict[str, Any], address: str) -> list[
 
 
 class Rehearsal:
-    """One example, one emulator, one working directory."""
+    """One config (an example's or the user's), one emulator, one working directory.
 
-    def __init__(self, example: str, server: MotoServer, cli_config: Path, workdir: Path) -> None:
+    ``progress`` hears one line per finished step; ``cycle`` is ``full`` or ``core``.
+    """
+
+    def __init__(self, example: str, server: MotoServer, cli_config: Path, workdir: Path, *,
+                 config: Optional[TapConfig] = None, cycle: str = FULL,
+                 progress: Optional[Callable[[str], None]] = None) -> None:
+        if cycle not in CYCLES:
+            raise ValueError(f"cycle {cycle!r}: expected one of {CYCLES}")
         self.server, self.cli_config = server, cli_config
-        self.result = Result(example, workdir)
+        self.config, self.cycle, self.progress = config, cycle, progress
+        self.result = Result(example, workdir, cycle=cycle)
         self.stack = workdir / "stack"
         self.regions: set[str] = set()
         self._docs: dict[str, dict[str, Any]] = {}   # "base"/"update" -> pristine synthesized document
@@ -183,10 +217,13 @@ class Rehearsal:
     def run(self) -> Result:
         r = self.result
         with self._step("synth") as step:
-            base = rehearsal_config(example_config(r.example), self.server.endpoint)
+            base = rehearsal_config(self.config or example_config(r.example), self.server.endpoint)
             self._synth("base", base)
-            self._synth("update", update_config(base))
-            self._synth("protected", with_changes(update_config(base), disposable=False))
+            if self.cycle == FULL:
+                self._synth("update", update_config(base))
+                self._synth("protected", with_changes(update_config(base), disposable=False))
+            else:
+                self._synth("protected", with_changes(base, disposable=False))
             synthesized = sum(len(items) for items in self._docs["base"].get("resource", {}).values())
             step.notes.append(f"{synthesized} resources synthesized, {r.resources} after patches")
         if not r.step("synth").ok:
@@ -198,13 +235,14 @@ class Rehearsal:
             return r
         self._apply("apply", first=True)
         self._plan_must_be_empty("plan-after-apply")
-        if self._state_ok:
+        if self._state_ok and self.cycle == FULL:
             self._install("update")
             # No refresh: the plan just before compared every resource with the emulator, and
             # nothing has touched the emulator since. The plan after it refreshes again.
             self._apply("update", first=False, refresh=False)
             self._plan_must_be_empty("plan-after-update")
             self._replace()
+        if self._state_ok:
             self._protected()
         self._destroy()
         with self._step("leftovers") as step:
@@ -236,6 +274,9 @@ class Rehearsal:
             step.problems.append(f"harness error: {type(error).__name__}: {error}")
         finally:
             step.seconds += time.monotonic() - start
+            if self.progress is not None:
+                status = "ok" if step.ok else ("skipped" if not step.ran else f"FAILED ({len(step.problems)} problems)")
+                self.progress(f"[{self.result.example}] {name:<18} {step.seconds:7.1f} s  {status}")
 
     def _synth(self, label: str, config: TapConfig) -> None:
         from tapinfra.app import synth_app
@@ -378,7 +419,7 @@ class Rehearsal:
             step.problems += [f"protected but not refused: {address}" for address in sorted(reachable - refused)]
             step.problems += [f"refused but not protected: {address}" for address in sorted(refused - expected)]
             step.notes.append(f"{len(refused)} of {len(expected)} protected resources refused: {', '.join(sorted(refused_kinds))}")
-            self._install("update")
+            self._install("update" if self.cycle == FULL else "base")
 
     def _destroy(self) -> None:
         with self._step("destroy") as step:
