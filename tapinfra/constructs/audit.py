@@ -9,15 +9,15 @@ topic: stopping or weakening the audit trail is the first thing an intruder does
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass
 
 from constructs import Construct
 
-from tapinfra.config import AuditConfig, MonitoringConfig, StorageConfig
+from tapinfra.config import AuditConfig, StorageConfig
 from tapinfra.constructs.bucket import SecureBucket
 from tapinfra.constructs.keys import ServiceKeyGrant
 from tapinfra.constructs.logs import log_group
-from tapinfra.constructs.monitoring import Metric, alarm
+from tapinfra.constructs.monitoring import AlarmSpec, DashboardRow, Metric, alarm_doc
 from tapinfra.naming import Namer
 from tapinfra.policy import Condition, Statement, service_role
 from tapinfra.provider import aws
@@ -27,6 +27,8 @@ CLOUDTRAIL = "cloudtrail.amazonaws.com"
 # The API calls that stop or narrow what a trail records.
 TRAIL_CHANGE_EVENTS = ("StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors")
 TRAIL_CHANGES_METRIC = "TrailChanges"
+AUDIT_TRAIL_CHANGES = alarm_doc("audit-trail-changes", "one call stops, deletes or changes a trail",
+                                "someone is switching the audit record off", "primary; `audit` on")
 
 
 def trail_name(namer: Namer) -> str:
@@ -58,20 +60,28 @@ def trail_changes_pattern(events: tuple[str, ...] = TRAIL_CHANGE_EVENTS) -> str:
     return f'{{ ($.eventSource = "{CLOUDTRAIL}") && ({names}) }}'
 
 
+@dataclass(frozen=True)
+class AuditTrailResult:
+    """What the outputs need of the trail (tokens)."""
+
+    trail_arn: str
+    bucket_name: str
+    log_group_name: str
+
+
 class AuditTrail(Construct):
     """``trail``, its ``bucket`` (a :class:`SecureBucket` whose policy admits only this trail),
-    its ``log_group`` and delivery role, the ``metric_filter`` on trail changes and its ``alarm``.
+    its ``log_group`` and delivery role, the ``metric_filter`` on trail changes (watched by
+    :meth:`alarm_specs`); ``result`` is what others may use.
 
     :param region: the primary region (the trail's home; its key must carry
         :func:`cloudtrail_key_grants`).
     :param name: from :func:`trail_name`.
     :param log_bucket: the region's access-log bucket.
-    :param topic_arn: the region's alarm topic.
     """
 
     def __init__(self, scope: Construct, id_: str, *, region: Region, name: str, settings: AuditConfig,
-                 storage: StorageConfig, monitoring: MonitoringConfig, log_bucket: SecureBucket, topic_arn: str,
-                 disposable: bool) -> None:
+                 storage: StorageConfig, log_bucket: SecureBucket, disposable: bool) -> None:
         super().__init__(scope, id_)
         p, namer = region.provider, region.namer
         self.name = name
@@ -126,10 +136,17 @@ class AuditTrail(Construct):
             metric_transformation=aws.cloudwatch_log_metric_filter.CloudwatchLogMetricFilterMetricTransformation(
                 name=TRAIL_CHANGES_METRIC, namespace=namespace, value="1"),
         )
-        # One change is enough: a trail stopped for one period is a gap in the record.
-        self.alarm = alarm(
-            self, "trail-changes-alarm", provider=p, name=namer.name("audit-trail-changes", "alarm"),
-            description=f"A trail was stopped, deleted or changed ({', '.join(TRAIL_CHANGE_EVENTS)}) ({region.name})",
-            topic_arn=topic_arn, settings=replace(monitoring, alarm_evaluation_periods=1), threshold=1,
-            missing_data="notBreaching", metric=Metric(namespace, TRAIL_CHANGES_METRIC, {}, "Sum"),
-        )
+        self._region = region
+        self.trail_changes = Metric(namespace, TRAIL_CHANGES_METRIC, {}, "Sum")
+        self.result = AuditTrailResult(trail_arn=self.trail.arn, bucket_name=self.bucket.name,
+                                       log_group_name=self.log_group_name)
+
+    def alarm_specs(self) -> list[AlarmSpec]:
+        """Any change to any trail. One is enough: a trail stopped for one period is a gap in the record."""
+        return [AlarmSpec(AUDIT_TRAIL_CHANGES,
+                          f"A trail was stopped, deleted or changed ({', '.join(TRAIL_CHANGE_EVENTS)}) ({self._region.name})",
+                          1, "notBreaching", metric=self.trail_changes, scope=self, id="trail-changes-alarm",
+                          evaluation_periods=1)]
+
+    def dashboard_rows(self) -> list[DashboardRow]:
+        return [DashboardRow.of("Audit: changes to any trail", [self.trail_changes])]

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Sequence
 
 from cdktf import Fn, TerraformResourceLifecycle, TerraformStack
 from constructs import Construct
 
-from tapinfra.config import AuroraConfig, MonitoringConfig
+from tapinfra.config import AuroraConfig
 from tapinfra.constructs.logs import log_group
-from tapinfra.constructs.monitoring import Metric, alarm
+from tapinfra.constructs.monitoring import AlarmSpec, DashboardRow, Metric, alarm_doc
 from tapinfra.constructs.network import PrivateNetwork
 from tapinfra.policy import Condition, Statement, service_role
 from tapinfra.provider import aws
@@ -39,6 +39,10 @@ PASSWORD_EXCLUDED = "/\"@'\\"
 PASSWORD_LENGTH = 32
 PERFORMANCE_INSIGHTS_FREE_DAYS = 7
 ENHANCED_MONITORING_SECONDS = 60
+AURORA_CPU = alarm_doc("aurora-cpu", "a cluster's CPU exceeds `aurora.cpu_alarm_percent`",
+                       "queries outgrow the instance class: tune them or raise `aurora.instance_class`", "`aurora` on")
+AURORA_LAG = alarm_doc("aurora-replication-lag", "the secondary trails the writer by more than `aurora.replication_lag_alarm_ms`",
+                       "replication is degraded: a failover now would lose the lag's writes", "`aurora` on")
 
 
 def parameter_family(engine: str, version: str) -> str:
@@ -82,7 +86,7 @@ class GlobalDatabaseResult:
 
 class GlobalDatabase(Construct):
     """The global cluster, both regional clusters with their instances, subnet groups, security
-    groups, parameter groups and log groups, the master secret, and alarms (:meth:`add_alarms`).
+    groups, parameter groups and log groups, the master secret; :meth:`alarm_specs` watch each cluster.
 
     :param networks: the serving regions' private networks, primary first; the clusters live in their
         private subnets and admit the function's security group on the engine's port.
@@ -225,22 +229,27 @@ class GlobalDatabase(Construct):
             for i in range(1, s.instances_per_region + 1)
         ]
 
-    def add_alarms(self, topics: Mapping[str, str], monitoring: MonitoringConfig) -> None:
-        """CPU and replication lag on both clusters; ``topics`` maps role -> topic ARN. Only the
-        cluster that is secondary at the time reports lag, so the pair stays right across a
-        switchover."""
-        s = self.settings
-        for regional in self.result.regions:
-            region, cluster = regional.region, {"DBClusterIdentifier": regional.cluster_id}
-            common = dict(provider=region.provider, topic_arn=topics[region.role], settings=monitoring,
-                          comparison="GreaterThanThreshold", missing_data="notBreaching")
-            alarm(self, f"{region.role}-cpu-alarm", name=region.namer.name("aurora-cpu", "alarm"),
-                  description=f"Aurora CPU above {s.cpu_alarm_percent}% ({region.name})",
-                  metric=Metric("AWS/RDS", "CPUUtilization", cluster, "Maximum"), threshold=s.cpu_alarm_percent, **common)
-            alarm(self, f"{region.role}-replication-lag-alarm", name=region.namer.name("aurora-replication-lag", "alarm"),
-                  description=f"Aurora global replication into {region.name} lags more than {s.replication_lag_alarm_ms} ms",
-                  metric=Metric("AWS/RDS", "AuroraGlobalDBReplicationLag", cluster, "Maximum"),
-                  threshold=s.replication_lag_alarm_ms, **common)
+    def alarm_specs(self, region: Region) -> list[AlarmSpec]:
+        """CPU and replication lag on ``region``'s cluster. Only the cluster that is secondary at
+        the time reports lag, so the pair stays right across a switchover."""
+        s, role = self.settings, region.role
+        common = dict(comparison="GreaterThanThreshold", missing_data="notBreaching", scope=self)
+        return [
+            AlarmSpec(AURORA_CPU, f"Aurora CPU above {s.cpu_alarm_percent}% ({region.name})", s.cpu_alarm_percent,
+                      metric=self.metric(region, "CPUUtilization"), id=f"{role}-cpu-alarm", **common),
+            AlarmSpec(AURORA_LAG, f"Aurora global replication into {region.name} lags more than {s.replication_lag_alarm_ms} ms",
+                      s.replication_lag_alarm_ms, metric=self.metric(region, "AuroraGlobalDBReplicationLag"),
+                      id=f"{role}-replication-lag-alarm", **common),
+        ]
+
+    def metric(self, region: Region, name: str, stat: str = "Maximum") -> Metric:
+        """One of ``region``'s cluster metrics (``AWS/RDS``, by ``DBClusterIdentifier``)."""
+        return Metric("AWS/RDS", name, {"DBClusterIdentifier": self.result.in_region(region).cluster_id}, stat)
+
+    def dashboard_rows(self, region: Region) -> list[DashboardRow]:
+        return [DashboardRow.of("Aurora CPU and replication lag",
+                                [self.metric(region, "CPUUtilization"), self.metric(region, "AuroraGlobalDBReplicationLag")],
+                                "Maximum")]
 
 
 def _enhanced_monitoring_statements(region: Region) -> list[Statement]:

@@ -1,8 +1,18 @@
-"""Alarms, their notification topic, and the two-region dashboard."""
+"""Monitoring from specs: alarms, their notification topic, and the two-region dashboard.
+
+A construct that can be watched says what to watch as typed values: :class:`AlarmSpec`
+(what an alarm measures, its threshold, how silence counts, where it lives) and
+:class:`DashboardRow` (a row of the dashboard). One collector per region,
+:class:`RegionMonitor`, turns the specs into alarms on the region's topic and keeps the rows;
+:func:`dashboard_body` lays out every region's rows. Every kind of alarm is declared once with
+:func:`alarm_doc`, which is also what the README's alarm table is generated from
+(:func:`alarm_table`). ``RegionMonitor.add`` is the one way an alarm is created.
+"""
 
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass, replace
 from typing import Literal, Optional, Sequence
 
@@ -34,48 +44,192 @@ CONCURRENCY_WARNING_PERCENT = 80
 
 @dataclass(frozen=True)
 class Metric:
+    """One CloudWatch metric (``stat`` a statistic, or a percentile such as ``p99``)."""
+
     namespace: str
     name: str
     dimensions: dict
     stat: str = "Sum"
 
+    def widget_line(self, **options: object) -> list:
+        """The metric as a dashboard widget's ``metrics`` line."""
+        dims = [part for key, value in self.dimensions.items() for part in (key, value)]
+        return [self.namespace, self.name, *dims, *([options] if options else [])]
+
 
 MissingData = Literal["breaching", "notBreaching", "ignore", "missing"]
 
 
-def alarm(scope: Construct, id_: str, *, provider: object, name: str, description: str, topic_arn: str,
-          settings: MonitoringConfig, threshold: float, missing_data: MissingData,
-          comparison: str = "GreaterThanOrEqualToThreshold",
-          metric: Optional[Metric] = None, expression: Optional[str] = None, inputs: Optional[dict[str, Metric]] = None):
-    """One alarm on a metric, or on metric math over ``inputs`` (``expression`` names their ids).
+@dataclass(frozen=True)
+class AlarmDoc:
+    """One kind of alarm, as the README's alarm table states it (declared once, with :func:`alarm_doc`).
 
-    ``missing_data`` has no default: each alarm says whether silence is healthy (no traffic,
-    no throttles) or a failure (a canary or health check that stopped reporting)."""
+    :param key: the alarm's name stem (``<app>-<key>-<env>`` in each region where it exists).
+    :param fires_when: the condition, naming the config field that sets its threshold.
+    :param means: what it usually means, for whoever is paged.
+    :param where: where or when it exists (empty: in each serving region, always).
+    :param declared_in: the Python module that declared it (the README lists tapinfra's own).
+    """
+
+    key: str
+    fires_when: str
+    means: str
+    where: str = ""
+    declared_in: str = ""
+
+
+ALARM_DOCS: dict[str, AlarmDoc] = {}
+
+
+def alarm_doc(key: str, fires_when: str, means: str, where: str = "") -> AlarmDoc:
+    """Declare one kind of alarm, at import (a key is declared once: the README table has one row per key)."""
+    doc = AlarmDoc(key, fires_when, means, where, sys._getframe(1).f_globals.get("__name__", ""))
+    known = ALARM_DOCS.get(key)
+    if known is not None:
+        if replace(known, declared_in="") != replace(doc, declared_in=""):
+            raise ValueError(f"alarm {key!r} is declared twice, differently")
+        return known
+    ALARM_DOCS[key] = doc
+    return doc
+
+
+@dataclass(frozen=True)
+class AlarmSpec:
+    """One alarm to create: on ``metric``, or on metric math ``expression`` over ``inputs``.
+
+    :param doc: its kind (name stem and README row).
+    :param description: the alarm's description (name the region: it is read in an e-mail).
+    :param missing_data: no default: whether silence is healthy (no traffic, no throttles) or a
+        failure (a canary or health check that stopped reporting).
+    :param scope: the construct the alarm is created in (default: the region's collector); with
+        ``id`` (default: ``doc.key``) it fixes the alarm's Terraform address.
+    :param name: the name stem (default: ``doc.key``).
+    :param period_seconds: default: ``monitoring.alarm_period_seconds``.
+    :param evaluation_periods: default: ``monitoring.alarm_evaluation_periods``.
+    """
+
+    doc: AlarmDoc
+    description: str
+    threshold: float
+    missing_data: MissingData
+    comparison: str = "GreaterThanOrEqualToThreshold"
+    metric: Optional[Metric] = None
+    expression: Optional[str] = None
+    inputs: Optional[dict[str, Metric]] = None
+    scope: Optional[Construct] = None
+    id: Optional[str] = None
+    name: Optional[str] = None
+    period_seconds: Optional[int] = None
+    evaluation_periods: Optional[int] = None
+
+    def __post_init__(self) -> None:
+        if (self.metric is None) == (self.expression is None) or (self.expression is not None and not self.inputs):
+            raise ValueError(f"alarm {self.doc.key!r}: give a metric, or an expression with its inputs")
+
+
+@dataclass(frozen=True)
+class DashboardRow:
+    """One widget of a region's row on the dashboard: a title, its metric lines and their statistic."""
+
+    title: str
+    metrics: tuple
+    stat: str = "Sum"
+
+    @staticmethod
+    def of(title: str, metrics: Sequence[Metric], stat: str = "Sum") -> "DashboardRow":
+        return DashboardRow(title, tuple(m.widget_line() for m in metrics), stat)
+
+
+def _create_alarm(spec: AlarmSpec, scope: Construct, *, region: Region, topic_arn: str, settings: MonitoringConfig):
     a = aws.cloudwatch_metric_alarm
+    period = spec.period_seconds or settings.alarm_period_seconds
     common = dict(
-        provider=provider, alarm_name=name, alarm_description=description,
-        comparison_operator=comparison, threshold=threshold,
-        evaluation_periods=settings.alarm_evaluation_periods,
-        treat_missing_data=missing_data,
-        alarm_actions=[topic_arn], ok_actions=[topic_arn],
+        provider=region.provider, alarm_name=region.namer.name(spec.name or spec.doc.key, "alarm"),
+        alarm_description=spec.description, comparison_operator=spec.comparison, threshold=spec.threshold,
+        evaluation_periods=spec.evaluation_periods or settings.alarm_evaluation_periods,
+        treat_missing_data=spec.missing_data, alarm_actions=[topic_arn], ok_actions=[topic_arn],
     )
-    if metric is not None:
-        stat = {"statistic": metric.stat} if not metric.stat.startswith("p") else {"extended_statistic": metric.stat}
-        return a.CloudwatchMetricAlarm(scope, id_, namespace=metric.namespace, metric_name=metric.name,
-                                       dimensions=metric.dimensions, period=settings.alarm_period_seconds, **stat, **common)
-    queries = [a.CloudwatchMetricAlarmMetricQuery(id="result", expression=expression, label=description, return_data=True)]
-    for qid, m in inputs.items():
+    id_ = spec.id or spec.doc.key
+    if spec.metric is not None:
+        m = spec.metric
+        stat = {"statistic": m.stat} if not m.stat.startswith("p") else {"extended_statistic": m.stat}
+        return a.CloudwatchMetricAlarm(scope, id_, namespace=m.namespace, metric_name=m.name, dimensions=m.dimensions,
+                                       period=period, **stat, **common)
+    queries = [a.CloudwatchMetricAlarmMetricQuery(id="result", expression=spec.expression, label=spec.description,
+                                                  return_data=True)]
+    for qid, m in spec.inputs.items():
         queries.append(a.CloudwatchMetricAlarmMetricQuery(
             id=qid, return_data=False,
             metric=a.CloudwatchMetricAlarmMetricQueryMetric(
-                namespace=m.namespace, metric_name=m.name, dimensions=m.dimensions,
-                period=settings.alarm_period_seconds, stat=m.stat)))
+                namespace=m.namespace, metric_name=m.name, dimensions=m.dimensions, period=period, stat=m.stat)))
     return a.CloudwatchMetricAlarm(scope, id_, metric_query=queries, **common)
+
+
+class RegionMonitor(Construct):
+    """The collector of one region: every alarm there (all notify ``topic_arn``) and its dashboard rows.
+
+    ``add(spec)`` creates an alarm, ``add_row(row)`` adds a dashboard widget, ``watch(specs,
+    rows)`` both; ``alarms`` maps name stem -> alarm, ``specs`` and ``rows`` keep what was added.
+    """
+
+    def __init__(self, scope: Construct, id_: str, *, region: Region, settings: MonitoringConfig, topic_arn: str) -> None:
+        super().__init__(scope, id_)
+        self.region, self.settings, self.topic_arn = region, settings, topic_arn
+        self.alarms: dict[str, object] = {}
+        self.specs: list[AlarmSpec] = []
+        self.rows: list[DashboardRow] = []
+
+    def add(self, spec: AlarmSpec):
+        scope = spec.scope or self
+        created = _create_alarm(spec, scope, region=self.region, topic_arn=self.topic_arn, settings=self.settings)
+        self.alarms[spec.name or spec.doc.key] = created
+        self.specs.append(spec)
+        return created
+
+    def add_row(self, row: DashboardRow) -> None:
+        self.rows.append(row)
+
+    def watch(self, specs: Sequence[AlarmSpec] = (), rows: Sequence[DashboardRow] = ()) -> None:
+        for spec in specs:
+            self.add(spec)
+        for row in rows:
+            self.add_row(row)
+
+
+# ---------------------------------------------------------------- the core's alarm kinds
+
+API_5XX = alarm_doc("api-5xx-rate", "5xx responses exceed `api_5xx_rate_percent` of requests", "the function fails or times out")
+API_LATENCY = alarm_doc("api-p99-latency", "p99 latency exceeds `api_p99_latency_ms`", "slow table, cold starts past provisioned concurrency")
+LAMBDA_ERRORS = alarm_doc("lambda-error-rate", "errors / invocations × 100 exceeds `lambda_error_rate_percent`", "a bug or a dependency failing")
+LAMBDA_THROTTLES = alarm_doc("lambda-throttles", "throttled invocations ≥ `lambda_throttles`", "reserved concurrency too low")
+LAMBDA_SPILLOVER = alarm_doc("lambda-spillover", "invocations spill over provisioned concurrency", "raise `function.provisioned_concurrency`")
+LAMBDA_HEADROOM = alarm_doc("lambda-concurrency-headroom",
+                            f"concurrent executions reach {CONCURRENCY_WARNING_PERCENT}% of `function.reserved_concurrency`",
+                            "throttling is near: raise `function.reserved_concurrency`")
+TABLE_THROTTLES = alarm_doc("table-throttles", "read + write throttle events ≥ `dynamodb_throttled_requests`", "capacity (provisioned mode) or a hot key")
+TABLE_ERRORS = alarm_doc("table-system-errors", "DynamoDB returns system errors", "a service problem in that region")
+TABLE_REPLICATION = alarm_doc("table-replication-latency", "replication to the peer lags more than `table_replication_latency_ms`",
+                              "cross-region replication is degraded")
+CANARY = alarm_doc("canary-success", "the canary's success percent drops below `canary_success_percent`",
+                   "the region's `/health` fails from outside", "`features.canaries`")
+WAF_BLOCKED = alarm_doc("waf-blocked-spike", "WAF blocks more than `waf_blocked_requests` per period",
+                        "an attack, or a client that misbehaves", "`features.waf`")
+S3_LATENCY = alarm_doc("s3-replication-latency", "S3 replication lags more than `s3_replication_latency_seconds` (RTC promises 900)",
+                       "KMS permissions or the destination bucket", "primary")
+S3_FAILED = alarm_doc("s3-replication-failed", "objects fail to replicate", "KMS permissions or the destination bucket", "primary")
+EVENT_DEAD_LETTERS = alarm_doc(
+    "event-dead-letters", "a forwarded event failed a day of retries and waits in the forwarding dead-letter queue (kept 14 days)",
+    "the peer's bus refused or was unreachable: replay from the queue", "`features.event_forwarding`")
+EVENT_DLQ_FAILURES = alarm_doc(
+    "event-dead-letter-failures", "EventBridge could not put a failed event in the dead-letter queue",
+    "the queue's key or policy refuses EventBridge: the event is lost", "`features.event_forwarding`")
+HEALTH_CHECK = alarm_doc("<role>-health-check", "a Route 53 health check fails", "that region is out of DNS rotation",
+                         "us-east-1, one per serving region")
 
 
 @dataclass(frozen=True)
 class Watched:
-    """What one region's alarms watch (names, not constructs)."""
+    """The core names one region's alarms and dashboard watch (the API, function, table, WAF, canary)."""
 
     api_name: str
     stage_name: str
@@ -87,6 +241,73 @@ class Watched:
     canary_name: Optional[str] = None
 
 
+def core_alarm_specs(region: Region, settings: MonitoringConfig, w: Watched) -> list[AlarmSpec]:
+    """The alarms of a region's API, function, table, canary and WAF."""
+    api = {"ApiName": w.api_name, "Stage": w.stage_name}
+    fn = {"FunctionName": w.function_name, "Resource": f"{w.function_name}:{w.alias_name}"}
+    table = {"TableName": w.table_name}
+    here = f" ({region.name})"
+    quiet: MissingData = "notBreaching"
+    specs = [
+        AlarmSpec(API_5XX, "API 5xx responses, percent of requests" + here, settings.api_5xx_rate_percent, quiet,
+                  expression="IF(requests > 0, 100 * errors / requests, 0)",
+                  inputs={"errors": Metric("AWS/ApiGateway", "5XXError", api), "requests": Metric("AWS/ApiGateway", "Count", api)}),
+        AlarmSpec(API_LATENCY, "API p99 latency in ms" + here, settings.api_p99_latency_ms, quiet,
+                  metric=Metric("AWS/ApiGateway", "Latency", api, "p99")),
+        AlarmSpec(LAMBDA_ERRORS, "Function errors, percent of invocations (errors / invocations x 100)" + here,
+                  settings.lambda_error_rate_percent, quiet, expression="IF(invocations > 0, 100 * errors / invocations, 0)",
+                  inputs={"errors": Metric("AWS/Lambda", "Errors", fn), "invocations": Metric("AWS/Lambda", "Invocations", fn)}),
+        AlarmSpec(LAMBDA_THROTTLES, "Function invocations throttled" + here, settings.lambda_throttles, quiet,
+                  metric=Metric("AWS/Lambda", "Throttles", fn)),
+        AlarmSpec(LAMBDA_SPILLOVER, "Invocations that spilled over provisioned concurrency (raise function.provisioned_concurrency)" + here,
+                  1, quiet, metric=Metric("AWS/Lambda", "ProvisionedConcurrencySpilloverInvocations", fn)),
+        AlarmSpec(LAMBDA_HEADROOM,
+                  f"Concurrent executions at {CONCURRENCY_WARNING_PERCENT}% of the reserved {w.reserved_concurrency} "
+                  "(throttling starts at 100%: raise function.reserved_concurrency)" + here,
+                  max(1, w.reserved_concurrency * CONCURRENCY_WARNING_PERCENT // 100), quiet,
+                  metric=Metric("AWS/Lambda", "ConcurrentExecutions", {"FunctionName": w.function_name}, "Maximum")),
+        AlarmSpec(TABLE_THROTTLES, "DynamoDB requests throttled" + here, settings.dynamodb_throttled_requests, quiet,
+                  expression="reads + writes",
+                  inputs={"reads": Metric("AWS/DynamoDB", "ReadThrottleEvents", table),
+                          "writes": Metric("AWS/DynamoDB", "WriteThrottleEvents", table)}),
+        AlarmSpec(TABLE_ERRORS, "DynamoDB system errors (HTTP 500s from the service)" + here, 1, quiet,
+                  metric=Metric("AWS/DynamoDB", "SystemErrors", table)),
+        # emitted only while writes replicate
+        AlarmSpec(TABLE_REPLICATION, f"Global-table replication latency to {region.peer_name} in ms" + here,
+                  settings.table_replication_latency_ms, quiet,
+                  metric=Metric("AWS/DynamoDB", "ReplicationLatency", {**table, "ReceivingRegion": region.peer_name}, "Average")),
+    ]
+    canary_period = canary_alarm_period_seconds(settings)
+    if w.canary_name is not None and canary_period is not None:
+        # one data point per run: the period spans a run, or the alarm breaches between runs
+        specs.append(AlarmSpec(CANARY, "Canary success percent below target" + here, settings.canary_success_percent,
+                               "breaching",  # a canary that stops running must not look healthy
+                               comparison="LessThanThreshold", period_seconds=canary_period,
+                               metric=Metric("CloudWatchSynthetics", "SuccessPercent", {"CanaryName": w.canary_name}, "Average")))
+    if w.waf_name is not None:
+        specs.append(AlarmSpec(WAF_BLOCKED, "Requests blocked by WAF (attack or misbehaving client)" + here,
+                               settings.waf_blocked_requests, quiet,
+                               metric=Metric("AWS/WAFV2", "BlockedRequests", {"WebACL": w.waf_name, "Region": region.name, "Rule": "ALL"})))
+    return specs
+
+
+def core_dashboard_rows(region: Region, w: Watched) -> list[DashboardRow]:
+    """The core's widgets of one region: API, function, table, and the canary and WAF when on."""
+    api = ["ApiName", w.api_name, "Stage", w.stage_name]
+    fn = ["FunctionName", w.function_name, "Resource", f"{w.function_name}:{w.alias_name}"]
+    rows = [
+        DashboardRow("API requests and errors", (["AWS/ApiGateway", "Count", *api], ["AWS/ApiGateway", "4XXError", *api], ["AWS/ApiGateway", "5XXError", *api]), "Sum"),
+        DashboardRow("API latency p99", (["AWS/ApiGateway", "Latency", *api, {"stat": "p99"}],), "p99"),
+        DashboardRow("Function invocations, errors, throttles", (["AWS/Lambda", "Invocations", *fn], ["AWS/Lambda", "Errors", *fn], ["AWS/Lambda", "Throttles", *fn], ["AWS/Lambda", "ProvisionedConcurrencySpilloverInvocations", *fn]), "Sum"),
+        DashboardRow("Table throttles and replication", (["AWS/DynamoDB", "ReadThrottleEvents", "TableName", w.table_name], ["AWS/DynamoDB", "WriteThrottleEvents", "TableName", w.table_name], ["AWS/DynamoDB", "ReplicationLatency", "TableName", w.table_name, "ReceivingRegion", region.peer_name, {"stat": "Average", "yAxis": "right"}]), "Sum"),
+    ]
+    if w.canary_name:
+        rows.append(DashboardRow("Canary success percent", (["CloudWatchSynthetics", "SuccessPercent", "CanaryName", w.canary_name],), "Average"))
+    if w.waf_name:
+        rows.append(DashboardRow("WAF blocked requests", (["AWS/WAFV2", "BlockedRequests", "WebACL", w.waf_name, "Region", region.name, "Rule", "ALL"],), "Sum"))
+    return rows
+
+
 @dataclass(frozen=True)
 class ReplicationWatch:
     """An S3 replication rule to watch: its source and destination buckets and its rule id."""
@@ -94,6 +315,17 @@ class ReplicationWatch:
     source_bucket: str
     destination_bucket: str
     rule_id: str
+
+    def alarm_specs(self, region: Region, settings: MonitoringConfig) -> list[AlarmSpec]:
+        """Latency and failure alarms on the rule (in its source's region)."""
+        dims = {"SourceBucket": self.source_bucket, "DestinationBucket": self.destination_bucket, "RuleId": self.rule_id}
+        here = f" ({region.name})"
+        return [
+            AlarmSpec(S3_LATENCY, "S3 replication latency in seconds" + here, settings.s3_replication_latency_seconds,
+                      "notBreaching", metric=Metric("AWS/S3", "ReplicationLatency", dims, "Maximum")),
+            AlarmSpec(S3_FAILED, "S3 objects that failed to replicate" + here, 1, "notBreaching",
+                      metric=Metric("AWS/S3", "OperationsFailedReplication", dims)),
+        ]
 
 
 @dataclass(frozen=True)
@@ -104,122 +336,61 @@ class ForwardingWatch:
     rule_name: str
     bus_name: str
 
-
-class RegionAlarms(Construct):
-    """Every alarm of one region; all notify ``topic_arn``. Exposes ``alarms`` (name -> alarm).
-
-    Links built after the region (S3 replication) add theirs with :meth:`watch_s3_replication`.
-    """
-
-    def __init__(self, scope: Construct, id_: str, *, region: Region, settings: MonitoringConfig,
-                 topic_arn: str, watched: Watched) -> None:
-        super().__init__(scope, id_)
-        self._region, self._settings, self._topic_arn = region, settings, topic_arn
-        w = watched
-        api = {"ApiName": w.api_name, "Stage": w.stage_name}
-        fn = {"FunctionName": w.function_name, "Resource": f"{w.function_name}:{w.alias_name}"}
-        table = {"TableName": w.table_name}
-        self.alarms = {}
-        add = self._add
-
-        add("api-5xx-rate", "API 5xx responses, percent of requests",
-            expression="IF(requests > 0, 100 * errors / requests, 0)", threshold=settings.api_5xx_rate_percent, missing_data="notBreaching",
-            inputs={"errors": Metric("AWS/ApiGateway", "5XXError", api), "requests": Metric("AWS/ApiGateway", "Count", api)})
-        add("api-p99-latency", "API p99 latency in ms",
-            metric=Metric("AWS/ApiGateway", "Latency", api, "p99"), threshold=settings.api_p99_latency_ms,
-            missing_data="notBreaching")
-        add("lambda-error-rate", "Function errors, percent of invocations (errors / invocations x 100)",
-            expression="IF(invocations > 0, 100 * errors / invocations, 0)", threshold=settings.lambda_error_rate_percent, missing_data="notBreaching",
-            inputs={"errors": Metric("AWS/Lambda", "Errors", fn), "invocations": Metric("AWS/Lambda", "Invocations", fn)})
-        add("lambda-throttles", "Function invocations throttled",
-            metric=Metric("AWS/Lambda", "Throttles", fn), threshold=settings.lambda_throttles, missing_data="notBreaching")
-        add("lambda-spillover", "Invocations that spilled over provisioned concurrency (raise function.provisioned_concurrency)",
-            metric=Metric("AWS/Lambda", "ProvisionedConcurrencySpilloverInvocations", fn), threshold=1,
-            missing_data="notBreaching")
-        add("lambda-concurrency-headroom",
-            f"Concurrent executions at {CONCURRENCY_WARNING_PERCENT}% of the reserved {w.reserved_concurrency} "
-            "(throttling starts at 100%: raise function.reserved_concurrency)",
-            metric=Metric("AWS/Lambda", "ConcurrentExecutions", {"FunctionName": w.function_name}, "Maximum"),
-            threshold=max(1, w.reserved_concurrency * CONCURRENCY_WARNING_PERCENT // 100), missing_data="notBreaching")
-        add("table-throttles", "DynamoDB requests throttled",
-            expression="reads + writes", threshold=settings.dynamodb_throttled_requests, missing_data="notBreaching",
-            inputs={"reads": Metric("AWS/DynamoDB", "ReadThrottleEvents", table), "writes": Metric("AWS/DynamoDB", "WriteThrottleEvents", table)})
-        add("table-system-errors", "DynamoDB system errors (HTTP 500s from the service)",
-            metric=Metric("AWS/DynamoDB", "SystemErrors", table), threshold=1, missing_data="notBreaching")
-        add("table-replication-latency", f"Global-table replication latency to {region.peer_name} in ms",
-            metric=Metric("AWS/DynamoDB", "ReplicationLatency", {**table, "ReceivingRegion": region.peer_name}, "Average"),
-            threshold=settings.table_replication_latency_ms, missing_data="notBreaching")  # emitted only while writes replicate
-        canary_period = canary_alarm_period_seconds(settings)
-        if w.canary_name is not None and canary_period is not None:
-            # one data point per run: the period spans a run, or the alarm breaches between runs
-            add("canary-success", "Canary success percent below target",
-                metric=Metric("CloudWatchSynthetics", "SuccessPercent", {"CanaryName": w.canary_name}, "Average"),
-                threshold=settings.canary_success_percent, comparison="LessThanThreshold",
-                missing_data="breaching",  # a canary that stops running must not look healthy
-                settings=replace(settings, alarm_period_seconds=canary_period))
-        if w.waf_name is not None:
-            add("waf-blocked-spike", "Requests blocked by WAF (attack or misbehaving client)",
-                metric=Metric("AWS/WAFV2", "BlockedRequests", {"WebACL": w.waf_name, "Region": region.name, "Rule": "ALL"}),
-                threshold=settings.waf_blocked_requests, missing_data="notBreaching")
-
-    def _add(self, key: str, description: str, settings: MonitoringConfig | None = None, **kwargs) -> None:
-        self.alarms[key] = alarm(self, key, provider=self._region.provider, name=self._region.namer.name(key, "alarm"),
-                                 description=f"{description} ({self._region.name})", topic_arn=self._topic_arn,
-                                 settings=settings or self._settings, **kwargs)
-
-    def watch_event_forwarding(self, forwarding: ForwardingWatch) -> None:
+    def alarm_specs(self, region: Region) -> list[AlarmSpec]:
         """Events that failed every delivery to the peer's bus, and any the rule could not even dead-letter."""
-        self._add("event-dead-letters", "Forwarded events that failed every retry wait in the forwarding dead-letter queue",
-                  metric=Metric("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": forwarding.queue_name}, "Maximum"),
-                  threshold=1, missing_data="notBreaching")
-        self._add("event-dead-letter-failures", "Forwarded events lost: EventBridge could not put them in the dead-letter queue "
-                  "(its key or queue policy refuses)",
-                  metric=Metric("AWS/Events", "InvocationsFailedToBeSentToDlq",
-                                {"EventBusName": forwarding.bus_name, "RuleName": forwarding.rule_name}),
-                  threshold=1, missing_data="notBreaching")
-
-    def watch_s3_replication(self, rule: ReplicationWatch) -> None:
-        """Latency and failure alarms on one replication rule whose source is in this region."""
-        dims = {"SourceBucket": rule.source_bucket, "DestinationBucket": rule.destination_bucket, "RuleId": rule.rule_id}
-        self._add("s3-replication-latency", "S3 replication latency in seconds",
-                  metric=Metric("AWS/S3", "ReplicationLatency", dims, "Maximum"),
-                  threshold=self._settings.s3_replication_latency_seconds, missing_data="notBreaching")
-        self._add("s3-replication-failed", "S3 objects that failed to replicate",
-                  metric=Metric("AWS/S3", "OperationsFailedReplication", dims), threshold=1, missing_data="notBreaching")
-
-
-def health_check_alarm(scope: Construct, id_: str, *, home: Region, checked: Region, check_id: str, topic_arn: str,
-                       settings: MonitoringConfig):
-    """An alarm on one Route 53 health check; ``home`` is us-east-1, the only region Route 53
-    publishes health-check metrics in."""
-    return alarm(scope, id_, provider=home.provider, name=home.namer.name(f"{checked.role}-health-check", "alarm"),
-                 description=f"Route 53 health check of {checked.name} failing", topic_arn=topic_arn,
-                 settings=settings, threshold=1, comparison="LessThanThreshold",
-                 missing_data="breaching",  # a check that stops reporting is a check that failed
-                 metric=Metric("AWS/Route53", "HealthCheckStatus", {"HealthCheckId": check_id}, "Minimum"))
-
-
-def dashboard_body(regions: Sequence[tuple[Region, Watched]]) -> str:
-    """One dashboard, a row per region; every widget names its region."""
-    widgets, y = [], 0
-    for region, w in regions:
-        api = ["ApiName", w.api_name, "Stage", w.stage_name]
-        fn = ["FunctionName", w.function_name, "Resource", f"{w.function_name}:{w.alias_name}"]
-        rows = [
-            ("API requests and errors", [["AWS/ApiGateway", "Count", *api], ["AWS/ApiGateway", "4XXError", *api], ["AWS/ApiGateway", "5XXError", *api]], "Sum"),
-            ("API latency p99", [["AWS/ApiGateway", "Latency", *api, {"stat": "p99"}]], "p99"),
-            ("Function invocations, errors, throttles", [["AWS/Lambda", "Invocations", *fn], ["AWS/Lambda", "Errors", *fn], ["AWS/Lambda", "Throttles", *fn], ["AWS/Lambda", "ProvisionedConcurrencySpilloverInvocations", *fn]], "Sum"),
-            ("Table throttles and replication", [["AWS/DynamoDB", "ReadThrottleEvents", "TableName", w.table_name], ["AWS/DynamoDB", "WriteThrottleEvents", "TableName", w.table_name], ["AWS/DynamoDB", "ReplicationLatency", "TableName", w.table_name, "ReceivingRegion", region.peer_name, {"stat": "Average", "yAxis": "right"}]], "Sum"),
+        here = f" ({region.name})"
+        return [
+            AlarmSpec(EVENT_DEAD_LETTERS, "Forwarded events that failed every retry wait in the forwarding dead-letter queue" + here,
+                      1, "notBreaching",
+                      metric=Metric("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": self.queue_name}, "Maximum")),
+            AlarmSpec(EVENT_DLQ_FAILURES, "Forwarded events lost: EventBridge could not put them in the dead-letter queue "
+                      "(its key or queue policy refuses)" + here, 1, "notBreaching",
+                      metric=Metric("AWS/Events", "InvocationsFailedToBeSentToDlq",
+                                    {"EventBusName": self.bus_name, "RuleName": self.rule_name})),
         ]
-        if w.canary_name:
-            rows.append(("Canary success percent", [["CloudWatchSynthetics", "SuccessPercent", "CanaryName", w.canary_name]], "Average"))
-        if w.waf_name:
-            rows.append(("WAF blocked requests", [["AWS/WAFV2", "BlockedRequests", "WebACL", w.waf_name, "Region", region.name, "Rule", "ALL"]], "Sum"))
-        for x, (title, metrics, stat) in enumerate(rows):
+
+
+def health_check_alarm_spec(scope: Construct, id_: str, *, checked: Region, check_id: str) -> AlarmSpec:
+    """An alarm on one Route 53 health check, for the us-east-1 collector: the only region
+    Route 53 publishes health-check metrics in."""
+    return AlarmSpec(HEALTH_CHECK, f"Route 53 health check of {checked.name} failing", 1,
+                     "breaching",  # a check that stops reporting is a check that failed
+                     comparison="LessThanThreshold", scope=scope, id=id_, name=f"{checked.role}-health-check",
+                     metric=Metric("AWS/Route53", "HealthCheckStatus", {"HealthCheckId": check_id}, "Minimum"))
+
+
+def dashboard_body(monitors: Sequence[RegionMonitor]) -> str:
+    """One dashboard, a band per region (its collector's rows, four widgets a line); every widget names its region."""
+    widgets, y = [], 0
+    for monitor in monitors:
+        region, rows = monitor.region, monitor.rows
+        for x, row in enumerate(rows):
             widgets.append({
                 "type": "metric", "x": (x % 4) * 6, "y": y + (x // 4) * 6, "width": 6, "height": 6,
-                "properties": {"title": f"{title} — {region.role} ({region.name})", "region": region.name,
-                               "metrics": metrics, "stat": stat, "period": 300, "view": "timeSeries"},
+                "properties": {"title": f"{row.title} — {region.role} ({region.name})", "region": region.name,
+                               "metrics": [list(line) for line in row.metrics], "stat": row.stat, "period": 300,
+                               "view": "timeSeries"},
             })
         y += 6 * ((len(rows) + 3) // 4)
     return json.dumps({"widgets": widgets})
+
+
+def alarm_table(docs: Sequence[AlarmDoc] | None = None) -> str:
+    """The README's alarm table (markdown): one row per kind of alarm tapinfra declares (default):
+    this module's first, then each declaring module's (by name) in declaration order."""
+    if docs is None:
+        import importlib
+
+        from tapinfra.modules.base import registered_modules
+
+        importlib.import_module("tapinfra.stack")  # every core construct, so every core kind is declared
+        for module in registered_modules():
+            if module.constructs:
+                importlib.import_module(module.constructs)
+        # the core's first, then by declaring module (import order varies), each in declaration order
+        docs = sorted((d for d in ALARM_DOCS.values() if d.declared_in.startswith("tapinfra.")),
+                      key=lambda d: (d.declared_in != __name__, d.declared_in))
+    lines = ["| alarm | where / when | fires when | usually means |", "|---|---|---|---|"]
+    for doc in docs:
+        lines.append(f"| `{doc.key}` | {doc.where or 'each region'} | {doc.fires_when} | {doc.means} |")
+    return "\n".join(lines) + "\n"

@@ -26,13 +26,15 @@ from tapinfra.region import Region
 
 HTTPS = 443
 GATEWAY_SERVICES = ("s3", "dynamodb")
-# Interface endpoints for what the function calls; ssm (drain switch) and secretsmanager
-# (database secret) only when those are on.
+# Interface endpoints for what the function calls; ssm (drain switch) only when that is on,
+# and what the modules' code calls (secretsmanager for the database secret).
 BASE_INTERFACE_SERVICES = ("events", "sqs", "kms", "logs", "xray")
 
 
-def interface_services(*, drain_switch: bool, database: bool) -> tuple[str, ...]:
-    return BASE_INTERFACE_SERVICES + (("ssm",) if drain_switch else ()) + (("secretsmanager",) if database else ())
+def interface_services(*, drain_switch: bool, modules: Sequence[str] = ()) -> tuple[str, ...]:
+    """The interface endpoints: the core's, then each service the enabled modules name (once)."""
+    core = BASE_INTERFACE_SERVICES + (("ssm",) if drain_switch else ())
+    return core + tuple(dict.fromkeys(s for s in modules if s not in core))
 # Standard zones are the region's name and a letter; Local and Wavelength Zones never match.
 ZONE_LETTERS = "abcdef"
 # Each VPC range is cut into 16 equal subnets: private ones from the start, public ones from the middle.
