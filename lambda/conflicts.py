@@ -18,7 +18,7 @@ last-writer-wins too, but a stream record of a delete does not say which region 
 from __future__ import annotations
 
 from config import get_settings
-from contract import WRITE_CONFLICTS_METRIC
+from contract import PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE, WRITE_CONFLICTS_METRIC
 from observability import count, logger
 
 STREAM_SOURCE = "aws:dynamodb"
@@ -55,11 +55,11 @@ def lost_write(record: dict, here: str) -> dict | None:
     old_version, new_version = _number(old, "version"), _number(new, "version")
     if old_version is None or new_version is None or new_version > old_version:
         return None
-    expired_at, written_at = _number(old, "expires_at"), change.get("ApproximateCreationDateTime")
+    expired_at, written_at = _number(old, TTL_ATTRIBUTE), change.get("ApproximateCreationDateTime")
     if expired_at is not None and isinstance(written_at, (int, float)) and expired_at <= written_at:
         return None  # the old item had expired: a re-create, nothing live lost
     return {
-        "tenant_id": _text(new, "tenant_id"), "item_id": _text(new, "item_id"),
+        "tenant_id": _text(new, PARTITION_KEY), "item_id": _text(new, SORT_KEY),
         "kept_version": new_version, "kept_region": kept_region,
         "lost_version": old_version, "lost_region": lost_region,
     }

@@ -31,6 +31,7 @@ from tapinfra.runtime import (  # noqa: F401  (re-exported for the application's
     is_drained,
     writer_region,
 )
+from tapinfra.runtime import health as health_contract  # noqa: F401  (the /health body: handler and smoke)
 from tapinfra.runtime.openapi import Route, load
 
 OPENAPI_FILE = Path(__file__).with_name("openapi.json")

@@ -30,29 +30,26 @@ from botocore.exceptions import (
 
 import clients
 from config import get_settings
-from contract import is_drained
+from contract import PARTITION_KEY, SORT_KEY, health_contract, is_drained
 from observability import count, logger
 
-HEALTH_KEY = {"tenant_id": {"S": "__health__"}, "item_id": {"S": "__health__"}}
+HEALTH_KEY = {PARTITION_KEY: {"S": "__health__"}, SORT_KEY: {"S": "__health__"}}
+DRAIN_ON, DRAIN_OFF = health_contract.DRAIN_ON, health_contract.DRAIN_OFF
 
 
 @dataclass(frozen=True)
 class HealthResult:
-    status: str  # ok | degraded | draining
+    status: str  # one of health_contract.STATUSES
     region: str
-    table: str
-    drain: str  # off | on
+    table: str  # health_contract.TABLE_OK, or a short error summary
+    drain: str  # DRAIN_ON | DRAIN_OFF
 
     @property
     def http_status(self) -> int:
-        return 200 if self.status == "ok" else 503
+        return health_contract.http_status(self.status)
 
     def body(self) -> dict:
-        return {
-            "status": self.status,
-            "region": self.region,
-            "checks": {"table": self.table, "drain": self.drain},
-        }
+        return health_contract.health_body(self.status, self.region, self.table, self.drain)
 
 
 _lock = threading.Lock()
@@ -80,20 +77,20 @@ def _summarize(exc: BaseException) -> str:
 def check_table(table_name: str, timeout: float) -> str:
     if not table_name:
         return "TABLE_NAME not set"
-    clients.health_dynamodb(timeout).get_item(TableName=table_name, Key=HEALTH_KEY, ProjectionExpression="item_id")
-    return "ok"
+    clients.health_dynamodb(timeout).get_item(TableName=table_name, Key=HEALTH_KEY, ProjectionExpression=SORT_KEY)
+    return health_contract.TABLE_OK
 
 
 def check_drain(parameter_name: str, timeout: float) -> str:
     if not parameter_name:
-        return "off"
+        return DRAIN_OFF
     try:
         response = clients.health_ssm(timeout).get_parameter(Name=parameter_name, WithDecryption=True)
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") == "ParameterNotFound":
-            return "off"
+            return DRAIN_OFF
         raise
-    return "on" if is_drained(response.get("Parameter", {}).get("Value", "")) else "off"
+    return DRAIN_ON if is_drained(response.get("Parameter", {}).get("Value", "")) else DRAIN_OFF
 
 
 def _evaluate() -> HealthResult:
@@ -114,16 +111,16 @@ def _evaluate() -> HealthResult:
     try:
         drain = drain_future.result(timeout=max(0.0, deadline - time.monotonic()))
     except Exception as exc:  # noqa: BLE001
-        drain = "off"
+        drain = DRAIN_OFF
         logger.warning("health: drain switch unreadable, assuming off", extra={"error": _summarize(exc)})
         count("HealthDrainCheckFailed")
 
-    if drain == "on":
-        status = "draining"
-    elif table != "ok":
-        status = "degraded"
+    if drain == DRAIN_ON:
+        status = health_contract.DRAINING
+    elif table != health_contract.TABLE_OK:
+        status = health_contract.DEGRADED
     else:
-        status = "ok"
+        status = health_contract.HEALTHY
     return HealthResult(status=status, region=settings.region, table=table, drain=drain)
 
 

@@ -16,7 +16,11 @@ dead-letter config puts it on the same queue.
 
 Idempotent: items are created only if absent (the API's create), so S3's at-least-once delivery
 and Lambda's retries never duplicate or overwrite; an id that exists already counts as a
-duplicate and stays as it is. A line without an ``id`` gets one derived from the object's key,
+duplicate and stays as it is. The create runs where the API's does (writer.py, the same
+WRITE_MODE, WRITE_REGIONS and drain switches): in single-writer mode on the writer's copy, so an
+ingested line and a ``POST /items`` of one id meet on one copy and one of them makes the item,
+whichever regions they enter. An unreachable writer raises (Lambda retries, then dead-letters
+the event); it never falls back to this region's copy. A line without an ``id`` gets one derived from the object's key,
 version and line number, so processing one object version twice writes nothing new.
 Ingested items publish no events (a bulk load would flood the bus); the table's stream has them.
 """

@@ -32,6 +32,7 @@ import clients
 import clock
 import writer
 from codec import ITEM_SIZE_LIMIT, from_item, item_size, to_item
+from contract import PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE
 from config import get_settings
 from encoding import dumps
 from conditional import Condition, etag
@@ -47,13 +48,13 @@ MAX_QUERY_ROUNDS = 5
 PAGE_BUDGET_BYTES = 3_000_000
 
 _NAMES = {
-    "#tenant": "tenant_id",
-    "#id": "item_id",
+    "#tenant": PARTITION_KEY,
+    "#id": SORT_KEY,
     "#name": "name",
     "#attrs": "attributes",
     "#version": "version",
     "#updated": "updated_at",
-    "#expires": "expires_at",
+    "#expires": TTL_ATTRIBUTE,
     "#region": "updated_region",
 }
 
@@ -69,13 +70,13 @@ def _iso(epoch: int) -> str:
 
 
 def _key(tenant_id: str, item_id: str) -> dict:
-    return {"tenant_id": {"S": tenant_id}, "item_id": {"S": item_id}}
+    return {PARTITION_KEY: {"S": tenant_id}, SORT_KEY: {"S": item_id}}
 
 
 def _alive(raw: dict | None, now: int) -> bool:
     if not raw:
         return False
-    expires = raw.get("expires_at", {}).get("N")
+    expires = raw.get(TTL_ATTRIBUTE, {}).get("N")
     return expires is None or int(expires) > now
 
 
@@ -83,13 +84,13 @@ def public(raw: dict) -> dict:
     """The API representation of a stored item (no tenant id, no key names)."""
     item = from_item(raw)
     return {
-        "id": item["item_id"],
+        "id": item[SORT_KEY],
         "name": item.get("name"),
         "attributes": item.get("attributes", {}),
         "version": item.get("version"),
         "created_at": item.get("created_at"),
         "updated_at": item.get("updated_at"),
-        "expires_at": item.get("expires_at"),
+        "expires_at": item.get(TTL_ATTRIBUTE),
         "region": item.get("updated_region"),
     }
 
@@ -117,14 +118,14 @@ def _stored(tenant_id: str, item_id: str, name: str, attributes: dict, version: 
     stamp = _iso(now)
     raw = to_item(
         {
-            "tenant_id": tenant_id,
-            "item_id": item_id,
+            PARTITION_KEY: tenant_id,
+            SORT_KEY: item_id,
             "name": name,
             "attributes": attributes,
             "version": version,
             "created_at": stamp,
             "updated_at": stamp,
-            "expires_at": _expiry(now),
+            TTL_ATTRIBUTE: _expiry(now),
             "updated_region": get_settings().region,
         }
     )
@@ -145,7 +146,7 @@ def create(tenant_id: str, item_id: str | None, name: str, attributes: dict) -> 
             Item=raw,
             # An expired item that TTL has not deleted yet counts as gone.
             ConditionExpression="attribute_not_exists(#id) OR #expires <= :now",
-            ExpressionAttributeNames={"#id": "item_id", "#expires": "expires_at"},
+            ExpressionAttributeNames={"#id": SORT_KEY, "#expires": TTL_ATTRIBUTE},
             ExpressionAttributeValues={":now": {"N": str(now)}},
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
@@ -197,7 +198,7 @@ def _live_items_query(tenant_id: str, now: int, start_key: dict | None) -> dict:
         "TableName": _table(),
         "KeyConditionExpression": "#tenant = :tenant",
         "FilterExpression": "attribute_not_exists(#expires) OR #expires > :now",
-        "ExpressionAttributeNames": {"#tenant": "tenant_id", "#expires": "expires_at"},
+        "ExpressionAttributeNames": {"#tenant": PARTITION_KEY, "#expires": TTL_ATTRIBUTE},
         "ExpressionAttributeValues": {":tenant": {"S": tenant_id}, ":now": {"N": str(now)}},
     }
     if start_key:
@@ -226,7 +227,7 @@ def list_page(tenant_id: str, limit: int, start_after: str | None) -> Page:
         if not last_key or len(collected) >= limit:
             break
         start_key = last_key
-    next_id = last_key["item_id"]["S"] if last_key else None
+    next_id = last_key[SORT_KEY]["S"] if last_key else None
     return Page(items=collected, last_item_id=next_id)
 
 
@@ -277,7 +278,7 @@ def delete(tenant_id: str, item_id: str, if_match: Condition | None = None) -> d
     """Delete a live item (if its version is one the If-Match names) and return what it was."""
     now = clock.now()
     condition = "attribute_exists(#id) AND #expires > :now"
-    names = {"#id": "item_id", "#expires": "expires_at"}
+    names = {"#id": SORT_KEY, "#expires": TTL_ATTRIBUTE}
     values = {":now": {"N": str(now)}}
     if if_match is not None and not if_match.any:
         if not if_match.versions:  # only tags that are not ours: it cannot match

@@ -73,3 +73,120 @@ def test_forwarding_matches_the_contract_source_and_origin_field(default_tf):
         pattern = json.loads(rule["event_pattern"])
         assert pattern["source"] == [contract.EVENT_SOURCE]
         assert set(pattern["detail"]) == {contract.ORIGIN_REGION_FIELD}
+
+
+# ---------------------------------------------------------------- one source per fact (issue 19)
+
+import re  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from tapinfra.runtime import PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE  # noqa: E402
+from tapinfra.runtime import health as health_contract  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+CANARY_DIR = ROOT / "canary" / "nodejs" / "node_modules"
+
+
+def _sources(*globs: str) -> dict[str, str]:
+    """relative path -> text of the tree's own sources matching ``globs`` (no venv, no _fastimport)."""
+    found = {}
+    for pattern in globs:
+        for path in ROOT.glob(pattern):
+            rel = path.relative_to(ROOT).as_posix()
+            if "/_fastimport/" in rel or "__pycache__" in rel or rel.startswith((".venv/", "tests/")):
+                continue
+            found[rel] = path.read_text(encoding="utf-8")
+    return found
+
+
+def test_the_drain_parameter_path_is_built_in_one_place():
+    """``/<app>/<env>/drain`` is spelled by tapinfra/function_environment.py alone; the construct,
+    the size estimate and the name limits call it."""
+    spelled = {rel for rel, text in _sources("tapinfra/**/*.py", "lambda/*.py").items() if re.search(r'/drain"', text)}
+    assert spelled == {"tapinfra/function_environment.py"}
+
+
+def test_the_function_environment_is_built_in_one_place():
+    """Only the builder maps the contract's variable names to values: the construct and the
+    4 KB estimate (config.function_environment) both call it."""
+    building = {rel for rel, text in _sources("tapinfra/**/*.py").items()
+                if re.search(r"(\bEnv\.(TABLE_NAME|TENANT_KEYS|POWERTOOLS_LOG_LEVEL)|\"(TENANT_KEYS|POWERTOOLS_LOG_LEVEL)\")\s*:", text)}
+    assert building == {"tapinfra/function_environment.py"}
+
+
+def test_the_estimate_and_the_construct_use_the_same_builder(default_tf):
+    """Same variables and the same drain switch (tests/test_config_hostile.py compares the sizes)."""
+    from tapinfra.config import function_environment
+    from tests.synth import example_config
+
+    estimate = function_environment(example_config("default"))
+    for _, (_, fn) in default_tf.by_provider("aws_lambda_function", handler="app.handler").items():
+        deployed = fn["environment"]["variables"]
+        assert set(deployed) == set(estimate)
+        rtype, name, _ = default_tf.referenced(deployed[contract.Env.DRAIN_PARAMETER_NAME])
+        assert default_tf.resources(rtype)[name]["name"] == estimate[contract.Env.DRAIN_PARAMETER_NAME]
+
+
+def test_the_handler_reads_the_table_keys_from_the_contract():
+    """The item store, the conflict counter and /health name the table's keys through the
+    contract; a quoted key name left in them would survive a change of the contract."""
+    for rel in ("lambda/items.py", "lambda/conflicts.py", "lambda/health.py"):
+        text = (ROOT / rel).read_text(encoding="utf-8")
+        # conflicts.py logs a record whose fields happen to share the names: "tenant_id": _text(new, PARTITION_KEY)
+        text = re.sub(r'"\w+": _text\(', "", text)
+        for key in (PARTITION_KEY, SORT_KEY):
+            assert f'"{key}"' not in text, (rel, key)
+        # the TTL attribute's name is also the API's field: items.py spells that field once, in public()
+        assert text.count(f'"{TTL_ATTRIBUTE}"') == (1 if rel == "lambda/items.py" else 0), rel
+        assert f'"{TTL_ATTRIBUTE}": item.get(TTL_ATTRIBUTE)' in text or rel != "lambda/items.py"
+
+
+def test_the_health_body_is_built_by_the_contract():
+    """lambda/health.py builds its body with health_body and judges nothing by a quoted field name."""
+    text = (ROOT / "lambda" / "health.py").read_text(encoding="utf-8")
+    assert "health_contract.health_body(" in text
+    for literal in ('"status"', '"checks"', '"draining"', '"degraded"', "200 if"):
+        assert literal not in text, literal
+    smoke = (ROOT / "tapinfra" / "operator" / "smoke.py").read_text(encoding="utf-8")
+    assert "health_problem(" in smoke and 'get("status")' not in smoke
+
+
+def test_the_canarys_contract_file_is_current():
+    """The canary carries the contract as JSON; regenerate with tools/update_health_contract.py."""
+    assert (CANARY_DIR / "tapHealthContract.json").read_text(encoding="utf-8") == health_contract.canary_contract_json(), \
+        "stale: run .venv/bin/python tools/update_health_contract.py"
+
+
+HEALTH_CASES = [
+    (200, health_contract.health_body("ok", "us-east-1", "ok", "off"), "us-east-1"),
+    (200, health_contract.health_body("ok", "us-east-1", "ok", "off"), None),
+    (503, health_contract.health_body("draining", "us-east-1", "ok", "on"), None),
+    (200, health_contract.health_body("degraded", "us-east-1", "timeout", "off"), None),
+    (200, health_contract.health_body("ok", "us-west-2", "ok", "off"), "us-east-1"),
+    (200, {"region": "us-east-1", "checks": {}}, None),
+    (200, {"status": "ok", "checks": {}}, None),
+    (200, {"status": "ok", "region": "", "checks": {}}, None),
+    (200, {"status": "ok", "region": "us-east-1"}, None),
+    (200, {"status": "ok", "region": "us-east-1", "checks": []}, None),
+    (200, ["ok"], None),
+]
+
+
+def test_the_canary_and_smoke_judge_health_alike():
+    """The Node canary's judge and the runtime's health_problem give the same verdict and reason."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    script = ("const { judge } = require(process.argv[1]);"
+              "const cases = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
+              "process.stdout.write(JSON.stringify(cases.map(([c, b, r]) => judge(c, JSON.stringify(b), r || undefined))));")
+    done = subprocess.run([node, "-e", script, str(CANARY_DIR / "tapHealth.js")], input=json.dumps(HEALTH_CASES),
+                          capture_output=True, text=True, timeout=60, check=True)
+    verdicts = json.loads(done.stdout)
+    expected = [{"ok": p is None, "reason": p} for p in (health_contract.health_problem(*case) for case in HEALTH_CASES)]
+    assert verdicts == expected
+    assert [v["ok"] for v in verdicts] == [True, True, False, False, False, False, False, False, False, False, False]

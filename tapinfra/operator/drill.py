@@ -1,4 +1,4 @@
-"""``python -m tapinfra drill --region primary|secondary --outputs outputs.json [--dry-run]``.
+"""``python -m tapinfra drill --region primary|secondary --outputs outputs.json [--dry-run] [--experiment NAME]``.
 
 A failover drill against a deployed stack: turn one region's drain switch on, poll its
 Route 53 health check and the custom domain's DNS answer until traffic has left the region,
@@ -14,6 +14,9 @@ The switch (its name and region) comes from the synthesized stack, the health ch
 the domain from the deployment's outputs (``terraform output -json``). AWS clients come from
 an injectable factory and DNS answers from an injectable resolver, so the tests run it on
 moto with a fake clock.
+
+``--experiment NAME`` impairs the region with a FIS experiment of the ``chaos`` module instead
+of the switch, and measures the same times (``tapinfra.operator.experiment``).
 """
 
 from __future__ import annotations
@@ -31,7 +34,9 @@ from typing import Any, Callable, Iterator, Mapping, Optional
 
 from tapinfra.cli.exits import NOT_OK, OK, InputError, command
 from tapinfra.errors import Problem
+from tapinfra import outputs as out
 from tapinfra.operator.model import ROLES, Architecture, add_source_arguments, architecture_from_args
+from tapinfra.outputs import StackOutputs
 from tapinfra.runtime import SINGLE_WRITER, Env, is_drained, writer_region
 from tapinfra.strict_json import read_json_file
 
@@ -117,16 +122,17 @@ def read_outputs(path: str | Path) -> dict[str, Any]:
                           for p in problems])
     if not isinstance(raw, dict):
         raise InputError([Problem(f"--outputs {path}", raw, "a JSON object of outputs (terraform output -json)")])
-    if len(raw) == 1 and isinstance(next(iter(raw.values())), dict) and "value" not in next(iter(raw.values())):
-        raw = next(iter(raw.values()))  # cdktf --outputs-file: {"<stack>": {...}}
-    return {k: v["value"] if isinstance(v, dict) and "value" in v else v for k, v in raw.items()}
+    return StackOutputs.parse(raw)[0].values
 
 
-def plan_drill(arch: Architecture, outputs: Mapping[str, Any], role: str, *, outputs_given: bool = True) -> DrillPlan:
-    """What a drill of ``role`` touches, from the synthesized stack and the deployment's outputs.
+def plan_drill(arch: Architecture, outputs: Mapping[str, Any] | StackOutputs, role: str, *,
+               outputs_given: bool = True) -> DrillPlan:
+    """What a drill of ``role`` touches, from the synthesized stack and the deployment's outputs
+    (name -> value, or read already: :class:`~tapinfra.outputs.StackOutputs`).
 
     Only a dry run may go without an outputs file (``outputs_given=False``); a given one is checked.
     """
+    outputs = outputs if isinstance(outputs, StackOutputs) else StackOutputs.parse(outputs)[0]
     problems = []
     if role not in ROLES:
         problems.append(Problem("--region", role, "primary or secondary"))
@@ -137,18 +143,14 @@ def plan_drill(arch: Architecture, outputs: Mapping[str, Any], role: str, *, out
         problems.append(Problem("features.drain_switch", False, "true: the drill needs the region's drain switch"))
     if "dns" not in arch.features:
         problems.append(Problem("features.dns", False, "true: the drill watches Route 53 health checks and the custom domain"))
-    checks = {}
-    for r in ROLES:
-        value = outputs.get(f"{r}_health_check_id")
-        if isinstance(value, str) and value:
-            checks[r] = value
-    url = outputs.get("custom_domain_url")
-    if (outputs or outputs_given) and "dns" in arch.features:
-        for r in ROLES:
-            if r not in checks:
-                problems.append(Problem(f"outputs.{r}_health_check_id", outputs.get(f"{r}_health_check_id"), "the health check id terraform output gives"))
-        if not isinstance(url, str) or not url.startswith("https://"):
-            problems.append(Problem("outputs.custom_domain_url", url, "https://<domain> as terraform output gives"))
+    checks = {r: outputs.get(out.HEALTH_CHECK_ID, r) for r in ROLES if outputs.get(out.HEALTH_CHECK_ID, r)}
+    url = outputs.get(out.CUSTOM_DOMAIN_URL)
+    if (outputs.values or outputs_given) and "dns" in arch.features:
+        problems.extend(p for p in (outputs.problem(out.HEALTH_CHECK_ID, r) for r in ROLES) if p is not None)
+        bad_url = outputs.problem(out.CUSTOM_DOMAIN_URL)
+        if bad_url is None and not url.startswith("https://"):
+            bad_url = Problem(f"outputs.{out.CUSTOM_DOMAIN_URL.key()}", url, "https://<domain> as terraform output gives")
+        problems.extend([bad_url] if bad_url is not None else [])
     if problems:
         raise InputError(problems)
     domain = url[len("https://"):].rstrip("/") if isinstance(url, str) else arch.domain_name
@@ -254,6 +256,10 @@ class Drill:
         extra = {"KeyId": described[0]["KeyId"]} if kind == "SecureString" and described[0].get("KeyId") else {}
         self.ssm.put_parameter(Name=self.plan.parameter_name, Value=value, Type=kind, Overwrite=True, **extra)
 
+    def switched(self, value: str) -> str:
+        """What the drill logs once the impairment is set to ``value`` (``tapinfra.operator.experiment`` says its own)."""
+        return f"drain switch {self.plan.parameter_name} in {self.plan.region}: {value}"
+
     # -- what Route 53 and DNS say
 
     def health(self, role: str) -> tuple[bool, str]:
@@ -289,7 +295,7 @@ class Drill:
                 self.set_switch(ON)
                 switched_on = True
                 start = self.clock()
-                self.log(f"drain switch {plan.parameter_name} in {plan.region}: {ON}")
+                self.log(self.switched(ON))
                 result.writer_while_drained = self.writer()
                 self._log_writer(f"while {plan.region} is drained", result.writer_while_drained)
                 for obs in self._poll("failover", start, names, drained):
@@ -302,7 +308,7 @@ class Drill:
                 self.set_switch(OFF)
                 switched_on = False
                 cleared = self.clock()
-                self.log(f"drain switch {plan.parameter_name} in {plan.region}: {OFF}")
+                self.log(self.switched(OFF))
                 result.writer_after = self.writer()
                 self._log_writer("after the drill", result.writer_after)
                 for obs in self._poll("recovery", start, names, drained):
@@ -390,6 +396,8 @@ def main(argv: list[str], clients: ClientFactory = boto3_clients, resolver: Reso
     add_source_arguments(parser)
     parser.add_argument("--outputs", help="terraform output -json of the deployment (required unless --dry-run)")
     parser.add_argument("--dry-run", action="store_true", help="print the steps and the resources, change nothing")
+    parser.add_argument("--experiment", metavar="NAME",
+                        help="impair the region with this FIS experiment of the chaos module instead of the drain switch")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for failover, and again for recovery")
     parser.add_argument("--interval", type=float, default=10.0, help="seconds between polls")
     args = parser.parse_args(argv)
@@ -399,6 +407,10 @@ def main(argv: list[str], clients: ClientFactory = boto3_clients, resolver: Reso
         if not (math.isfinite(value) and value > 0):
             raise InputError([Problem(name, value, "a positive, finite number of seconds")])
     outputs = read_outputs(args.outputs) if args.outputs is not None else {}
+    if args.experiment is not None:
+        from tapinfra.operator.experiment import run_experiment_drill
+
+        return run_experiment_drill(args, outputs, clients, resolver)
     plan = plan_drill(architecture_from_args(args), outputs, args.region, outputs_given=args.outputs is not None)
     if args.dry_run:
         print("DRY RUN: nothing is changed.")

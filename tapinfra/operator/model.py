@@ -24,7 +24,8 @@ from tapinfra.errors import Problem
 from tapinfra.operator.stack_shape import document_problems
 from tapinfra.strict_json import MAX_NESTING, Literal, join, read_json_file
 
-ROLES = ("primary", "secondary")
+from tapinfra import outputs as out
+from tapinfra.outputs import ROLES
 _REF = re.compile(r"^\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z0-9_]+)\}$")
 _CANARY_SCHEDULE_DOC = MonitoringConfig.__dataclass_fields__["canary_schedule"].metadata["doc"]
 
@@ -65,7 +66,7 @@ class Architecture:
 
     regions: Mapping[str, Region]         # alias -> Region, in the stack's provider order
     resources: tuple[Resource, ...]
-    outputs: tuple[str, ...]
+    outputs: Mapping[str, Any]            # output name -> its synthesized value (a ${...} reference or a literal)
 
     # ------------------------------------------------------------ lookups
 
@@ -91,8 +92,15 @@ class Architecture:
 
     # ------------------------------------------------------------ what is deployed
 
+    def output_resource(self, spec: out.OutputSpec, role: Optional[str] = None) -> Optional[Resource]:
+        """The resource the stack's output ``spec`` (of region ``role``) refers to, None without one."""
+        return self.resolve(self.outputs.get(spec.key(role)))
+
     def function(self, role: str) -> Optional[Resource]:
-        return next(iter(self.regions[role].of("aws_lambda_function")), None) if role in self.regions else None
+        """The region's API function: the one its ``function_name`` output names (modules such as
+        ingestion add functions of their own to the region)."""
+        found = self.output_resource(out.FUNCTION_NAME, role) if role in self.regions else None
+        return found if found is not None and found.type == "aws_lambda_function" else None
 
     def drain_parameter(self, role: str) -> Optional[Resource]:
         """The SSM parameter the region's function reads as its drain switch (its DRAIN_PARAMETER_NAME)."""
@@ -104,11 +112,15 @@ class Architecture:
         return found if found is not None and found.type == "aws_ssm_parameter" else None
 
     def health_check(self, role: str) -> Optional[Resource]:
-        return next(iter(self.regions[role].of("aws_route53_health_check")), None) if role in self.regions else None
+        """The Route 53 health check probing the region's endpoint (its ``health_check_id`` output)."""
+        found = self.output_resource(out.HEALTH_CHECK_ID, role) if role in self.regions else None
+        return found if found is not None and found.type == "aws_route53_health_check" else None
 
     @property
     def zone(self) -> Optional[Resource]:
-        return next(iter(self.of("aws_route53_zone")), None)
+        """The hosted zone the stack creates (its ``zone_name_servers`` output), None when it looks one up."""
+        found = self.output_resource(out.ZONE_NAME_SERVERS)
+        return found if found is not None and found.type == "aws_route53_zone" else None
 
     @property
     def routing_records(self) -> list[Resource]:
@@ -129,7 +141,8 @@ class Architecture:
 
     @property
     def table(self) -> Optional[Resource]:
-        return next(iter(self.of("aws_dynamodb_table")), None)
+        found = self.output_resource(out.TABLE_NAME)
+        return found if found is not None and found.type == "aws_dynamodb_table" else None
 
     @property
     def replication(self) -> Optional[Resource]:
@@ -236,7 +249,8 @@ def from_document(doc: Any, where: str = "<stack>") -> Architecture:
     missing = [role for role in ROLES if role not in regions]
     if missing:
         raise InputError([Problem(where, sorted(regions), f"providers aliased {' and '.join(ROLES)}")])
-    return Architecture(regions=regions, resources=resources, outputs=tuple(sorted(doc.get("output", {}))))
+    outputs = {name: body.get("value") for name, body in sorted(doc.get("output", {}).items())}
+    return Architecture(regions=regions, resources=resources, outputs=outputs)
 
 
 def _path(r: Resource, *keys: str) -> str:

@@ -24,7 +24,12 @@ from typing import Any, Callable, Mapping, Optional
 
 from tapinfra.cli.exits import NOT_OK, OK, InputError, command
 from tapinfra.errors import Problem
+from tapinfra import outputs as out
 from tapinfra.operator.drill import read_outputs
+from tapinfra.outputs import StackOutputs
+from tapinfra.runtime import HEALTH_PATH
+from tapinfra.runtime import health as health_contract
+from tapinfra.runtime.health import health_problem
 from tapinfra.operator.model import ROLES
 
 USER_AGENT = "tapinfra-smoke/1"
@@ -92,7 +97,7 @@ class Smoke:
     def run(self) -> SmokeReport:
         try:
             for role in ROLES:
-                self._check(f"{role}: GET /health", lambda r=role: self._health(r))
+                self._check(f"{role}: GET {HEALTH_PATH}", lambda r=role: self._health(r))
             for name, base in self.endpoints.items():
                 self._check(f"{name}: create, read, list, update, delete", lambda b=base: self._crud(b))
             if all(role in self.endpoints for role in ROLES):
@@ -125,10 +130,11 @@ class Smoke:
 
     def _health(self, role: str) -> str:
         base = self.endpoints[role]
-        body = self._expect(self.http("GET", f"{base}/health"), 200, "GET /health")
-        if not isinstance(body, dict) or body.get("status") != "ok":
-            raise CheckFailed(f"GET /health: expected status ok, got {body}")
-        return f"region {body.get('region')}"
+        reply = self.http("GET", f"{base}{HEALTH_PATH}")
+        problem = health_problem(reply.status, reply.body)
+        if problem is not None:
+            raise CheckFailed(f"GET {HEALTH_PATH}: {problem}: {str(reply.body)[:200]}")
+        return f"region {reply.body[health_contract.REGION]}"
 
     def _create(self, base: str) -> dict:
         item_id = f"smoke-{uuid.uuid4().hex[:16]}"
@@ -195,39 +201,27 @@ class Smoke:
                 self.log(f"could not delete smoke item {item_id} at {base}: {exc}")
 
 
-def _is_url(value: Any) -> bool:
-    """An http(s) URL urllib can request: a host, no spaces or control characters."""
-    if not isinstance(value, str) or not value.isascii() or not value.isprintable() or " " in value:
-        return False
-    parts = urllib.parse.urlsplit(value)
-    return parts.scheme in ("https", "http") and bool(parts.hostname)
-
-
-def endpoints_from(outputs: Mapping[str, Any]) -> dict[str, str]:
-    endpoints, problems = {}, []
-    for role in ROLES:
-        url = outputs.get(f"{role}_invoke_url")
-        if not _is_url(url):
-            problems.append(Problem(f"outputs.{role}_invoke_url", url, "the stage's invoke URL as terraform output gives"))
-        else:
-            endpoints[role] = url.rstrip("/")
-    custom = outputs.get("custom_domain_url")
-    if custom is not None and not _is_url(custom):
-        problems.append(Problem("outputs.custom_domain_url", custom, "https://<domain> as terraform output gives, or absent"))
-    elif custom is not None:
-        endpoints["custom domain"] = custom.rstrip("/")
+def endpoints_from(outputs: Mapping[str, Any] | StackOutputs) -> dict[str, str]:
+    """Each region's invoke URL and the custom domain's (when the stack has one), from the outputs."""
+    outputs = outputs if isinstance(outputs, StackOutputs) else StackOutputs.parse(outputs)[0]
+    problems = [p for p in (outputs.problem(out.INVOKE_URL, role) for role in ROLES) if p is not None]
+    problems += [p for p in [outputs.problem(out.CUSTOM_DOMAIN_URL, required=False)] if p is not None]
     if problems:
         raise InputError(problems)
+    endpoints = {role: outputs.require(out.INVOKE_URL, role).rstrip("/") for role in ROLES}
+    custom = outputs.get(out.CUSTOM_DOMAIN_URL)
+    if custom is not None:
+        endpoints["custom domain"] = custom.rstrip("/")
     return endpoints
 
 
-def key_from_api_gateway(outputs: Mapping[str, Any], tenant: str, clients: Callable[[str, str], Any]) -> str:
-    ids = outputs.get("primary_api_key_ids", {})
-    if not isinstance(ids, dict) or not all(isinstance(v, str) for v in ids.values()):
-        raise InputError([Problem("outputs.primary_api_key_ids", ids, "an object of tenant -> API key id, as terraform output gives")])
+def key_from_api_gateway(outputs: Mapping[str, Any] | StackOutputs, tenant: str, clients: Callable[[str, str], Any]) -> str:
+    outputs = outputs if isinstance(outputs, StackOutputs) else StackOutputs.parse(outputs)[0]
+    ids = outputs.require(out.API_KEY_IDS, "primary")
     if tenant not in ids:
-        raise InputError([Problem("--tenant", tenant, f"a tenant with a key in outputs.primary_api_key_ids ({', '.join(sorted(ids)) or 'none'})")])
-    region = _region_of(outputs.get("primary_invoke_url", ""))
+        where = out.API_KEY_IDS.key("primary")
+        raise InputError([Problem("--tenant", tenant, f"a tenant with a key in outputs.{where} ({', '.join(sorted(ids)) or 'none'})")])
+    region = _region_of(outputs.get(out.INVOKE_URL, "primary", ""))
     return clients("apigateway", region).get_api_key(apiKey=ids[tenant], includeValue=True)["value"]
 
 
@@ -249,7 +243,7 @@ def main(argv: list[str], clients: Optional[Callable[[str, str], Any]] = None) -
     args = parser.parse_args(argv)
     if not (math.isfinite(args.replication_timeout) and args.replication_timeout >= 0):
         raise InputError([Problem("--replication-timeout", args.replication_timeout, "a finite number of seconds, 0 or more")])
-    outputs = read_outputs(args.outputs)
+    outputs = StackOutputs.read(read_outputs(args.outputs))
     endpoints = endpoints_from(outputs)
     key = args.key or os.environ.get("TAP_API_KEY")
     if key and not (key.isascii() and key.isprintable()):

@@ -57,12 +57,12 @@ describe('tapCanary.js in plain Node', () => {
 });
 
 describe('canary zip contents', () => {
-  test('nodejs/node_modules holds only the two runtime files', () => {
-    assert.deepEqual(fs.readdirSync(RUNTIME_DIR).sort(), ['tapCanary.js', 'tapHealth.js']);
+  test('nodejs/node_modules holds only the two runtime files and the health contract', () => {
+    assert.deepEqual(fs.readdirSync(RUNTIME_DIR).sort(), ['tapCanary.js', 'tapHealth.js', 'tapHealthContract.json']);
   });
 
   test('runtime files require only Node built-ins, each other and the Synthetics runtime modules', () => {
-    const allowed = new Set(['./tapHealth', 'Synthetics', 'SyntheticsLogger']);
+    const allowed = new Set(['./tapHealth', './tapHealthContract.json', 'Synthetics', 'SyntheticsLogger']);
     for (const file of ['tapCanary.js', 'tapHealth.js']) {
       const source = fs.readFileSync(path.join(RUNTIME_DIR, file), 'utf8');
       const required = [...source.matchAll(/require\(\s*(['"`])([^'"`]+)\1\s*\)/g)].map((m) => m[2]);

@@ -5,11 +5,16 @@ const assert = require('node:assert/strict');
 const http = require('node:http');
 const path = require('node:path');
 
-const { checkHealth, judge, MAX_BODY_BYTES } = require(
+const { checkHealth, judge, CONTRACT, MAX_BODY_BYTES } = require(
   path.join(__dirname, '..', '..', 'canary', 'nodejs', 'node_modules', 'tapHealth.js'),
 );
 
-const HEALTHY = { status: 'ok', region: 'us-east-1', checks: { dynamodb: 'ok' } };
+// The body the function answers when healthy, built from the contract (tapinfra/runtime/health.py).
+const HEALTHY = {
+  [CONTRACT.fields.status]: CONTRACT.statuses.healthy,
+  [CONTRACT.fields.region]: 'us-east-1',
+  [CONTRACT.fields.checks]: { [CONTRACT.checks.table]: 'ok', [CONTRACT.checks.drain]: 'off' },
+};
 const json = (value) => JSON.stringify(value);
 
 describe('judge (pure)', () => {

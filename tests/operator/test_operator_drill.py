@@ -11,6 +11,7 @@ import pytest
 from moto import mock_aws
 
 from tapinfra.errors import ConfigError
+from tapinfra.config import with_changes
 from tapinfra.operator import drill, model
 from tests.synth import example_config, synth
 
@@ -246,9 +247,9 @@ def test_bad_inputs_are_config_errors(arch, tmp_path, capsys):
     with pytest.raises(ConfigError) as err:
         drill.plan_drill(arch, {"custom_domain_url": "api.example.com"}, "primary")
     assert {"outputs.primary_health_check_id", "outputs.custom_domain_url"} <= set(err.value.paths)
-    minimal = model.from_document(synth(example_config("minimal")).doc)
+    no_dns = model.from_document(synth(with_changes(example_config("minimal"), features={"dns": False})).doc)
     with pytest.raises(ConfigError) as err:
-        drill.plan_drill(minimal, {}, "primary")
+        drill.plan_drill(no_dns, {}, "primary")
     assert "features.dns" in err.value.paths
     stack = tmp_path / "cdk.tf.json"
     stack.write_text(json.dumps(synth(example_config("default")).doc))
