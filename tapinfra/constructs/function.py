@@ -4,26 +4,30 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Mapping, Optional
+from typing import TYPE_CHECKING, Mapping, Optional, Sequence
 
 from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
-from tapinfra.config import ApiConfig, FunctionConfig, MonitoringConfig, TableConfig
+from tapinfra.config import ApiConfig, FunctionConfig, TableConfig
 from tapinfra.constructs.events import EventBus
-from tapinfra.constructs.monitoring import Metric, alarm
+from tapinfra.constructs.monitoring import AlarmSpec, Metric, alarm_doc
 from tapinfra.constructs.packaging import CodePackage
 from tapinfra.constructs.secure_function import SecureFunction
 from tapinfra.constructs.table import GlobalTable
+from tapinfra.function_environment import api_function_environment
+from tapinfra.function_environment import drain_parameter_name as drain_parameter_path
 from tapinfra.runtime import ANY_REGION, SINGLE_WRITER, WRITE_CONFLICTS_METRIC, Env
 from tapinfra.policy import Statement
 from tapinfra.provider import aws
 from tapinfra.region import Region
 
 if TYPE_CHECKING:
-    from tapinfra.constructs.aurora import SecretAccess
     from tapinfra.constructs.network import NetworkPlacement
 
+WRITE_CONFLICTS = alarm_doc("write-conflicts", "a replicated write overwrote a version not older than its own",
+                            "two regions wrote one item within the replication lag: one write was lost",
+                            "`table.write_mode: any-region`")
 POWERTOOLS_ACCOUNT = "017000801446"  # AWS's account for the public Powertools layers
 
 
@@ -31,11 +35,6 @@ def powertools_layer_arn(region: Region, settings: FunctionConfig) -> str:
     runtime = settings.runtime.replace(".", "")
     return region.arn("lambda", f"layer:AWSLambdaPowertoolsPythonV3-{runtime}-x86_64:{settings.powertools_layer_version}",
                       account=POWERTOOLS_ACCOUNT)
-
-
-def tenant_map_json(key_ids: Mapping[str, str]) -> str:
-    """``{"<key id>": "<tenant>", ...}`` as a Terraform template (key ids are tokens)."""
-    return "{" + ",".join(f'"{key_id}":"{tenant}"' for tenant, key_id in sorted(key_ids.items())) + "}"
 
 
 class ApiFunction(Construct):
@@ -49,12 +48,17 @@ class ApiFunction(Construct):
     :param tenant_key_ids: tenant -> API key id in this region (tokens).
     :param drain: this region's drain switch, or None.
     :param network: the private subnets and security group to run in (networking module), or None.
-    :param database_secret: the database's master secret in this region (Aurora module), or None.
+    :param extra_statements: what the modules' code in this function may do besides (e.g. read the
+        database's secret), default none; appended to ``statements``.
+    :param extra_environment: the modules' variables (e.g. the database secret's ARN), default none.
+    :param released: default False: Terraform points the alias at each new version. True: CodeDeploy
+        does (``release.enabled``, :class:`tapinfra.constructs.release.Release`), so Terraform ignores
+        the alias's version and routing.
 
     The role may do exactly what the code does: item actions on this region's table,
     PutEvents on this region's bus, use this region's key, write its own log group, send
     to its DLQ, read the drain parameter, and write X-Ray traces; in a VPC, what Lambda needs
-    to attach it; with a database, read its secret. ``statements`` lists all of it.
+    to attach it; and what the modules add. ``statements`` lists all of it.
 
     The write model (``table_settings.write_mode``): in single-writer mode the function may
     also write the peer region's copy of the table, use the peer's key (that copy and the peer's
@@ -67,7 +71,8 @@ class ApiFunction(Construct):
     def __init__(self, scope: Construct, id_: str, *, region: Region, settings: FunctionConfig, api: ApiConfig,
                  table_settings: TableConfig, package: CodePackage, handler: str, table: GlobalTable, bus: EventBus,
                  tenant_key_ids: Mapping[str, str], drain: Optional["DrainSwitch"],
-                 network: Optional["NetworkPlacement"] = None, database_secret: Optional["SecretAccess"] = None) -> None:
+                 network: Optional["NetworkPlacement"] = None, extra_statements: Sequence[Statement] = (),
+                 extra_environment: Optional[Mapping[str, str]] = None, released: bool = False) -> None:
         super().__init__(scope, id_)
         p, namer = region.provider, region.namer
         self.name = namer.name("api", "lambda")
@@ -92,28 +97,17 @@ class ApiFunction(Construct):
         else:
             statements.append(table.grant_stream_read(region, sid="ReadThisRegionsTableStream"))
         statements.extend(secure.network_statements)
-        if database_secret is not None:
-            statements.append(database_secret.grant_read("ReadDatabaseSecret"))
+        statements.extend(extra_statements)
         self.statements: tuple[Statement, ...] = tuple(statements)
-        environment = {
-            Env.TABLE_NAME: table.name,
-            Env.EVENT_BUS_NAME: bus.name,
-            Env.EVENT_SOURCE: bus.source,
-            Env.RETENTION_DAYS: str(table_settings.item_retention_days),
-            Env.TENANT_KEYS: tenant_map_json(tenant_key_ids),
-            Env.DRAIN_PARAMETER_NAME: drain.name if drain is not None else "",
-            Env.CORS_ALLOWED_ORIGINS: ",".join(api.cors_allowed_origins),
-            Env.MAX_BODY_BYTES: str(api.max_body_bytes),
-            Env.POWERTOOLS_SERVICE_NAME: namer.app,
-            Env.POWERTOOLS_METRICS_NAMESPACE: f"{namer.app}-{namer.environment}",
-            Env.POWERTOOLS_LOG_LEVEL: "INFO",
-            Env.WRITE_MODE: self.write_mode,
-            Env.WRITE_REGIONS: ",".join(r.name for r in table.regions),
-        }
+        environment = api_function_environment(
+            app=namer.app, environment=namer.environment, table_name=table.name, bus_name=bus.name,
+            event_source=bus.source, retention_days=table_settings.item_retention_days, tenant_key_ids=tenant_key_ids,
+            drain_parameter=drain.name if drain is not None else "", cors_allowed_origins=api.cors_allowed_origins,
+            max_body_bytes=api.max_body_bytes, write_mode=self.write_mode, write_regions=[r.name for r in table.regions],
+        )
         self.metrics_namespace = environment[Env.POWERTOOLS_METRICS_NAMESPACE]
         self.service_name = environment[Env.POWERTOOLS_SERVICE_NAME]
-        if database_secret is not None:
-            environment[Env.DATABASE_SECRET_ARN] = database_secret.arn
+        environment.update(extra_environment or {})
         # Published: the alias below points at a version, never at $LATEST.
         self.function = secure.create(
             role_name=namer.name("api", "iam_role"), statements=statements, handler=handler,
@@ -129,6 +123,8 @@ class ApiFunction(Construct):
             function_name=self.function_name,
             function_version=self.function.version,
             description="What API Gateway invokes; never $LATEST.",
+            # released: CodeDeploy moves the alias (tapinfra release); Terraform must not move it back.
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["function_version", "routing_config"]) if released else None,
         )
         self.alias_name: str = self.alias.name
         self.provisioned_concurrency = aws.lambda_provisioned_concurrency_config.LambdaProvisionedConcurrencyConfig(
@@ -173,16 +169,15 @@ class ApiFunction(Construct):
             depends_on=[self.role_policy],
         )
 
-    def watch_write_conflicts(self, *, topic_arn: str, settings: MonitoringConfig):
+    def alarm_specs(self) -> list[AlarmSpec]:
         """any-region mode: an alarm on the writes replication overwrote (none in single-writer mode,
         where no write is resolved last-writer-wins)."""
         if self.write_mode != ANY_REGION:
-            return None
+            return []
         region = self._region
-        return alarm(self, "write-conflicts-alarm", provider=region.provider, name=region.namer.name("write-conflicts", "alarm"),
-                     description=f"Writes lost to last-writer-wins between regions (table.write_mode any-region; {region.name})",
-                     topic_arn=topic_arn, settings=settings, threshold=1, missing_data="notBreaching",
-                     metric=Metric(self.metrics_namespace, WRITE_CONFLICTS_METRIC, {"service": self.service_name}))
+        return [AlarmSpec(WRITE_CONFLICTS, f"Writes lost to last-writer-wins between regions (table.write_mode any-region; {region.name})",
+                          1, "notBreaching", scope=self, id="write-conflicts-alarm",
+                          metric=Metric(self.metrics_namespace, WRITE_CONFLICTS_METRIC, {"service": self.service_name}))]
 
     def allow_invoke_from(self, region: Region, execution_arn: str, stage_name: str):
         """Let one API stage (and nothing else) invoke the alias."""
@@ -214,8 +209,8 @@ class DrainSwitch:
 
 
 def drain_parameter_name(region: Region) -> str:
-    """``/<app>/<env>/drain``: the same name in both regions (SSM parameters are regional)."""
-    return f"/{region.namer.app}/{region.namer.environment}/drain"
+    """The drain switch's parameter in ``region`` (:func:`tapinfra.function_environment.drain_parameter_name`)."""
+    return drain_parameter_path(region.namer.app, region.namer.environment)
 
 
 def drain_switch(scope: Construct, id_: str, *, region: Region) -> DrainSwitch:
