@@ -1,26 +1,62 @@
 """Issue 20's "defaults that are not seed failures" and "account-wide singletons", in every
-shipped example: dead-lettered cross-region events, exports that expire with the items,
-health checks and canaries in both regions, alarm topics someone subscribes to, the API
-Gateway account setting owned by one environment, and retention on every log group the
-stack causes to exist."""
+shipped example (each examples/*.json, the library example, and the project ``tapinfra init``
+writes, with and without ``--domain``): Route 53 routing with a health check per region,
+dead-lettered cross-region events, exports that expire with the items, canaries in both
+regions, alarm topics someone subscribes to (or a warning that says none does), account-wide
+settings owned by one environment, and retention on every log group the stack causes to exist."""
 
 from __future__ import annotations
+
+import tempfile
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from tapinfra.config import TapConfig, config_from_dict, with_changes
+from tapinfra import scaffold
+from tapinfra.config import TapConfig, config_from_dict, load_config, with_changes
 from tapinfra.errors import ConfigError
 from tapinfra.shortfalls import reserved_domain, shortfalls
-from tests.synth import EXAMPLE_NAMES, REGIONS, Tf, example_config, synth
+from tests.synth import EXAMPLES, REGIONS, Tf, example_config, synth
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/platform/apigw-cloudwatch"
+SCAFFOLD_DOMAIN = "svc.corp.dev"
+# Every config a user gets from us: found, not listed, so a new example is walked too.
+PROJECTS = tuple(sorted(p.parent.name for p in EXAMPLES.glob("*/tapinfra.json")))  # cdktf apps: examples/library/
+SHIPPED = (*sorted(p.stem for p in EXAMPLES.glob("*.json")), *PROJECTS, "scaffold", "scaffold-domain")
+# The one shipped shape without routing: init without --domain cannot know a domain.
+UNROUTED = {"scaffold"}
 
 
-@pytest.fixture(scope="module", params=EXAMPLE_NAMES)
+def scaffolded(domain: str | None) -> TapConfig:
+    """The config of a project ``tapinfra init`` writes (``--domain`` when given), from its templates."""
+    root = Path(tempfile.mkdtemp(prefix="tapinfra-scaffold-"))
+    scaffold.write_project(root, "svc", domain)
+    return load_config(root / "tapinfra.json", environ={})
+
+
+def shipped_config(name: str) -> TapConfig:
+    if name in PROJECTS:
+        return load_config(EXAMPLES / name / "tapinfra.json", environ={})
+    if name.startswith("scaffold"):
+        return scaffolded(SCAFFOLD_DOMAIN if name == "scaffold-domain" else None)
+    return example_config(name)
+
+
+def test_the_walk_finds_every_example():
+    assert {"minimal", "default", "full", "library"} <= set(SHIPPED)
+
+
+@pytest.fixture(scope="module", params=SHIPPED)
 def example(request):
-    s = synth(example_config(request.param))
+    s = synth(shipped_config(request.param))
     return s.config, Tf(s.doc), s.stack
+
+
+@pytest.fixture(scope="module", params=SHIPPED)
+def shipped(request):
+    s = synth(shipped_config(request.param))
+    return request.param, s.config, Tf(s.doc), s.stack
 
 
 def problems(raw: dict) -> list[str]:
@@ -135,6 +171,57 @@ def test_every_example_health_checks_each_regions_own_endpoint_and_alarms_on_it(
         assert alarm["treat_missing_data"] == "breaching" and tf.regions().get(alarm["provider"].split(".")[1], "us-east-1") == "us-east-1"
 
 
+def test_every_shipped_example_routes_both_regions_through_route53_behind_their_health_checks(shipped):
+    name, config, tf, stack = shipped
+    if name in UNROUTED:
+        assert not config.features.dns and any("no automatic failover" in w for w in stack.warnings)
+        return
+    assert config.features.dns, f"{name}: features.dns is off"
+    domains = {body["provider"]: n for n, body in tf.resources("aws_api_gateway_domain_name").items()}
+    checks = {tf.ref("aws_route53_health_check", n, "id"): c for n, c in tf.resources("aws_route53_health_check").items()}
+    routed = [r for r in tf.resources("aws_route53_record").values() if r.get("alias")]
+    assert sorted(r["provider"] for r in routed) == sorted(REGIONS)
+    assert {r["type"] for r in routed} <= {"A", "AAAA"} and len({r["set_identifier"] for r in routed}) == len(routed)
+    policy = config.dns.routing_policy
+    for record in routed:
+        provider = record["provider"]
+        # the record's health check probes the record's own region, and the alias targets that region's domain
+        assert checks[record["health_check_id"]]["provider"] == provider
+        alias = record["alias"]
+        assert alias["name"] == tf.ref("aws_api_gateway_domain_name", domains[provider], "regional_domain_name")
+        assert alias["evaluate_target_health"] is True
+        assert record["name"] == config.dns.domain_name
+        assert record.get(f"{policy}_routing_policy"), (name, policy)
+
+
+def test_init_without_a_domain_warns_at_synth_and_with_one_it_routes():
+    assert not scaffolded(None).features.dns
+    routed = scaffolded(SCAFFOLD_DOMAIN)
+    assert routed.features.dns and routed.dns.domain_name == routed.dns.create_zone_name == SCAFFOLD_DOMAIN
+    assert not any("dns." in w or "features.dns" in w for w in shortfalls(routed))
+
+
+def test_the_synth_command_says_what_a_deployment_without_a_domain_lacks(tmp_path, capsys):
+    from tapinfra.cli.synth import synth_main
+
+    root = tmp_path / "project"
+    scaffold.write_project(root, "svc", None)
+    assert synth_main(["--config", str(root / "tapinfra.json"), "--outdir", str(tmp_path / "out")]) == 0
+    err = capsys.readouterr().err
+    assert "warning: features.dns is false" in err and "no automatic failover" in err
+
+
+@pytest.mark.parametrize("domain,words", [
+    ("api.example.com", "reserved for documentation"), ("Upper.Corp.dev", "lowercase DNS name"),
+    ("nodots", "lowercase DNS name"), ("a" * 60 + ".corp.dev", "at most 64"),
+])
+def test_init_refuses_a_domain_that_cannot_route(domain, words, tmp_path, capsys):
+    assert scaffold.main([str(tmp_path / "p"), "--app", "svc", "--domain", domain, "--no-snapshot"]) == 2
+    err = capsys.readouterr().err
+    assert "--domain" in err and repr(domain) in err and words in err
+    assert not (tmp_path / "p").exists()
+
+
 def test_a_deployment_without_a_domain_says_so_in_its_outputs(example):
     config, tf, stack = example
     lacks_routing = any("no automatic failover" in w for w in stack.warnings)
@@ -173,12 +260,16 @@ def test_documentation_domains_are_recognised(name, reserved):
     assert reserved_domain(name) == reserved
 
 
-def test_every_alarm_topic_in_every_example_has_a_subscriber(example):
-    _, tf, _ = example
+def test_every_alarm_topic_in_every_example_has_a_subscriber_or_the_stack_says_none_does(example):
+    config, tf, stack = example
     subscribed = {s["topic_arn"] for s in tf.resources("aws_sns_topic_subscription").values()}
     topics = {tf.ref("aws_sns_topic", name, "arn") for name in tf.resources("aws_sns_topic")}
     notified = {arn for a in tf.resources("aws_cloudwatch_metric_alarm").values() for arn in a["alarm_actions"]}
-    assert notified <= topics and topics <= subscribed
+    assert notified <= topics
+    if topics <= subscribed:
+        return
+    assert config.disposable and not config.monitoring.alarm_emails and not subscribed
+    assert any("monitoring.alarm_emails is empty" in w for w in stack.warnings)
 
 
 # --- 5. account-wide singletons -------------------------------------------------------------
@@ -187,7 +278,7 @@ def test_every_alarm_topic_in_every_example_has_a_subscriber(example):
 # owner, so the stack may hold one only as noted.
 ACCOUNT_SINGLETONS = {
     "aws_api_gateway_account": "only with api.account_logging_role create",
-    "aws_cloudwatch_log_resource_policy": "Route 53 query logging of a zone the stack creates (10 per region)",
+    "aws_cloudwatch_log_resource_policy": "only with dns.query_log_policy create, for a zone the stack creates (10 per region)",
     "aws_route53_hosted_zone_dnssec": "only on a zone the stack creates",
     "aws_s3_account_public_access_block": None, "aws_iam_service_linked_role": None,
     "aws_xray_encryption_config": None, "aws_ebs_encryption_by_default": None,
@@ -205,7 +296,34 @@ def test_the_stack_holds_account_singletons_only_where_it_owns_them(example):
     assert bool(tf.resources("aws_api_gateway_account")) == (config.api.account_logging_role == "create")
     created_zone = bool(tf.resources("aws_route53_zone"))
     assert bool(tf.resources("aws_route53_hosted_zone_dnssec")) == created_zone
-    assert bool(tf.resources("aws_cloudwatch_log_resource_policy")) == created_zone
+    assert bool(tf.resources("aws_cloudwatch_log_resource_policy")) == (created_zone and config.dns.query_log_policy == "create")
+
+
+def test_the_query_log_policy_is_owned_and_protected_unless_disposable(example):
+    config, tf, _ = example
+    for name, policy in tf.resources("aws_cloudwatch_log_resource_policy").items():
+        assert (policy.get("lifecycle") or {}).get("prevent_destroy") is (None if config.disposable else True), name
+        (statement,) = tf.policy(policy["policy_document"])
+        assert statement["principals"] == [{"type": "Service", "identifiers": ["route53.amazonaws.com"]}]
+        (resource,) = statement["resources"]
+        assert resource.endswith(":log-group:/aws/route53/*")
+        for log in tf.resources("aws_route53_query_log").values():
+            assert f"aws_cloudwatch_log_resource_policy.{name}" in log["depends_on"]
+
+
+def test_an_environment_that_does_not_own_the_query_log_policy_creates_none_and_still_logs():
+    config = with_changes(example_config("default"), dns={"query_log_policy": "existing"})
+    tf = Tf(synth(config).doc)
+    assert not tf.resources("aws_cloudwatch_log_resource_policy")
+    (log,) = tf.resources("aws_route53_query_log").values()
+    (group_name,) = [n for n, g in tf.resources("aws_cloudwatch_log_group").items() if g["name"].startswith("/aws/route53/")]
+    assert log["cloudwatch_log_group_arn"] == tf.ref("aws_cloudwatch_log_group", group_name, "arn")
+    assert not any(d.startswith("aws_cloudwatch_log_resource_policy.") for d in log.get("depends_on") or [])
+
+
+@pytest.mark.parametrize("value", ["sometimes", "", None])
+def test_the_query_log_policy_mode_is_create_or_existing(value):
+    assert "dns.query_log_policy" in problems({"dns": {"query_log_policy": value}})
 
 
 def test_the_owner_protects_the_account_setting_and_its_role_unless_disposable(example):

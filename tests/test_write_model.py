@@ -157,3 +157,55 @@ def test_an_unknown_write_mode_is_refused(bad):
     with pytest.raises(ConfigError) as err:
         with_changes(example_config("default"), table={"write_mode": bad})
     assert "table.write_mode" in err.value.paths
+
+
+# --- the ingestion processor follows the same model --------------------------------------------
+
+INGEST = "ingest.handler"
+INGEST_CROSS_REGION_SIDS = {"PutItemsInThePeerRegionsTable", "UseThePeerRegionsKey", "ReadThePeerRegionsDrainSwitch"}
+
+
+@pytest.fixture(scope="module")
+def ingest_single_tf():
+    return Tf(synth(with_changes(example_config("default"), ingestion={"enabled": True})).doc)
+
+
+def test_the_processor_is_told_the_same_mode_preference_and_switch_as_the_api(ingest_single_tf, single_tf):
+    tf = ingest_single_tf
+    apis = tf.by_provider("aws_lambda_function", handler=HANDLER)
+    for provider, (_, fn) in tf.by_provider("aws_lambda_function", handler=INGEST).items():
+        env, api_env = fn["environment"]["variables"], apis[provider][1]["environment"]["variables"]
+        for name in (Env.WRITE_MODE, Env.WRITE_REGIONS):
+            assert env[name] == api_env[name], (provider, name)
+        (switch_id, switch), = tf.in_region("aws_ssm_parameter", provider).items()
+        assert env[Env.WRITE_MODE] == SINGLE_WRITER
+        # the switch the API function reads (by reference or by its name): the same writer is chosen
+        assert api_env[Env.DRAIN_PARAMETER_NAME] in (switch["name"], tf.ref("aws_ssm_parameter", switch_id, "name"))
+        assert env[Env.DRAIN_PARAMETER_NAME] in (switch["name"], tf.ref("aws_ssm_parameter", switch_id, "name"))
+
+
+def test_single_writer_processors_may_create_on_the_peers_copy_and_read_both_switches(ingest_single_tf):
+    tf = ingest_single_tf
+    for provider, (_, fn) in tf.by_provider("aws_lambda_function", handler=INGEST).items():
+        st = _statements(tf, fn)
+        peer = _peer_resources(tf, provider)
+        assert {sid for sid, s in st.items() if _names_peer(s, tf, provider)} == INGEST_CROSS_REGION_SIDS
+        assert st["PutItemsInThePeerRegionsTable"]["actions"] == ["dynamodb:PutItem"], "creates only, as at home"
+        assert st["PutItemsInThePeerRegionsTable"]["resources"] == [peer["table"]]
+        assert st["UseThePeerRegionsKey"]["resources"] == [peer["key"]]
+        assert st["ReadThePeerRegionsDrainSwitch"]["resources"] == [peer["switch"]]
+        (own_id, own), = tf.in_region("aws_ssm_parameter", provider).items()
+        (resource,) = st["ReadDrainSwitch"]["resources"]
+        region = tf.regions()[provider.split(".")[1]]
+        assert st["ReadDrainSwitch"]["actions"] == ["ssm:GetParameter"]
+        assert resource == tf.ref("aws_ssm_parameter", own_id, "arn") or (
+            resource.endswith(f":ssm:{region}:${{data.aws_caller_identity.identity.account_id}}:parameter{own['name']}"))
+
+
+def test_any_region_processors_reach_nothing_of_the_peer():
+    config = with_changes(example_config("default"), ingestion={"enabled": True}, table={"write_mode": ANY_REGION})
+    tf = Tf(synth(config).doc)
+    for provider, (_, fn) in tf.by_provider("aws_lambda_function", handler=INGEST).items():
+        st = _statements(tf, fn)
+        assert not [sid for sid, s in st.items() if _names_peer(s, tf, provider)]
+        assert fn["environment"]["variables"][Env.WRITE_MODE] == ANY_REGION

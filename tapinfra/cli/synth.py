@@ -61,4 +61,8 @@ def synth_main(argv: Optional[list[str]] = None, *, default_config: str | Path |
         print(exc, file=sys.stderr)
         return 2
     print(f"synthesized {Path(outdir) / 'stacks' / config.stack_id / 'cdk.tf.json'}")
+    from tapinfra.shortfalls import shortfalls
+
+    for warning in shortfalls(config):  # also the stack's warnings output
+        print(f"warning: {warning}", file=sys.stderr)
     return 0

@@ -19,9 +19,12 @@ class HostedZone(Construct):
 
     A created zone is signed with DNSSEC (a KMS ECC key in us-east-1, as Route 53 requires;
     publish ``ds_record`` at the parent to complete the chain of trust) and logs its queries
-    to an encrypted log group in us-east-1. An existing zone is its owner's to configure.
-    A created zone and its signing key are protected from destroy (``prevent_destroy``) unless
-    ``disposable``; a disposable zone is destroyed with every record in it.
+    to an encrypted log group in us-east-1, through the CloudWatch Logs resource policy this
+    environment creates or the account already has (``dns.query_log_policy``: such policies
+    are an account-and-region quota of 10, so one owner serves every zone). An existing zone
+    is its owner's to configure. A created zone, its signing key and a created query-log
+    policy are protected from destroy (``prevent_destroy``) unless ``disposable``; a
+    disposable zone is destroyed with every record in it.
     Exposes ``zone_id``, ``name_servers`` and ``ds_record`` (None for an existing zone).
     """
 
@@ -41,27 +44,35 @@ class HostedZone(Construct):
             lifecycle=None if disposable else TerraformResourceLifecycle(prevent_destroy=True),
         )
         self.zone_id, self.name_servers = zone.zone_id, zone.name_servers
-        self._query_logging(zone, settings, east, log_retention_days)
+        self._query_logging(zone, settings, east, log_retention_days, disposable)
         self._dnssec(zone, east, disposable)
 
-    def _query_logging(self, zone, settings: DnsConfig, east: Region, retention: int) -> None:
+    def _query_logging(self, zone, settings: DnsConfig, east: Region, retention: int, disposable: bool) -> None:
+        """The zone's query log group, and the account's resource policy letting Route 53 write
+        it when this environment owns that policy (``dns.query_log_policy``)."""
         group_arn_prefix = east.arn("logs", "log-group:/aws/route53/")
         self.query_log_group = aws.cloudwatch_log_group.CloudwatchLogGroup(
             self, "query-log-group", provider=east.provider, name=f"/aws/route53/{settings.create_zone_name}",
             retention_in_days=retention, kms_key_id=east.key.arn,
         )
-        delivery = policy_document(self, "query-log-policy-document", east.provider, [Statement(
-            sid="Route53QueryLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-            resources=[f"{group_arn_prefix}*"], principals={"Service": ["route53.amazonaws.com"]},
-            conditions=[Condition("StringEquals", "aws:SourceAccount", [east.account_id])],
-        )])
-        policy = aws.cloudwatch_log_resource_policy.CloudwatchLogResourcePolicy(
-            self, "query-log-policy", provider=east.provider,
-            policy_name=east.namer.name("route53-query-logs", "log_group"), policy_document=delivery.json,
-        )
+        self.query_log_policy = None
+        if settings.query_log_policy == "create":
+            delivery = policy_document(self, "query-log-policy-document", east.provider, [Statement(
+                sid="Route53QueryLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[f"{group_arn_prefix}*"], principals={"Service": ["route53.amazonaws.com"]},
+                conditions=[Condition("StringEquals", "aws:SourceAccount", [east.account_id])],
+            )])
+            self.query_log_policy = aws.cloudwatch_log_resource_policy.CloudwatchLogResourcePolicy(
+                self, "query-log-policy", provider=east.provider,
+                policy_name=east.namer.name("route53-query-logs", "log_group"), policy_document=delivery.json,
+                lifecycle=None if disposable else TerraformResourceLifecycle(prevent_destroy=True),
+            )
+        # existing: the account's policy admits route53.amazonaws.com to /aws/route53/*; Route 53
+        # checks it when the query-log config is created and refuses (InsufficientCloudWatchLogsResourcePolicy).
         self.query_log = aws.route53_query_log.Route53QueryLog(
             self, "query-log", provider=east.provider, zone_id=self.zone_id,
-            cloudwatch_log_group_arn=self.query_log_group.arn, depends_on=[policy],
+            cloudwatch_log_group_arn=self.query_log_group.arn,
+            depends_on=[self.query_log_policy] if self.query_log_policy is not None else None,
         )
 
     def _dnssec(self, zone, east: Region, disposable: bool) -> None:

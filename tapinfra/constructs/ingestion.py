@@ -3,9 +3,10 @@
 Per region, like the table's copies it writes to: a producer uploads to either region's
 ingest bucket (the other one when a region is down). Each object created there invokes the
 processor (``ingest.handler``, in the application's zip, sharing its item model and
-validation); it writes the object's items to this region's copy of the global table under the
-tenant its key names, or sends the object's reference and the reason to the dead-letter queue,
-whose depth alarms the region's topic.
+validation); it creates the object's items under the tenant its key names, on the copy of the
+global table the API writes (the writer's in single-writer mode, this region's in any-region),
+or sends the object's reference and the reason to the dead-letter queue, whose depth alarms
+the region's topic.
 """
 
 from __future__ import annotations
@@ -15,17 +16,21 @@ from typing import TYPE_CHECKING, Optional, Sequence
 
 from constructs import Construct
 
-from tapinfra.config import FunctionConfig, IngestionConfig, MonitoringConfig, StorageConfig
+from tapinfra.config import FunctionConfig, IngestionConfig, StorageConfig
 from tapinfra.constructs.bucket import SecureBucket
-from tapinfra.constructs.function import powertools_layer_arn
-from tapinfra.constructs.monitoring import Metric, alarm
+from tapinfra.constructs.function import DrainSwitch, powertools_layer_arn
+from tapinfra.constructs.monitoring import AlarmSpec, DashboardRow, Metric, alarm_doc
 from tapinfra.constructs.packaging import CodePackage
 from tapinfra.constructs.secure_function import SecureFunction
 from tapinfra.constructs.table import GlobalTable
-from tapinfra.runtime import IngestEnv
+from tapinfra.runtime import SINGLE_WRITER, IngestEnv
 from tapinfra.policy import Statement
 from tapinfra.provider import aws
 from tapinfra.region import Region
+
+INGEST_DEAD_LETTERS = alarm_doc(
+    "ingest-dead-letters", "at least `ingestion.dlq_alarm_threshold` messages wait in the dead-letter queue",
+    "an upload was rejected (the message says why) or kept failing", "`ingestion` on")
 
 if TYPE_CHECKING:
     from tapinfra.constructs.network import NetworkPlacement
@@ -41,14 +46,22 @@ class IngestProcessor(Construct):
     region's key, send to its dead-letter queue, write its own logs and X-Ray traces; in a
     VPC, what Lambda needs to attach it. ``statements`` lists all of it.
 
+    Its creates follow the write model (``table.write_mode``) exactly as the API's do: in
+    single-writer mode they run on the writer's copy, chosen by the same drain switches, so an
+    ingested create and an API create of one id meet on one copy and one of them wins. The role
+    may then also put items into the peer's copy, use the peer's key and read both regions'
+    switches.
+
     :param tenants: the tenants whose ``<tenant>/`` prefix it accepts (the API's tenants).
     :param max_body_bytes: the API's body limit, which bounds one line (one item).
     :param network: where the API function runs (networking module), or None.
+    :param drain: the region's drain switch (the API function's), or None without one.
     """
 
     def __init__(self, scope: Construct, id_: str, *, region: Region, settings: IngestionConfig, function: FunctionConfig,
                  package: CodePackage, table: GlobalTable, retention_days: int, tenants: Sequence[str],
-                 max_body_bytes: int, bucket_arn: str, network: Optional["NetworkPlacement"] = None) -> None:
+                 max_body_bytes: int, bucket_arn: str, drain: Optional[DrainSwitch],
+                 network: Optional["NetworkPlacement"] = None) -> None:
         super().__init__(scope, id_)
         namer = region.namer
         self.name = namer.name("ingest", "lambda")
@@ -62,6 +75,7 @@ class IngestProcessor(Construct):
                       resources=[f"{bucket_arn}/{tenant}/*" for tenant in tenants]),
             table.grant_items(region, "PutItemsInThisRegionsTable", actions=("dynamodb:PutItem",)),
             *secure.statements,
+            *self._writer_statements(region, table, drain),
             *secure.network_statements,
         )
         self.dead_letter_queue_url: str = self.dead_letter_queue.url
@@ -73,6 +87,9 @@ class IngestProcessor(Construct):
             IngestEnv.MAX_ITEMS_PER_OBJECT: str(settings.max_items_per_object),
             IngestEnv.MAX_BODY_BYTES: str(max_body_bytes),
             IngestEnv.DEAD_LETTER_QUEUE_URL: self.dead_letter_queue_url,
+            IngestEnv.WRITE_MODE: table.write_mode,
+            IngestEnv.WRITE_REGIONS: ",".join(r.name for r in table.regions),
+            IngestEnv.DRAIN_PARAMETER_NAME: drain.name if drain is not None else "",
             IngestEnv.POWERTOOLS_SERVICE_NAME: f"{namer.app}-ingest",
             IngestEnv.POWERTOOLS_METRICS_NAMESPACE: f"{namer.app}-{namer.environment}",
             IngestEnv.POWERTOOLS_LOG_LEVEL: "INFO",
@@ -87,6 +104,18 @@ class IngestProcessor(Construct):
         self.function_name: str = self.function.function_name
         self.arn: str = self.function.arn
 
+    @staticmethod
+    def _writer_statements(region: Region, table: GlobalTable, drain: Optional[DrainSwitch]) -> list[Statement]:
+        """Single-writer mode: the peer's copy (creates only), the peer's key, both regions' switches."""
+        if table.write_mode != SINGLE_WRITER:
+            return []
+        peer = table.peer_of(region)
+        found = [table.grant_items(peer, "PutItemsInThePeerRegionsTable", actions=("dynamodb:PutItem",)),
+                 peer.key.grant("UseThePeerRegionsKey")]
+        if drain is not None:
+            found += [drain.grant_read("ReadDrainSwitch"), drain.in_region(peer).grant_read("ReadThePeerRegionsDrainSwitch")]
+        return found
+
 
 @dataclass(frozen=True)
 class IngestionResult:
@@ -99,14 +128,14 @@ class IngestionResult:
 class IngestPipeline(Construct):
     """``bucket`` (a :class:`SecureBucket` whose object-created events invoke the processor),
     ``processor`` (:class:`IngestProcessor`), the ``permission`` that lets only this bucket of
-    this account invoke it, and the ``alarm`` on the dead-letter queue's depth. With a
+    this account invoke it; :meth:`alarm_specs` watch the dead-letter queue's depth. With a
     ``network``, the processor runs where the API function does (its calls then go through the
     region's endpoints: admit ``processor.statements`` there)."""
 
     def __init__(self, scope: Construct, id_: str, *, region: Region, settings: IngestionConfig, function: FunctionConfig,
-                 storage: StorageConfig, monitoring: MonitoringConfig, package: CodePackage, table: GlobalTable,
+                 storage: StorageConfig, package: CodePackage, table: GlobalTable,
                  retention_days: int, tenants: Sequence[str], max_body_bytes: int, log_bucket: SecureBucket,
-                 topic_arn: str, disposable: bool, network: Optional["NetworkPlacement"] = None) -> None:
+                 disposable: bool, drain: Optional[DrainSwitch], network: Optional["NetworkPlacement"] = None) -> None:
         super().__init__(scope, id_)
         p, namer = region.provider, region.namer
         # Uploads are transient (the items live in the table): they expire, and are never transitioned.
@@ -117,7 +146,7 @@ class IngestPipeline(Construct):
         self.processor = IngestProcessor(
             self, "processor", region=region, settings=settings, function=function, package=package, table=table,
             retention_days=retention_days, tenants=tenants, max_body_bytes=max_body_bytes, bucket_arn=self.bucket.arn,
-            network=network,
+            drain=drain, network=network,
         )
         self.permission = aws.lambda_permission.LambdaPermission(
             self, "invoke-from-bucket", provider=p,
@@ -130,13 +159,21 @@ class IngestPipeline(Construct):
         )
         self.bucket.invoke_on_object_created(self.processor.arn, self.permission)
         queue_name = self.processor.dead_letter_queue.name
-        self.alarm = alarm(
-            self, "dead-letters-alarm", provider=p, name=namer.name("ingest-dead-letters", "alarm"),
-            description=f"Rejected or failed uploads wait in the ingest dead-letter queue ({region.name})",
-            topic_arn=topic_arn, settings=monitoring, threshold=settings.dlq_alarm_threshold,
-            missing_data="notBreaching",
-            metric=Metric("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": queue_name}, "Maximum"),
-        )
+        self._region, self._threshold = region, settings.dlq_alarm_threshold
+        self.dead_letters = Metric("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": queue_name}, "Maximum")
         self.result = IngestionResult(bucket=self.bucket, function_name=self.processor.function_name,
                                       dead_letter_queue_url=self.processor.dead_letter_queue_url,
                                       dead_letter_queue_name=queue_name)
+
+    def metric_invocations(self, name: str = "Invocations") -> Metric:
+        """The processor's ``Invocations`` (or ``Errors``, ``Throttles``, ...)."""
+        return Metric("AWS/Lambda", name, {"FunctionName": self.processor.function_name})
+
+    def alarm_specs(self) -> list[AlarmSpec]:
+        """The dead-letter queue's depth: an upload was rejected or kept failing."""
+        return [AlarmSpec(INGEST_DEAD_LETTERS, f"Rejected or failed uploads wait in the ingest dead-letter queue ({self._region.name})",
+                          self._threshold, "notBreaching", metric=self.dead_letters, scope=self, id="dead-letters-alarm")]
+
+    def dashboard_rows(self) -> list[DashboardRow]:
+        return [DashboardRow.of("Ingestion: processed, failed, dead letters",
+                                [self.metric_invocations(), self.metric_invocations("Errors"), self.dead_letters])]

@@ -87,3 +87,15 @@ def test_the_function_package_holds_the_source_and_tapinfra_runtime(doc):
     (package,) = [b for b in doc["data"]["archive_file"].values() if b["output_path"].split("/")[-1].startswith("function-")]
     names = {s["filename"] for s in package["source"]}
     assert {"handler.py", "openapi.json", "tapinfra/runtime/__init__.py"} <= names
+
+
+def test_both_regions_are_health_checked_and_routed_or_the_stack_says_it_is_not(doc, config):
+    checks = resources(doc, "aws_route53_health_check")
+    assert sorted(c["provider"] for c in checks.values()) == sorted(REGIONS)
+    records = [r for r in resources(doc, "aws_route53_record").values() if r.get("alias")]
+    warnings = doc.get("output", {}).get("warnings", {}).get("value") or []
+    if config.features.dns:
+        assert sorted(r["provider"] for r in records) == sorted(REGIONS)
+        assert all(r["health_check_id"].startswith("${aws_route53_health_check.") for r in records)
+    else:
+        assert not records and any("no automatic failover" in w for w in warnings)
