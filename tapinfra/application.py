@@ -9,6 +9,7 @@ the function zip from :meth:`Application.files`, and the function's handler is
 from __future__ import annotations
 
 import ast
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,7 +19,7 @@ from tapinfra.errors import ConfigError, Problem
 from tapinfra.runtime.openapi import ApiDocument, DocumentError, Route
 from tapinfra.runtime.openapi import read as read_document
 from tapinfra.runtime.openapi import parse as parse_document
-from tapinfra.sources import collect
+from tapinfra.sources import collect, names as file_names
 
 if TYPE_CHECKING:
     from tapinfra.config import ApplicationConfig, TapConfig
@@ -93,11 +94,11 @@ def _load(settings: "ApplicationConfig", problems: list[Problem]) -> Application
                                 "a folder holding the function's source (relative to the config file)"))
         return None
     try:
-        files = collect(source_dir)
+        files = file_names(source_dir)
     except (OSError, ValueError) as exc:
         problems.append(Problem("application.source_dir", str(source_dir), f"a readable folder with files ({exc})"))
         return None
-    clash = sorted(name for name, _ in files if name.startswith(RUNTIME_PREFIX))
+    clash = [name for name in files if name.startswith(RUNTIME_PREFIX)]
     if clash:
         problems.append(Problem("application.source_dir", str(source_dir),
                                 f"a source without a tapinfra/ folder (found {clash[0]}): the zip carries tapinfra/runtime/ there"))
@@ -142,13 +143,20 @@ def _check_handler(source_dir: Path, handler: str, field: str, problems: list[Pr
                                                 f"(no {candidates[0].relative_to(source_dir)} there){reason}"))
         return
     try:
-        tree = ast.parse(found.read_bytes(), filename=str(found))
+        names = _module_names(found.read_bytes(), str(found))
     except (SyntaxError, ValueError) as exc:
         problems.append(Problem(field, handler, f"a module Python can import ({found.name}: {_first_line(exc)})"))
         return
-    if function not in _top_level_names(tree):
+    if function not in names:
         problems.append(Problem(field, handler, f"a function defined at the top of {found.relative_to(source_dir)} "
                                                 f"(no {function!r} there){reason}"))
+
+
+@functools.lru_cache(maxsize=64)
+def _module_names(source: bytes, filename: str) -> frozenset[str]:
+    """The top-level names of a module's source, by content: every config check reads the handler,
+    and parsing it is most of a check's time."""
+    return frozenset(_top_level_names(ast.parse(source, filename=filename)))
 
 
 def _top_level_names(tree: ast.Module) -> set[str]:

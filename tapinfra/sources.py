@@ -14,16 +14,21 @@ EXCLUDED_SUFFIXES = (".pyc", ".pyo", ".swp", "~")
 
 def collect(source_dir: Path, prefix: str = "") -> list[tuple[str, bytes]]:
     """``(name in zip, bytes)`` for every file under ``source_dir``, sorted by name."""
+    return [(prefix + name, (source_dir / name).read_bytes()) for name in names(source_dir)]
+
+
+def names(source_dir: Path) -> list[str]:
+    """The names :func:`collect` zips, sorted, without reading the files (the config's checks need no more)."""
     if not source_dir.is_dir():
         raise FileNotFoundError(f"code folder {source_dir} does not exist")
-    files = []
+    found = []
     for path in source_dir.rglob("*"):
         rel = path.relative_to(source_dir)
         if not path.is_file() or any(p in EXCLUDED_PARTS or p.startswith(".") for p in rel.parts):
             continue
         if path.name.endswith(EXCLUDED_SUFFIXES):
             continue
-        files.append((prefix + rel.as_posix(), path.read_bytes()))
-    if not files:
+        found.append(rel.as_posix())
+    if not found:
         raise FileNotFoundError(f"code folder {source_dir} holds no files")
-    return sorted(files)
+    return sorted(found)
