@@ -15,7 +15,7 @@ SYNCED := $(VENV)/.synced-$(shell cksum Pipfile.lock | cut -d' ' -f1)
 CHECKOV_VENV := .venv-checkov
 CHECKOV_READY := $(CHECKOV_VENV)/.ready-$(shell cksum tools/checkov-requirements.txt | cut -d' ' -f1)
 
-.PHONY: install synth test test-python test-node rehearse rehearse-all bench clean readme graphviz
+.PHONY: install synth test test-python test-stock test-node rehearse rehearse-all bench clean readme graphviz
 
 install: $(SYNCED) graphviz
 
@@ -45,29 +45,36 @@ $(CHECKOV_READY): tools/checkov-requirements.txt
 synth: install
 	$(VENV)/bin/python main.py
 
-# The deploy rehearsal of the default example runs beside the other checks (make rehearse-all
-# adds the full example: on 2 cores it would take make test past 15 minutes).
+# The deploy rehearsal of the default and the full example runs beside the other checks.
 test: install $(CHECKOV_READY)
-	@$(MAKE) --no-print-directory -j3 --output-sync=target test-node test-python rehearse
+	@$(MAKE) --no-print-directory -j4 --output-sync=target test-node test-python test-stock rehearse
 
 test-python: install $(CHECKOV_READY)
 	TAP_CHECKOV=$(CURDIR)/$(CHECKOV_VENV)/bin/checkov $(VENV)/bin/python -m pytest tests --ignore=tests/lifecycle
 
+# The fast path (tapinfra/_fastimport) is an accelerator: the snapshots and the stack's
+# foundation tests again on the stock path, so tapinfra is proven correct without it.
+test-stock: install
+	TAP_STOCK_IMPORT=1 $(VENV)/bin/python -m pytest tests/test_snapshots.py tests/test_stack.py -q -p no:cacheprovider
+
 test-node:
 	node --test tests/canary/
 
-# The deploy rehearsal (tests/lifecycle): apply, plan, update, plan -replace and destroy of
-# the default example against a moto server of its own. rehearse-all: the default and the
-# full example (every module), side by side. Others: TAP_REHEARSAL_EXAMPLES=default,library
+# The deploy rehearsal (tests/lifecycle, through `tapinfra rehearse`'s own entry function):
+# the default example's full cycle (apply, plan, update, plan -replace, protected plan -destroy,
+# destroy) and the full example's core cycle (no update or replace), side by side, each against
+# a moto server of its own. rehearse-all: the full cycle for both. Others:
+# TAP_REHEARSAL_EXAMPLES=default,library, or `tapinfra rehearse --config FILE` on your own.
 rehearse: install
-	$(VENV)/bin/python -m pytest tests/lifecycle
+	TAP_REHEARSAL_EXAMPLES=default,full TAP_REHEARSAL_CORE=full $(VENV)/bin/python -m pytest tests/lifecycle -p no:cacheprovider
 
 rehearse-all: install
-	TAP_REHEARSAL_EXAMPLES=default,full $(VENV)/bin/python -m pytest tests/lifecycle
+	TAP_REHEARSAL_EXAMPLES=default,full TAP_REHEARSAL_CORE= $(VENV)/bin/python -m pytest tests/lifecycle -p no:cacheprovider
 
 bench: install
 	$(VENV)/bin/python bench/bench_synth.py
 	$(VENV)/bin/python bench/bench_handler.py
+	$(VENV)/bin/python bench/profile_kernel.py --config examples/full.json --top 10
 
 clean:
 	rm -rf cdktf.out .pytest_cache .hypothesis

@@ -26,7 +26,9 @@ if TYPE_CHECKING:  # loaded on first use: they import cdktf
     from tapinfra.cli.synth import synth_main
     from tapinfra.constructs.api import ApiEndpoint
     from tapinfra.constructs.regional import RegionalServiceResult
+    from tapinfra.constructs.monitoring import AlarmSpec, DashboardRow, Metric, RegionMonitor, alarm_doc
     from tapinfra.constructs.table import GlobalTable
+    from tapinfra.modules.base import FunctionParts, Module, Output, RegionContext, StackContext, register_module, unregister_module
     from tapinfra.policy import Condition, Statement, policy_document
     from tapinfra.region import Region
     from tapinfra.stack import TapStack
@@ -39,6 +41,9 @@ __all__ = [
     "Application", "load_application",
     # the stack and its typed results
     "TapStack", "Region", "RegionalServiceResult", "ApiEndpoint", "GlobalTable", "Statement", "Condition", "policy_document",
+    # modules and monitoring: the seam for optional parts (README: Writing a module)
+    "Module", "register_module", "unregister_module", "StackContext", "RegionContext", "FunctionParts", "Output",
+    "AlarmSpec", "DashboardRow", "Metric", "RegionMonitor", "alarm_doc",
     # synthesis
     "synth_app", "synth_main", "stack_id", "enable_fast_import", "import_mode",
 ]
@@ -55,6 +60,9 @@ _LAZY = {
     "Condition": "tapinfra.policy",
     "policy_document": "tapinfra.policy",
     "Region": "tapinfra.region",
+    **{name: "tapinfra.modules.base" for name in ("Module", "register_module", "unregister_module", "StackContext",
+                                                  "RegionContext", "FunctionParts", "Output")},
+    **{name: "tapinfra.constructs.monitoring" for name in ("AlarmSpec", "DashboardRow", "Metric", "RegionMonitor", "alarm_doc")},
 }
 
 

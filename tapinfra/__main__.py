@@ -19,8 +19,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "diagram": ("tapinfra.operator.diagram", "draw the synthesized architecture (--out FILE.svg|.png|.dot)"),
     "cost": ("tapinfra.operator.cost", "fixed monthly baseline, what a change costs (--diff), prices from the AWS Price List API (--refresh-prices)"),
     "drill": ("tapinfra.operator.drill", "failover drill against a deployed stack (--dry-run shows the steps)"),
+    "release": ("tapinfra.operator.release", "release a function version gradually, secondary first; rolls back on alarms (--dry-run shows the steps)"),
     "smoke": ("tapinfra.operator.smoke", "smoke test a deployed stack through every endpoint"),
     "review": ("tapinfra.cli.review", "summarize a plan JSON and flag dangerous changes (exit 1 on findings)"),
+    "rehearse": ("tapinfra.cli.rehearse", "deploy rehearsal of your config against a moto server: apply, empty plan, update, replace, destroy, nothing left (needs tapinfra[rehearse])"),
     "cli-config": ("tapinfra.cli.cli_config", "write the Terraform CLI config for the offline provider mirror"),
 }
 

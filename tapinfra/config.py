@@ -1,13 +1,13 @@
 """The typed, validated, frozen configuration of a tapinfra deployment.
 
-Every default lives in this module. A field's metadata carries its documentation and its
+Every default lives in this module, but the optional modules' sections, which live with their
+modules (tapinfra/modules/). A field's metadata carries its documentation and its
 rule (bounds, allowed values, pattern); the loader, the validator and the JSON Schema are
 all derived from those declarations, so they cannot drift apart.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import math
 import os
@@ -18,15 +18,17 @@ from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass,
 from typing import Any, Mapping, Optional
 
 from tapinfra.errors import ConfigError, Problem
+from tapinfra.fields import LOG_RETENTION_DAYS, RULE_KEYS as _RULE_KEYS, setting
+# The optional modules' sections live with their modules (tapinfra/modules/); TapConfig holds them.
+from tapinfra.modules.analytics import ATHENA_MIN_BYTES_SCANNED_CUTOFF, AnalyticsConfig
+from tapinfra.modules.audit import AuditConfig
+from tapinfra.modules.aurora import AURORA_ENGINES, AuroraConfig, aurora_version_supported
+from tapinfra.modules.chaos import ChaosConfig
+from tapinfra.modules.ingestion import IngestionConfig
+from tapinfra.modules.networking import NetworkingConfig
 from tapinfra.naming import S3_RESERVED_PREFIX, S3_RESERVED_SUFFIX
 from tapinfra.runtime import SINGLE_WRITER, WRITE_MODES
 from tapinfra.strict_json import deep_value_problem, join, read_json_file
-
-# CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
-LOG_RETENTION_DAYS = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
-    1096, 1827, 2192, 2557, 2922, 3288, 3653,
-)
 
 # Commercial AWS regions (aws partition) that the hashicorp/aws 5.100 provider knows.
 AWS_REGIONS = (
@@ -52,6 +54,7 @@ S3_REPLICA_STORAGE_CLASSES = (
 )
 API_CACHE_SIZES_GB = ("0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237")
 ACCOUNT_LOGGING_ROLE_MODES = ("create", "existing")
+QUERY_LOG_POLICY_MODES = ("create", "existing")
 IAM_ROLE_ARN_PATTERN = r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]{1,64}$"
 
 # A TCP port, 1..65535, as a regex (so the JSON Schema says the same as the loader).
@@ -69,23 +72,6 @@ WAF_BODY_INSPECTION_KB = (16, 32, 48, 64)
 MAX_BODY_BYTES_LIMIT = 192 * 1024
 # Lambda keeps this much account concurrency unreserved in each region.
 LAMBDA_UNRESERVED_MINIMUM = 100
-
-# Field metadata keys. ``doc`` is required on every field.
-_RULE_KEYS = ("minimum", "maximum", "choices", "pattern", "not_pattern", "max_length", "item_choices", "item_pattern", "min_items", "max_items")
-
-
-def setting(default: Any, doc: str, **rules: Any) -> Any:
-    """A config field: its default, what it means, and what values are allowed."""
-    unknown = set(rules) - set(_RULE_KEYS)
-    if unknown:
-        raise TypeError(f"unknown rule(s) {sorted(unknown)}")
-    meta = {"doc": doc, **rules}
-    if isinstance(default, (list, dict, set)):
-        raise TypeError("mutable defaults are not allowed; use a tuple")
-    if is_dataclass(default):
-        return field(default_factory=lambda: default, metadata=meta)
-    return field(default=default, metadata=meta)
-
 
 _NAME_RULE = dict(pattern=r"^[a-z][a-z0-9]*$")
 
@@ -140,6 +126,19 @@ class FunctionConfig:
     powertools_version: str = setting("3.23.0", "Powertools for AWS Lambda (Python) version the layer carries; tests install the same.", pattern=r"^3\.[0-9]+\.[0-9]+$")
 
 
+RELEASE_STRATEGIES = ("canary", "linear", "all-at-once")
+
+
+@dataclass(frozen=True)
+class ReleaseConfig:
+    """How a new function version reaches callers: CodeDeploy shifts the alias and rolls back on alarms."""
+
+    enabled: bool = setting(True, "CodeDeploy releases each new function version (tapinfra release): traffic moves gradually, secondary region first, and goes back on its own when an alarm fires; Terraform then leaves the alias's version to the release. false: terraform apply moves the alias to the new version at once, in both regions.")
+    strategy: str = setting("canary", "canary: release.percent of traffic for release.interval_minutes, then the rest. linear: release.percent more every release.interval_minutes. all-at-once: every request at once (the alarms can still roll it back).", choices=RELEASE_STRATEGIES)
+    percent: int = setting(10, "canary: the share the new version takes first; linear: the share added at each step.", minimum=1, maximum=99)
+    interval_minutes: int = setting(10, "canary: how long the first share runs before the rest moves; linear: minutes between steps. Long enough for the rollback alarms to judge a step: the new version's own alarms need 3 minutes, the alias-wide ones monitoring.alarm_period_seconds x alarm_evaluation_periods (10 minutes by default).", minimum=1, maximum=1440)
+
+
 @dataclass(frozen=True)
 class TableConfig:
     """The DynamoDB global table that holds the items."""
@@ -180,6 +179,7 @@ class DnsConfig:
     health_check_interval_seconds: int = setting(30, "Route 53 health check interval.", choices=(10, 30))
     health_check_failure_threshold: int = setting(3, "Consecutive failures before unhealthy.", minimum=1, maximum=10)
     health_check_regions: tuple[str, ...] = setting(("us-east-1", "us-west-2", "eu-west-1"), "Route 53 checker regions (at least 3).", item_choices=HEALTH_CHECKER_REGIONS, min_items=3, max_items=8)
+    query_log_policy: str = setting("create", "A created zone logs its queries to /aws/route53/<zone> in us-east-1, which needs a CloudWatch Logs resource policy letting route53.amazonaws.com write there (one of at most 10 per account and region, shared by every zone). create: this environment creates one for /aws/route53/* and owns it (protected from destroy unless disposable: other environments' zones may log through it). existing: the account already has such a policy (another environment's or the baseline's); none is created, and Route 53 refuses the query-log config if it is missing. Unused with zone_id.", choices=QUERY_LOG_POLICY_MODES)
 
 
 @dataclass(frozen=True)
@@ -250,91 +250,6 @@ class BackendConfig:
     dynamodb_table: Optional[str] = setting(None, "s3 with lock=dynamodb: the lock table.", pattern=r"^[a-zA-Z0-9_.-]{3,255}$")
 
 
-# A VPC range: a dotted-quad network with a /16../22 prefix (cut into 16 subnets: /20../26).
-_CIDR = (r"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
-         r"/(1[6-9]|2[0-2])$")
-
-
-@dataclass(frozen=True)
-class NetworkingConfig:
-    """Private networking (optional module, off by default): a VPC per region that the function runs in."""
-
-    enabled: bool = setting(False, "Run the function in a VPC per region: private subnets with no route out (no NAT gateway, no internet gateway), gateway endpoints for S3 and DynamoDB, interface endpoints with private DNS for what the function calls (policies scoped to this stack's resources), flow logs to a KMS-encrypted log group.")
-    primary_cidr: str = setting("10.10.0.0/16", "The primary region's VPC range: RFC 1918, /16 to /22, cut into 16 equal subnets.", pattern=_CIDR)
-    secondary_cidr: str = setting("10.20.0.0/16", "The secondary region's VPC range: like primary_cidr, and not overlapping it (so the two can be peered later).", pattern=_CIDR)
-    az_count: int = setting(2, "Availability zones per region, one private subnet each; interface endpoints bill per zone. The plan fails if a region offers fewer.", minimum=2, maximum=6)
-    nat_gateways: bool = setting(False, "One NAT gateway per zone (public subnets, an internet gateway) and egress on 443 to the internet for the function, for an application that calls outside AWS. Off: nothing in the VPC reaches the internet.")
-    flow_log_retention_days: int = setting(365, "Retention of the VPC flow-log group (a year: an investigation often starts months after the traffic).", choices=LOG_RETENTION_DAYS)
-
-
-AURORA_ENGINES = ("aurora-postgresql", "aurora-mysql")
-# The lowest version of each major that Aurora global databases support ("Supported Regions and DB
-# engines for Aurora global databases", Aurora User Guide); majors past standard support are left out.
-AURORA_GLOBAL_FLOORS: dict[str, tuple[tuple[int, ...], ...]] = {
-    "aurora-postgresql": ((14, 3), (15, 2), (16, 1), (17, 4)),
-    "aurora-mysql": ((3, 1, 0),),  # 8.0.mysql_aurora.3.01.0
-}
-AURORA_VERSION_PATTERN = r"^([0-9]{2}\.[0-9]{1,2}|8\.0\.mysql_aurora\.3\.[0-9]{2}\.[0-9])$"
-# Memory-optimized classes: Aurora global databases take no burstable (db.t*) class.
-AURORA_INSTANCE_CLASS_PATTERN = r"^db\.(r5|r6g|r6gd|r6i|r6id|r7g|r7i|r8g|r8gd|x2g)\.(large|xlarge|(2|4|8|12|16|24|32|48)xlarge)$"
-
-
-@dataclass(frozen=True)
-class AuroraConfig:
-    """Aurora global database (optional module, off by default): a writer cluster in the primary region, a replica cluster in the secondary."""
-
-    enabled: bool = setting(False, "Build an Aurora global database in the private subnets (needs networking.enabled): a primary cluster, a secondary cluster in regions.secondary, each region's key, backups, deletion protection and a final snapshot unless disposable, alarms on replication lag and CPU. The function gets the master secret's ARN and may read that secret.")
-    engine: str = setting("aurora-postgresql", "Database engine.", choices=AURORA_ENGINES)
-    engine_version: str = setting("16.6", "Engine version, one that Aurora global databases support: aurora-postgresql 14.3+, 15.2+, 16.1+, 17.4+; aurora-mysql 8.0.mysql_aurora.3.01.0+.", pattern=AURORA_VERSION_PATTERN)
-    instance_class: str = setting("db.r6g.large", "Class of every instance: memory-optimized (Aurora global databases take no burstable db.t* class).", pattern=AURORA_INSTANCE_CLASS_PATTERN)
-    instances_per_region: int = setting(2, "Instances per cluster: the primary's writer plus readers it fails over to within the region; the secondary's serve reads and take over after a global failover.", minimum=1, maximum=15)
-    backup_retention_days: int = setting(14, "Days of automated backups (point-in-time restore window).", minimum=1, maximum=35)
-    database_name: str = setting("tap", "Database created in the cluster.", pattern=r"^[a-zA-Z][a-zA-Z0-9_]{0,62}$")
-    master_username: str = setting("tapadmin", "Master user. Its password is generated at apply time and kept only in Secrets Manager: never in the config, the plan or the state.", pattern=r"^[a-zA-Z][a-zA-Z0-9_]{0,15}$", not_pattern=r"^rds")
-    master_password_version: int = setting(1, "Raise by one to rotate the master password: the next apply generates a new one and writes it to the secret, then to the cluster.", minimum=1, maximum=1_000_000)
-    log_retention_days: int = setting(365, "Retention of the clusters' exported database logs.", choices=LOG_RETENTION_DAYS)
-    replication_lag_alarm_ms: int = setting(1000, "Alarm when a secondary trails the primary (AuroraGlobalDBReplicationLag) by more than this many milliseconds.", minimum=100, maximum=3_600_000)
-    cpu_alarm_percent: int = setting(80, "Alarm when a cluster's CPU utilisation exceeds this percent.", minimum=1, maximum=100)
-
-
-@dataclass(frozen=True)
-class AuditConfig:
-    """Audit trail (optional module, off by default): one multi-region CloudTrail in the primary region."""
-
-    enabled: bool = setting(False, "Build the audit trail: a multi-region CloudTrail (global service events, log file validation, the primary's key), its secure bucket, delivery to a CloudWatch log group, and an alarm on changes to the trail itself.")
-    log_retention_days: int = setting(365, "Retention of the trail's CloudWatch log group.", choices=LOG_RETENTION_DAYS)
-    log_file_expiration_days: Optional[int] = setting(2557, "Days log files stay in the trail bucket (2557: seven years); null keeps them. Must exceed storage.transition_to_glacier_days.", minimum=1, maximum=36500)
-
-
-# Athena refuses a per-query scan limit below 10 MB.
-ATHENA_MIN_BYTES_SCANNED_CUTOFF = 10_485_760
-
-
-@dataclass(frozen=True)
-class AnalyticsConfig:
-    """Analytics (optional module, off by default): Athena over the table's exports, in each region."""
-
-    enabled: bool = setting(False, "Build analytics in each region: an Athena workgroup that enforces its settings (SSE-KMS results in a dedicated secure bucket, a scan limit per query) and a Glue table over the data bucket's exports/ prefix (DynamoDB exports to S3).")
-    bytes_scanned_cutoff_per_query: int = setting(10 * 1024**3, "Athena cancels a query once it has scanned this many bytes (10 GiB: about USD 0.05 at USD 5 per TB).", minimum=ATHENA_MIN_BYTES_SCANNED_CUTOFF, maximum=1024**5)
-    results_expiration_days: int = setting(30, "Days query results stay in the results bucket.", minimum=1, maximum=3650)
-
-
-@dataclass(frozen=True)
-class IngestionConfig:
-    """S3 ingestion pipeline (optional module, off by default): objects uploaded under <tenant>/ become items, in each region."""
-
-    enabled: bool = setting(False, "Build the pipeline in each region: an ingest bucket whose new objects (JSON lines, one CreateItem per line, under <tenant>/) invoke a processor that validates them and writes the items to the table; rejected objects go to a KMS-encrypted dead-letter queue with a depth alarm.")
-    max_object_bytes: int = setting(1_048_576, "Largest object the processor reads; a larger one goes to the dead-letter queue unread.", minimum=1024, maximum=10_485_760)
-    max_items_per_object: int = setting(1000, "Most items (lines) one object may hold; an object with more is rejected whole.", minimum=1, maximum=10000)
-    memory_mb: int = setting(256, "Processor memory in MB.", minimum=128, maximum=10240)
-    timeout_seconds: int = setting(300, "Processor timeout (S3 invokes it asynchronously, so up to Lambda's 900 s).", minimum=10, maximum=900)
-    reserved_concurrency: int = setting(10, "Concurrency reserved for (and capping) the processor, so a burst of uploads cannot starve the API; with function.reserved_concurrency at most function.account_concurrency_limit - 100.", minimum=1, maximum=10000)
-    object_expiration_days: int = setting(30, "Days an uploaded object stays in the ingest bucket (processed or not).", minimum=1, maximum=3650)
-    dlq_retention_days: int = setting(14, "How long a rejected object's message waits in the dead-letter queue.", minimum=1, maximum=14)
-    dlq_alarm_threshold: int = setting(1, "Alarm when at least this many messages wait in the dead-letter queue.", minimum=1, maximum=100000)
-    log_retention_days: int = setting(365, "Retention of the processor's log group.", choices=LOG_RETENTION_DAYS)
-
-
 @dataclass(frozen=True)
 class TapConfig:
     """One deployment: the two-region API for one application and environment."""
@@ -349,6 +264,7 @@ class TapConfig:
     regions: RegionsConfig = setting(RegionsConfig(), "Regions.")
     api: ApiConfig = setting(ApiConfig(), "REST API.")
     function: FunctionConfig = setting(FunctionConfig(), "Lambda function.")
+    release: ReleaseConfig = setting(ReleaseConfig(), "Gradual releases of new function versions (CodeDeploy).")
     table: TableConfig = setting(TableConfig(), "DynamoDB global table.")
     storage: StorageConfig = setting(StorageConfig(), "Buckets.")
     dns: DnsConfig = setting(DnsConfig(), "Custom domain and routing.")
@@ -362,6 +278,7 @@ class TapConfig:
     ingestion: IngestionConfig = setting(IngestionConfig(), "S3 ingestion pipeline (optional module).")
     networking: NetworkingConfig = setting(NetworkingConfig(), "Private networking (optional module).")
     aurora: AuroraConfig = setting(AuroraConfig(), "Aurora global database (optional module).")
+    chaos: ChaosConfig = setting(ChaosConfig(), "Failures rehearsed on purpose: FIS experiments (optional module).")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict (tuples become lists)."""
@@ -622,32 +539,27 @@ REGION_NAME_MAX = max(len(r) for r in AWS_REGIONS)
 def function_environment(config: TapConfig) -> dict[str, str]:
     """The API function's environment variables, each at its longest for this config.
 
-    Mirrors tapinfra/constructs/function.py (a test compares the two on a synthesized
-    stack): values the config gives are exact; API key ids and derived names are padded
-    to their bounds, so the size of this dict never understates the deployed one.
+    Built by the builder the construct uses (tapinfra/function_environment.py), from the
+    config: values the config gives are exact; API key ids and derived names are padded to
+    their bounds, so the size of this dict never understates the deployed one.
     """
+    from tapinfra.function_environment import api_function_environment, drain_parameter_name
+    from tapinfra.runtime import Env
+
     app, env = config.app, config.environment
     name = "n" * (len(app) + len(env) + 2 + RESOURCE_PART_MAX)
-    tenant_keys = "{" + ",".join(f'"{"k" * API_KEY_ID_LENGTH}":"{tenant}"' for tenant in config.api.tenants) + "}"
-    return {
-        "TABLE_NAME": name,
-        "EVENT_BUS_NAME": name,
-        "EVENT_SOURCE": "s" * EVENT_SOURCE_MAX,
-        "RETENTION_DAYS": str(config.table.item_retention_days),
-        "TENANT_KEYS": tenant_keys,
-        "DRAIN_PARAMETER_NAME": f"/{app}/{env}/drain" if config.features.drain_switch else "",
-        "CORS_ALLOWED_ORIGINS": ",".join(config.api.cors_allowed_origins),
-        "MAX_BODY_BYTES": str(config.api.max_body_bytes),
-        "POWERTOOLS_SERVICE_NAME": app,
-        "POWERTOOLS_METRICS_NAMESPACE": f"{app}-{env}",
-        "POWERTOOLS_LOG_LEVEL": "l" * LOG_LEVEL_MAX,
-        "WRITE_MODE": config.table.write_mode,
-        # the writer preference list: primary, then secondary
-        "WRITE_REGIONS": f"{config.regions.primary},{config.regions.secondary}",
+    variables = api_function_environment(
+        app=app, environment=env, table_name=name, bus_name=name, event_source="s" * EVENT_SOURCE_MAX,
+        retention_days=config.table.item_retention_days,
+        tenant_key_ids={tenant: "k" * API_KEY_ID_LENGTH for tenant in config.api.tenants},
+        drain_parameter=drain_parameter_name(app, env) if config.features.drain_switch else "",
+        cors_allowed_origins=config.api.cors_allowed_origins, max_body_bytes=config.api.max_body_bytes,
+        write_mode=config.table.write_mode, write_regions=config.region_names, log_level="l" * LOG_LEVEL_MAX,
+    )
+    if config.aurora.enabled:
         # the secret's ARN in the function's region: the longest region name, a 6-character suffix
-        **({"DATABASE_SECRET_ARN": f"arn:aws:secretsmanager:{'r' * REGION_NAME_MAX}:{'0' * 12}:secret:{name}-{'s' * 6}"}
-           if config.aurora.enabled else {}),
-    }
+        variables[Env.DATABASE_SECRET_ARN] = f"arn:aws:secretsmanager:{'r' * REGION_NAME_MAX}:{'0' * 12}:secret:{name}-{'s' * 6}"
+    return variables
 
 
 def environment_bytes(variables: Mapping[str, str]) -> int:
@@ -699,7 +611,6 @@ def _cross_checks(c: TapConfig, invalid: frozenset[str] | set[str] = frozenset()
     p.extend(_dns_checks(c, ok))
     p.extend(_backend_checks(c, ok))
     p.extend(_module_checks(c, ok))
-    p.extend(_private_data_checks(c, ok))
     p.extend(_seed_failure_checks(c, ok))
     if ok("application"):
         from tapinfra.application import application_problems  # reads the document and the source
@@ -785,58 +696,10 @@ def _backend_checks(c: TapConfig, ok: typing.Callable[..., bool]) -> list[Proble
 
 
 def _module_checks(c: TapConfig, ok: typing.Callable[..., bool]) -> list[Problem]:
-    """The optional modules (audit, analytics, ingestion): rules that apply only when one is on."""
-    p: list[Problem] = []
-    a, i, f = c.audit, c.ingestion, c.function
-    if (ok("audit.enabled", "audit.log_file_expiration_days", "storage.transition_to_glacier_days") and a.enabled
-            and a.log_file_expiration_days is not None and a.log_file_expiration_days <= c.storage.transition_to_glacier_days):
-        p.append(Problem("audit.log_file_expiration_days", a.log_file_expiration_days,
-                         f"more than storage.transition_to_glacier_days ({c.storage.transition_to_glacier_days}; "
-                         "S3 refuses an expiration before a transition), or null"))
-    ceiling = f.account_concurrency_limit - LAMBDA_UNRESERVED_MINIMUM
-    if (ok("ingestion.enabled", "ingestion.reserved_concurrency", "function.reserved_concurrency", "function.account_concurrency_limit")
-            and i.enabled and f.reserved_concurrency + i.reserved_concurrency > ceiling):
-        p.append(Problem("ingestion.reserved_concurrency", i.reserved_concurrency,
-                         f"at most function.account_concurrency_limit - {LAMBDA_UNRESERVED_MINIMUM} - function.reserved_concurrency "
-                         f"= {ceiling - f.reserved_concurrency} (both functions reserve from the same regional pool)"))
-    return p
+    """Each enabled module's own rules (``Module.checks``, tapinfra/modules/)."""
+    from tapinfra.modules.base import enabled_modules  # the modules read TapConfig: imported here
 
-
-_RFC1918 = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
-
-
-def _private_data_checks(c: TapConfig, ok: typing.Callable[..., bool]) -> list[Problem]:
-    """Private networking and the Aurora global database: rules that apply when they are on."""
-    p: list[Problem] = []
-    n, a = c.networking, c.aurora
-    if ok("aurora.enabled", "networking.enabled") and a.enabled and not n.enabled:
-        p.append(Problem("aurora.enabled", a.enabled, "false unless networking.enabled true: the database lives in the private subnets"))
-    if ok("networking.enabled") and n.enabled:
-        ranges = {}
-        for path, value in (("networking.primary_cidr", n.primary_cidr), ("networking.secondary_cidr", n.secondary_cidr)):
-            if not ok(path):
-                continue
-            network = ipaddress.ip_network(value, strict=False)
-            if str(network) != value:
-                p.append(Problem(path, value, f"a network address with no host bits set ({network})"))
-            elif not any(network.subnet_of(ipaddress.ip_network(block)) for block in _RFC1918):
-                p.append(Problem(path, value, "a private (RFC 1918) range inside " + ", ".join(_RFC1918)))
-            else:
-                ranges[path] = network
-        if len(ranges) == 2 and ranges["networking.primary_cidr"].overlaps(ranges["networking.secondary_cidr"]):
-            p.append(Problem("networking.secondary_cidr", n.secondary_cidr, f"a range that does not overlap networking.primary_cidr ({n.primary_cidr})"))
-    if (ok("table.write_mode", "networking.enabled", "networking.nat_gateways") and n.enabled and not n.nat_gateways
-            and c.table.write_mode == SINGLE_WRITER):
-        p.append(Problem("table.write_mode", c.table.write_mode,
-                         "any-region, or networking.nat_gateways true: in single-writer mode each region's function "
-                         "calls the other region's table and drain switch, which private subnets without a NAT gateway "
-                         "cannot reach (VPC endpoints serve their own region only)"))
-    if ok("aurora.enabled", "aurora.engine", "aurora.engine_version") and a.enabled and not aurora_version_supported(a.engine, a.engine_version):
-        floors = {"aurora-postgresql": "14.3+, 15.2+, 16.1+ or 17.4+ (e.g. 16.6)",
-                  "aurora-mysql": "8.0.mysql_aurora.3.01.0 or later (e.g. 8.0.mysql_aurora.3.08.0)"}
-        p.append(Problem("aurora.engine_version", a.engine_version,
-                         f"a version of {a.engine} that Aurora global databases support: {floors[a.engine]}"))
-    return p
+    return [problem for module in enabled_modules(c) for problem in module.checks(c, ok)]
 
 
 def _seed_failure_checks(c: TapConfig, ok: typing.Callable[..., bool]) -> list[Problem]:
@@ -867,18 +730,6 @@ def _seed_failure_checks(c: TapConfig, ok: typing.Callable[..., bool]) -> list[P
             p.append(Problem("api.account_logging_role_arn", a.account_logging_role_arn,
                              "null when api.account_logging_role is create (this environment creates the role)"))
     return p
-
-
-def aurora_version_supported(engine: str, version: str) -> bool:
-    """True when ``version`` of ``engine`` can be part of an Aurora global database."""
-    if engine == "aurora-mysql":
-        match = re.fullmatch(r"8\.0\.mysql_aurora\.(3)\.([0-9]{2})\.([0-9])", version)
-    else:
-        match = re.fullmatch(r"([0-9]{2})\.([0-9]{1,2})", version)
-    if match is None:
-        return False
-    parts = tuple(int(x) for x in match.groups())
-    return any(parts[0] == floor[0] and parts >= floor for floor in AURORA_GLOBAL_FLOORS[engine])
 
 
 def _dns_checks(c: TapConfig, ok: typing.Callable[..., bool]) -> list[Problem]:

@@ -13,8 +13,8 @@ from typing import Any, Optional
 # A service missing here would go to AWS itself; tests/lifecycle/test_harness.py checks every
 # resource type of every example against this list.
 SERVICES = (
-    "acm", "apigateway", "applicationautoscaling", "athena", "cloudtrail", "cloudwatch", "cloudwatchlogs",
-    "dynamodb", "ec2", "events", "glue", "iam", "kms", "lambda_", "rds", "route53", "s3", "secretsmanager",
+    "acm", "apigateway", "applicationautoscaling", "athena", "cloudtrail", "cloudwatch", "cloudwatchlogs", "codedeploy",
+    "dynamodb", "ec2", "events", "fis", "glue", "iam", "kms", "lambda_", "rds", "route53", "s3", "secretsmanager",
     "sns", "sqs", "ssm", "sts", "synthetics", "wafv2",
 )
 TEST_ACCESS_KEY = "testing"

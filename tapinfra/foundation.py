@@ -13,7 +13,6 @@ from typing import Optional
 from constructs import Construct
 
 from tapinfra.config import TapConfig
-from tapinfra.constructs.audit import cloudtrail_key_grants, trail_name
 from tapinfra.constructs.events import dead_letter_key_grant
 from tapinfra.constructs.keys import RegionKey, ServiceKeyGrant, alarms_grant, logs_grant
 from tapinfra.emulator import provider_settings
@@ -83,19 +82,19 @@ def build_region(foundation: Foundation, role: Role, name: str, peer: Optional[s
         provider=provider, region=name, namer=namer,
         account_id=foundation.account_id, partition=foundation.partition,
         grants=[logs_grant(name, foundation.account_id, foundation.partition), alarms_grant(foundation.account_id),
-                *_audit_grants(foundation, role, name, namer), *_event_grants(foundation, role, name)],
+                *_module_grants(foundation, role, name, namer), *_event_grants(foundation, role, name)],
         disposable=config.disposable,
     )
     return Region(role=role, name=name, peer_name=peer, provider=provider, namer=namer, key=key,
                   account_id=foundation.account_id, partition=foundation.partition)
 
 
-def _audit_grants(foundation: Foundation, role: Role, name: str, namer: Namer) -> list[ServiceKeyGrant]:
-    """The audit trail encrypts with the primary's key: its policy admits that trail, and only when audit is on."""
-    if role != "primary" or not foundation.config.audit.enabled:
-        return []
-    foundation.trail_name = trail_name(namer)
-    return cloudtrail_key_grants(foundation.partition, name, foundation.account_id, foundation.trail_name)
+def _module_grants(foundation: Foundation, role: Role, name: str, namer: Namer) -> list[ServiceKeyGrant]:
+    """What the enabled modules' services need of this region's key (``Module.key_grants``: the audit trail's)."""
+    from tapinfra.modules.base import enabled_modules
+
+    return [grant for module in enabled_modules(foundation.config)
+            for grant in module.key_grants(foundation, role, name, namer)]
 
 
 def _event_grants(foundation: Foundation, role: Role, name: str) -> list[ServiceKeyGrant]:

@@ -26,7 +26,7 @@ Ok = typing.Callable[..., bool]
 
 # Where Route 53 publishes health-check metrics and takes its query-log resources.
 ROUTE53_HOME_REGION = "us-east-1"
-# The keys RegionAlarms gives every region's alarms (tapinfra/constructs/monitoring.py).
+# The keys core_alarm_specs gives every region's alarms (tapinfra/constructs/monitoring.py).
 REGION_ALARMS = ("api-5xx-rate", "api-p99-latency", "lambda-error-rate", "lambda-throttles", "lambda-spillover",
                  "lambda-concurrency-headroom", "table-throttles", "table-system-errors", "table-replication-latency")
 
@@ -53,7 +53,9 @@ class NameFailure:
 
 def _drain_parameter(config: TapConfig) -> str:
     """The drain switch's parameter (tapinfra/constructs/function.py: drain_switch)."""
-    return f"/{config.app}/{config.environment}/drain"
+    from tapinfra.function_environment import drain_parameter_name
+
+    return drain_parameter_name(config.app, config.environment)
 
 
 def stack_names(config: TapConfig) -> tuple[list[BuiltName], list[NameFailure]]:
@@ -134,6 +136,21 @@ def stack_names(config: TapConfig) -> tuple[list[BuiltName], list[NameFailure]]:
     if config.table.write_mode == "any-region":
         for region in (primary, secondary):
             issue(region, "write-conflicts", "alarm")
+    if config.release.enabled:
+        from tapinfra.rollout import deployment_config_name  # noqa: PLC0415 - stdlib-only, cdktf-free
+        r = config.release
+        for region in (primary, secondary):
+            issue(region, "api", "codedeploy")
+            issue(region, f"api-{config.function.alias_name}", "codedeploy")
+            issue(region, "api-release", "iam_role")
+            for key in ("release-error-rate", "release-p99-duration"):
+                issue(region, key, "alarm")
+            if deployment_config_name(r) is None:  # a custom canary or linear configuration
+                issue(region, f"api-{r.strategy}-{r.percent}pct-{r.interval_minutes}min", "codedeploy")
+    if config.chaos.enabled:
+        for region in (primary, secondary):
+            issue(region, "chaos", "log_group")
+            issue(region, "chaos-fis", "iam_role")
     # Route 53 health checks, with or without a custom domain; their alarms where Route 53 publishes
     if ROUTE53_HOME_REGION not in (primary, secondary):  # the helper region: its key and alarm topic
         issue(ROUTE53_HOME_REGION, "key", "kms_alias")

@@ -61,18 +61,29 @@ RULES: dict[str, NameRule] = {
     "dashboard": NameRule(255, r"^[a-zA-Z0-9_-]+$", False),
     "ssm_parameter": NameRule(1011, r"^[a-zA-Z0-9_./-]+$", False),
     "health_check": NameRule(255, r"^[\w .-]+$", True),
+    # CodeDeploy application, deployment group and deployment config names (CodeDeploy API reference: 1-100 characters).
+    "codedeploy": NameRule(100, r"^[A-Za-z0-9_.+-]+$", False),
     "security_group": NameRule(255, r"^[\w .:/()#,@+=&;{}!$*-]+$", False,
                                reserved=r"^sg-", reserved_source="EC2 API reference, CreateSecurityGroup: GroupName can't start with sg-"),
-    # RDS identifiers (clusters, instances, subnet and parameter groups, snapshots): a letter first,
-    # no double or trailing hyphen; the 63 of a cluster's identifier bounds them all.
-    "rds": NameRule(63, r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", False, lowercase=True, single_hyphens=True),
-    "secret": NameRule(512, r"^[\w/+=.@-]+$", False),
-    "cloudtrail": NameRule(128, r"^[a-zA-Z0-9][a-zA-Z0-9._-]{1,126}[a-zA-Z0-9]$", False),
-    "metric_filter": NameRule(512, r"^[^:*]+$", False),
-    "athena_workgroup": NameRule(128, r"^[a-zA-Z0-9._-]+$", False),
-    # Glue lowercases names; Athena queries them unquoted only with underscores (the caller swaps "-").
-    "glue_database": NameRule(255, r"^[a-z0-9_-]+$", False, lowercase=True),
 }
+# The optional modules add their own kinds (Module.name_rules, registered with the module).
+
+
+def register_name_rule(kind: str, rule: NameRule) -> None:
+    """Add a kind of name (a module's ``name_rules``); a kind keeps one rule."""
+    if RULES.get(kind, rule) != rule:
+        raise ValueError(f"name kind {kind!r} already has another rule")
+    RULES[kind] = rule
+
+
+def rule_for(kind: str) -> NameRule:
+    """The rule of ``kind``: tapinfra's own, or a registered module's (the built-in ones register on first use)."""
+    if kind not in RULES:
+        import tapinfra.modules  # noqa: F401  (registers the built-in modules and their kinds)
+    try:
+        return RULES[kind]
+    except KeyError:
+        raise KeyError(f"no name kind {kind!r}: one of {', '.join(sorted(RULES))}, or a module's name_rules") from None
 
 
 class DuplicateName(ValueError):
@@ -114,7 +125,7 @@ class Namer:
     registry: NameRegistry = field(default_factory=NameRegistry, compare=False)
 
     def name(self, resource: str, kind: str) -> str:
-        rule = RULES[kind]
+        rule = rule_for(kind)
         parts = [self.app, resource, self.environment]
         if rule.regional_suffix:
             parts.append(self.region)

@@ -160,7 +160,10 @@ def test_every_wildcard_iam_resource_is_an_action_aws_does_not_scope(any_tf):
     # X-Ray writes, PutMetricData (scoped by a namespace condition instead) and ListAllMyBuckets
     # accept no resource ARN at all.
     unscoped_actions = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "cloudwatch:PutMetricData", "s3:ListAllMyBuckets",
-                        "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"}  # EC2 Describe*: a function in a VPC
+                        "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",  # EC2 Describe*: a function in a VPC
+                        # FIS experiment logs are vended logs: the FIS user guide grants these on "*"
+                        # (log delivery and account resource policies have no resource ARN to name).
+                        "logs:CreateLogDelivery", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups"}
     key_policies = {b["policy"] for b in any_tf.resources("aws_kms_key").values()}  # "*" there means "this key"
     for name, doc in any_tf.data("aws_iam_policy_document").items():
         if any_tf.data_ref("aws_iam_policy_document", name, "json") in key_policies:

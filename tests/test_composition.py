@@ -104,3 +104,19 @@ def test_two_services_for_one_region_collide_on_their_names():
         RegionalService(stack, "primary-again", RegionalServiceProps(
             region=first.region, config=config, table=stack.table, application=stack.application,
             function_package=stack.node.find_child("function-package")))
+
+
+def test_the_stack_and_the_regional_service_name_no_module():
+    """They loop over the registered modules (tapinfra/modules/): none is named in their code."""
+    import re
+
+    from tapinfra.modules import registered_modules
+    from tests.synth import ROOT
+
+    names = [m.name for m in registered_modules()]
+    assert {"networking", "aurora", "audit", "analytics", "ingestion"} <= set(names)
+    words = [*names, "PrivateNetwork", "GlobalDatabase", "AuditTrail", "Analytics", "IngestPipeline"]
+    for path in ("tapinfra/stack.py", "tapinfra/constructs/regional.py"):
+        code = (ROOT / path).read_text()
+        named = [w for w in words if re.search(rf"\b{w}\b", code, re.IGNORECASE)]
+        assert named == [], f"{path} names {named}"

@@ -22,6 +22,7 @@ from tapinfra.config import (
 )
 from tapinfra.errors import ConfigError
 from tapinfra.strict_json import MAX_NESTING
+from tests.strategies import SOURCE_DIRS, TENANT_NAMES
 from tests.synth import ROOT, Tf, example_config, synth
 
 SCHEMA = json_schema()
@@ -273,6 +274,7 @@ def values_for(node):
 
 
 VALUES = {path: values_for(node) for path, node in FIELDS.items()}
+VALUES["application.source_dir"] = SOURCE_DIRS
 
 
 def configs_around(path):
@@ -392,7 +394,7 @@ def test_the_schema_says_the_same():
 
 # ====================================================================== AWS limits a valid config must meet
 
-tenant_names = st.from_regex(r"[a-z][a-z0-9-]{0,31}", fullmatch=True)
+tenant_names = TENANT_NAMES
 origins = st.builds(lambda host, port: f"https://{host}" + (f":{port}" if port else ""),
                     st.from_regex(r"[a-z0-9]{1,60}(\.[a-z0-9]{1,60}){0,3}", fullmatch=True),
                     st.one_of(st.none(), st.integers(1, 65535)))

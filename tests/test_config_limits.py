@@ -18,6 +18,7 @@ from tapinfra.config import (
     function_environment, load_config,
 )
 from tapinfra.errors import ConfigError
+from tests.strategies import TENANT_NAMES
 from tests.synth import EXAMPLES, EXAMPLE_NAMES, example_config, synth
 
 
@@ -193,7 +194,7 @@ def test_the_ingestion_estimate_without_networking_bounds_the_synthesized_policy
     assert actual <= limits.ingest_role_policy_chars(config) <= actual * 1.5
 
 
-tenant_names = st.from_regex(r"[a-z][a-z0-9-]{0,31}", fullmatch=True)
+tenant_names = TENANT_NAMES
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])

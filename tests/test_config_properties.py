@@ -6,14 +6,17 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from tapinfra.config import TapConfig, config_from_dict, json_schema
 from tapinfra.errors import ConfigError
+from tests.strategies import SOURCE_DIRS
 from tests.synth import Tf, synth
 
 
-def from_schema(node):
+def from_schema(node, name=""):
     """Values the schema admits for one field (cross-field rules may still reject them)."""
     if node.get("type") == "object":
         props = node["properties"]
-        return st.fixed_dictionaries({}, optional={k: from_schema(v) for k, v in props.items()})
+        return st.fixed_dictionaries({}, optional={k: from_schema(v, k) for k, v in props.items()})
+    if name == "source_dir":
+        return st.one_of(st.none(), SOURCE_DIRS)
     kind = node["type"]
     if "enum" in node:
         return st.sampled_from(node["enum"])

@@ -112,7 +112,7 @@ def test_the_function_package_is_the_users_source_and_tapinfra_runtime(built):
     _, stack, _ = built
     names = {name for name, _ in stack.application.files()}
     assert names == {"openapi.yaml", "service.py", "tapinfra/__init__.py", "tapinfra/runtime/__init__.py",
-                     "tapinfra/runtime/openapi.py"}
+                     "tapinfra/runtime/openapi.py", "tapinfra/runtime/health.py"}
 
 
 def test_typed_results_wire_the_users_own_resources(built):

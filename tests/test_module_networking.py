@@ -317,6 +317,20 @@ def test_nat_gateways_give_each_zone_its_own_way_out_on_443(nat_tf):
         assert [(r["from_port"], r["cidr_ipv4"]) for r in egress if r.get("cidr_ipv4")] == [(443, "0.0.0.0/0")]
 
 
+def test_the_cost_estimate_and_the_diagram_show_the_nat_gateways(nat_tf):
+    from tapinfra.operator.cost import estimate, load_prices
+    from tapinfra.operator.diagram import build
+    from tapinfra.operator.model import from_document
+
+    arch, prices = from_document(nat_tf.doc), load_prices()
+    lines = [line for line in estimate(arch, prices).lines if line.item == "nat_gateway_hour"]
+    assert sorted(line.scope for line in lines) == ["primary", "secondary"]
+    assert all(line.quantity == 3 * prices.hours_per_month for line in lines)  # three zones, one gateway each
+    diagram = build(arch)
+    assert {"primary_nat_gateway", "secondary_nat_gateway"} <= set(diagram.nodes)
+    assert diagram.nodes["primary_nat_gateway"].label.startswith("NAT gateways (3)")
+
+
 # ------------------------------------------------------------------ guards
 
 def test_ranges_must_be_private_aligned_and_apart_naming_the_field():
@@ -343,7 +357,7 @@ def _bare_network(enabled_drain: bool = False):
     stack = TerraformStack(scratch_app(), "bare")
     region = build_foundation(stack, config).primary
     network = PrivateNetwork(stack, "network", region=region, settings=config.networking, cidr="10.10.0.0/16",
-                             interface_services=interface_services(drain_switch=enabled_drain, database=False))
+                             interface_services=interface_services(drain_switch=enabled_drain))
     return stack, network
 
 

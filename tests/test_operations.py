@@ -125,11 +125,12 @@ def test_existing_zone_is_looked_up_not_created():
     assert "zone_ds_record" not in tf.doc["output"]
 
 
-def test_without_dns_there_is_no_domain_or_routing_but_each_region_is_still_health_checked(minimal_tf):
+def test_without_dns_there_is_no_domain_or_routing_but_each_region_is_still_health_checked():
+    no_dns = Tf(synth(with_changes(example_config("minimal"), features={"dns": False})).doc)
     for rtype in ("aws_route53_zone", "aws_route53_record", "aws_acm_certificate", "aws_api_gateway_domain_name"):
-        assert minimal_tf.resources(rtype) == {}
-    assert "custom_domain_url" not in minimal_tf.doc["output"]
-    assert sorted(c["provider"] for c in minimal_tf.resources("aws_route53_health_check").values()) == sorted(REGIONS)
+        assert no_dns.resources(rtype) == {}
+    assert "custom_domain_url" not in no_dns.doc["output"]
+    assert sorted(c["provider"] for c in no_dns.resources("aws_route53_health_check").values()) == sorted(REGIONS)
 
 
 # ------------------------------------------------------------------ canaries
@@ -294,7 +295,11 @@ def test_one_dashboard_whose_widgets_name_their_region(default_tf):
 
 
 def test_operations_outputs(default_tf):
+    """The outputs operators act on (tapinfra/outputs.py declares them) are written, described."""
+    from tapinfra import outputs as out
+
     outputs = default_tf.doc["output"]
-    for name in ("custom_domain_url", "primary_health_check_id", "secondary_health_check_id", "primary_canary_name",
-                 "secondary_canary_name", "dashboard_name", "primary_alarm_topic_arn", "secondary_alarm_topic_arn"):
-        assert name in outputs and outputs[name]["description"]
+    names = [out.CUSTOM_DOMAIN_URL.key(), out.DASHBOARD_NAME.key(),
+             *(spec.key(role) for spec in (out.HEALTH_CHECK_ID, out.CANARY_NAME, out.ALARM_TOPIC_ARN) for role in out.ROLES)]
+    for name in names:
+        assert name in outputs and outputs[name]["description"], name

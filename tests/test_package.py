@@ -160,7 +160,7 @@ def test_the_project_synthesizes_and_its_tests_pass(venv, project):
     assert synth.returncode == 0, synth.stderr[-3000:]
     tests = run(venv, "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=project)
     assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-3000:]
-    assert "5 passed" in tests.stdout
+    assert "6 passed" in tests.stdout
 
 
 def test_a_path_added_to_the_projects_document_is_served_in_both_regions(venv, project, tmp_path, tf_env):

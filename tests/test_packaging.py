@@ -92,7 +92,7 @@ def test_the_zip_name_changes_with_the_code(tmp_path):
 
 
 def test_packaged_file_lists_are_exactly_the_runtime_files(default_tf):
-    """What ships: lambda/'s runtime modules and the canary's two files, nothing else."""
+    """What ships: lambda/'s runtime modules and the canary's two files and its health contract, nothing else."""
     by_zip = {b["output_path"].split("/")[-1].rsplit("-", 1)[0]: [s["filename"] for s in b["source"]]
               for b in default_tf.data("archive_file").values()}
     # the reference application's files as they stand (Python modules and its OpenAPI document),
@@ -101,6 +101,7 @@ def test_packaged_file_lists_are_exactly_the_runtime_files(default_tf):
 
     source = [p.name for p in reference_application_dir().iterdir() if p.is_file() and not p.name.endswith(".pyc")]
     assert by_zip["function"] == sorted([*source, "tapinfra/__init__.py", "tapinfra/runtime/__init__.py",
-                                         "tapinfra/runtime/openapi.py"])
+                                         "tapinfra/runtime/health.py", "tapinfra/runtime/openapi.py"])
     assert "openapi.json" in source and all(n.endswith(".py") or n == "openapi.json" for n in source)
-    assert by_zip["canary"] == ["nodejs/node_modules/tapCanary.js", "nodejs/node_modules/tapHealth.js"]
+    assert by_zip["canary"] == ["nodejs/node_modules/tapCanary.js", "nodejs/node_modules/tapHealth.js",
+                                "nodejs/node_modules/tapHealthContract.json"]

@@ -34,3 +34,13 @@ def normalise(doc: dict) -> dict:
 @pytest.mark.parametrize("name", EXAMPLE_NAMES)
 def test_example_snapshot(name, snapshot_json):
     assert normalise(synth(example_config(name)).doc) == snapshot_json
+
+
+def test_the_snapshots_were_taken_on_the_path_asked_for():
+    """``make test-stock`` runs this file with ``TAP_STOCK_IMPORT=1``: the same snapshots must hold
+    without the fast path, so that run must really be stock (and the usual run really fast)."""
+    from tapinfra.provider import AWS_PACKAGE, import_mode, stock_import_requested
+
+    expected = "stock" if stock_import_requested() else "fast"
+    mode = import_mode()
+    assert (mode["node"], mode[AWS_PACKAGE]) == (expected, expected), mode

@@ -4,7 +4,7 @@
 ``.venv/bin/python tools/make_plan_fixtures.py [--examples minimal,default,full] [--only NAME,...] [--keep DIR]``
 applies each example (asset packaging, disposable, local state, every provider on a moto
 server of its own, with the rehearsal's emulator patches and mimics from
-``tests/lifecycle/gaps.py``), then plans changes against that state and writes
+``tapinfra/rehearsal/gaps.py``), then plans changes against that state and writes
 ``terraform show -json`` of each to ``tests/fixtures/plans/<name>.json.gz``.
 
 Every example: ``unchanged-<example>``, the plan right after apply (nothing to do but the
@@ -47,9 +47,9 @@ sys.path.insert(0, str(ROOT))
 from tapinfra import tfcli  # noqa: E402
 from tapinfra.app import stack_id, synth_app  # noqa: E402
 from tapinfra.config import TapConfig, with_changes  # noqa: E402
-from tests.lifecycle import gaps  # noqa: E402
-from tests.lifecycle.emulator import MotoServer  # noqa: E402
-from tests.lifecycle.rehearsal import PARALLELISM, example_config, rehearsal_config  # noqa: E402
+from tapinfra.rehearsal import gaps  # noqa: E402
+from tapinfra.rehearsal.emulator import MotoServer  # noqa: E402
+from tapinfra.rehearsal.rehearsal import PARALLELISM, example_config, rehearsal_config  # noqa: E402
 
 OUT = ROOT / "tests" / "fixtures" / "plans"
 UNREAD = ("planned_values", "output_changes", "relevant_attributes", "checks")

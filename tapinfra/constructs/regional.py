@@ -2,31 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Optional
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Mapping, Optional
 
 from constructs import Construct
 
 from tapinfra.application import Application
 from tapinfra.config import TapConfig
-from tapinfra.constructs.analytics import Analytics, AnalyticsResult
 from tapinfra.constructs.api import ApiEndpoint, ApiGatewayAccount, RegionalApi, TenantKeys
 from tapinfra.constructs.bucket import SecureBucket, access_log_bucket
 from tapinfra.constructs.canary import HealthCanary
 from tapinfra.constructs.events import EventBus
 from tapinfra.constructs.function import ApiFunction, DrainSwitch, drain_switch
-from tapinfra.constructs.ingestion import IngestionResult, IngestPipeline
-from tapinfra.constructs.monitoring import AlarmTopic, RegionAlarms, Watched
+from tapinfra.constructs.monitoring import AlarmTopic, RegionMonitor, Watched, core_alarm_specs, core_dashboard_rows
 from tapinfra.constructs.packaging import CodePackage
+from tapinfra.constructs.release import Release
 from tapinfra.constructs.table import GlobalTable
 from tapinfra.constructs.waf import StageFirewall
+from tapinfra.modules.base import FunctionParts, RegionContext, enabled_modules
 from tapinfra.policy import Statement
 from tapinfra.region import Region
 from tapinfra.runtime import HEALTH_PATH
 
 if TYPE_CHECKING:
-    from tapinfra.constructs.aurora import RegionalDatabase
-    from tapinfra.constructs.network import PrivateNetwork
+    from tapinfra.modules.base import StackContext
 
 
 @dataclass(frozen=True)
@@ -39,8 +38,8 @@ class RegionalServiceProps:
     :param application: what the function runs and the API serves.
     :param function_package: the application's zip (shared by both regions).
     :param canary_package: the canary's zip; None when ``features.canaries`` is off.
-    :param network: the region's private network; None when ``networking`` is off.
-    :param database: the global database's cluster in ``region``; None when ``aurora`` is off.
+    :param modules: the stack's context for the enabled modules' hooks (``tapinfra.modules``);
+        None builds the core tier alone.
     """
 
     region: Region
@@ -49,8 +48,7 @@ class RegionalServiceProps:
     application: Application
     function_package: CodePackage
     canary_package: Optional[CodePackage] = None
-    network: Optional["PrivateNetwork"] = None
-    database: Optional["RegionalDatabase"] = None
+    modules: Optional["StackContext"] = None
 
 
 @dataclass(frozen=True)
@@ -66,17 +64,17 @@ class RegionalServiceResult:
     access_log_bucket: SecureBucket
     bus: EventBus
     tenant_keys: TenantKeys
-    alarms: RegionAlarms
-    watched: Watched          # names the dashboard shows
+    monitor: RegionMonitor    # the region's alarms and dashboard rows: add yours with monitor.watch(...)
     drain: Optional[DrainSwitch]
     canary_name: Optional[str]  # token of the canary's name
-    analytics: Optional[AnalyticsResult] = None   # when the analytics module is on
-    ingestion: Optional[IngestionResult] = None   # when the ingestion module is on
+    modules: Mapping[str, Any] = field(default_factory=dict)  # module name -> its build_region result
+    release: Optional[Release] = None  # CodeDeploy's application and group (release.enabled)
 
 
 class RegionalService(Construct):
     """Key-protected buckets, bus, drain switch, function, API, WAF, canary, alarm topic and
-    alarms of one region. ``result`` is everything others may use.
+    alarms of one region, and each enabled module's part there (``Module.build_region``).
+    ``result`` is everything others may use.
 
     Its parts are created in the enclosing scope under ``<role>-<part>`` ids: Terraform
     addresses stay what they were before this construct existed, so upgrading tapinfra never
@@ -102,19 +100,23 @@ class RegionalService(Construct):
         tenant_keys = TenantKeys(scope, f"{role}-tenant-keys", region=region, tenants=config.api.tenants)
         account = ApiGatewayAccount(scope, f"{role}-apigw-account", region=region, settings=config.api,
                                     disposable=config.disposable)
+        modules = enabled_modules(config) if props.modules is not None else ()
+        parts = FunctionParts()
+        for module in modules:
+            parts = parts.merged(module.function_parts(props.modules, region))
         function = ApiFunction(
             scope, f"{role}-function", region=region, settings=config.function, api=config.api,
             table_settings=config.table, package=props.function_package, handler=application.handler,
-            table=props.table, bus=bus,
-            tenant_key_ids=tenant_keys.ids, drain=drain,
-            network=props.network.result.placement if props.network is not None else None,
-            database_secret=props.database.secret if props.database is not None else None,
+            table=props.table, bus=bus, tenant_key_ids=tenant_keys.ids, drain=drain,
+            network=parts.placement, extra_statements=parts.statements, extra_environment=parts.environment,
+            released=config.release.enabled,
         )
-        if props.network is not None:
-            # The endpoints pass what the function may do, and the data bucket (S3's gateway).
-            props.network.admit([*function.statements, Statement(
-                sid="ThisRegionsDataBucket", actions=["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
-                resources=[data_bucket.arn, f"{data_bucket.arn}/*"])])
+        # What the function may do, and the data bucket (a network's endpoints pass exactly that).
+        calls = [*function.statements, Statement(
+            sid="ThisRegionsDataBucket", actions=["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
+            resources=[data_bucket.arn, f"{data_bucket.arn}/*"])]
+        for module in modules:
+            module.admit(props.modules, region, calls)
         api = RegionalApi(scope, f"{role}-api", region=region, settings=config.api, target=function,
                           keys=tenant_keys, account=account, application=application)
         endpoint = api.endpoint
@@ -140,29 +142,24 @@ class RegionalService(Construct):
             waf_name=firewall.name if firewall is not None else None,
             canary_name=canary.name if canary is not None else None,
         )
-        alarms = RegionAlarms(scope, f"{role}-alarms", region=region, settings=config.monitoring,
-                              topic_arn=topic.arn, watched=watched)
-        function.watch_write_conflicts(topic_arn=topic.arn, settings=config.monitoring)  # any-region mode only
-        analytics = ingestion = None
-        if config.analytics.enabled:
-            analytics = Analytics(scope, f"{role}-analytics", region=region, settings=config.analytics, storage=storage,
-                                  data_bucket=data_bucket, log_bucket=log_bucket, disposable=config.disposable,
-                                  table_attributes=application.api.table_attributes).result
-        if config.ingestion.enabled:
-            pipeline = IngestPipeline(
-                scope, f"{role}-ingestion", region=region, settings=config.ingestion, function=config.function,
-                storage=storage, monitoring=config.monitoring, package=props.function_package, table=props.table,
-                retention_days=config.table.item_retention_days, tenants=config.api.tenants,
-                max_body_bytes=config.api.max_body_bytes, log_bucket=log_bucket, topic_arn=topic.arn,
-                disposable=config.disposable, network=props.network.result.placement if props.network is not None else None,
-            )
-            if props.network is not None:
-                props.network.admit(pipeline.processor.statements)
-            ingestion = pipeline.result
+        monitor = RegionMonitor(scope, f"{role}-alarms", region=region, settings=config.monitoring, topic_arn=topic.arn)
+        monitor.watch(core_alarm_specs(region, config.monitoring, watched), core_dashboard_rows(region, watched))
+        monitor.watch(function.alarm_specs())  # any-region mode only
+        release = (Release(scope, f"{role}-release", region=region, settings=config.release, monitoring=config.monitoring,
+                           function=function, monitor=monitor) if config.release.enabled else None)
+        built: dict[str, Any] = {}
+        if modules:
+            here = RegionContext(stack=props.modules, scope=scope, region=region,
+                                 index=0 if region.is_primary else 1, data_bucket=data_bucket,
+                                 access_log_bucket=log_bucket, topic_arn=topic.arn, monitor=monitor, function=parts,
+                                 drain=drain)
+            for module in modules:
+                result = module.build_region(here)
+                if result is not None:
+                    built[module.name] = result
         self.result = RegionalServiceResult(
             region=region, api=endpoint, function_name=function.function_name, alias_name=function.alias_name,
             topic_arn=topic.arn, data_bucket=data_bucket, access_log_bucket=log_bucket, bus=bus,
-            tenant_keys=tenant_keys, alarms=alarms, watched=watched, drain=drain,
-            canary_name=canary.canary.name if canary is not None else None,
-            analytics=analytics, ingestion=ingestion,
+            tenant_keys=tenant_keys, monitor=monitor, drain=drain,
+            canary_name=canary.canary.name if canary is not None else None, modules=built, release=release,
         )

@@ -75,6 +75,7 @@ class GlobalTable(Construct):
         self.replica_arn = secondary.arn("dynamodb", f"table/{self.name}")
         # Where the table has a copy, primary first: the writer preference order of single-writer mode.
         self.regions: tuple[Region, Region] = (primary, secondary)
+        self.write_mode = settings.write_mode  # how writes reach the copies (table.write_mode); every writer follows it
         self._stream_arns: dict[str, str] = {}  # region name -> token, read from the kernel on first use
         if provisioned:
             for region in (primary, secondary):

@@ -22,6 +22,7 @@ from typing import Any, Mapping, Optional
 
 from tapinfra.cli.exits import OK, InputError, command
 from tapinfra.errors import Problem
+from tapinfra.modules.base import registered_modules
 from tapinfra.operator.model import Architecture, Resource, add_source_arguments, architecture_from_args, canary_runs_per_month
 from tapinfra.strict_json import read_json_file
 
@@ -197,12 +198,6 @@ def estimate(arch: Architecture, prices: PriceTable) -> Estimate:
                 add(alias, GLOBAL, "route53_health_check_feature", "health check options: " + ", ".join(options), len(options))
         for line in _table_capacity(arch, alias, region.of("aws_appautoscaling_target"), hours):
             add(alias, name, *line)
-        _aurora(arch, region.of("aws_rds_cluster_instance"), lambda *a, **k: add(alias, name, *a, **k), hours)
-        for endpoint in region.of("aws_vpc_endpoint"):
-            if endpoint.get("vpc_endpoint_type") == "Interface":
-                zones = len(endpoint.get("subnet_ids") or [])
-                add(alias, name, "vpc_interface_endpoint_hour",
-                    f"VPC interface endpoint {endpoint.get('service_name')}: {zones} AZ × {hours:g} h", zones * hours)
     for config in arch.of("aws_s3_bucket_replication_configuration"):
         rules = [r for r in config.get("rule") or [] if ((r.get("destination") or {}).get("replication_time") or {}).get("status") == "Enabled"]
         if rules:
@@ -210,6 +205,8 @@ def estimate(arch: Architecture, prices: PriceTable) -> Estimate:
                 "S3 Replication Time Control (per GB and metrics; no monthly fee known)", len(rules))
     for _ in arch.of("aws_route53_zone"):
         add(GLOBAL, GLOBAL, "route53_hosted_zone", "Route 53 hosted zone", 1)
+    for module in registered_modules():  # each module prices its own part (nothing when it is off)
+        module.cost(arch, add, hours)
     return Estimate(lines, prices, scopes)
 
 
@@ -246,17 +243,6 @@ def _table_capacity(arch: Architecture, alias: str, targets: list[Resource], hou
         units = target.get("min_capacity") if target is not None else table.get(f"{kind}_capacity", 0)
         yield (f"dynamodb_{kind}_capacity_unit_hour",
                f"DynamoDB {kind} capacity: {units} units (autoscaling minimum) × {hours:g} h", units * hours)
-
-
-def _aurora(arch: Architecture, instances: list[Resource], add, hours: float) -> None:
-    for instance in instances:
-        klass = instance.get("instance_class", "")
-        if klass == "db.serverless":
-            cluster = arch.resolve(instance.get("cluster_identifier"))
-            floor = ((cluster.get("serverlessv2_scaling_configuration") or {}) if cluster is not None else {}).get("min_capacity", 0)
-            add("aurora_serverless_v2_acu_hour", f"Aurora Serverless v2 instance: {floor} ACU minimum × {hours:g} h", floor * hours)
-        else:
-            add("rds_instance_hour", f"Aurora instance {klass} × {hours:g} h", hours, variant=klass)
 
 
 # ---------------------------------------------------------------- printing

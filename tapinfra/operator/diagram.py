@@ -2,7 +2,8 @@
 
 The architecture as the stack synthesizes it: both regions side by side (and the us-east-1
 helper when there is one), the global layer (zone, routing, global table), and arrows for
-client traffic, health checks, replication and event forwarding. Graphviz's ``dot`` draws
+client traffic, health checks, replication and event forwarding; each registered module adds
+its own nodes (``Module.diagram``). Graphviz's ``dot`` draws
 it; ``.dot`` writes the source alone (no graphviz needed).
 """
 
@@ -19,6 +20,7 @@ from typing import Optional
 from tapinfra.cli.exits import NOT_OK, OK, InputError, command
 from tapinfra.cli.paths import file_problem
 from tapinfra.errors import Problem
+from tapinfra.modules.base import registered_modules
 from tapinfra.operator.model import ROLES, Architecture, Region, add_source_arguments, architecture_from_args
 
 FORMATS = ("svg", "png", "dot")
@@ -158,10 +160,8 @@ def _region(d: Diagram, arch: Architecture, region: Region, *, entry: str, via_d
     keys = region.count("aws_kms_key")
     alarms = region.count("aws_cloudwatch_metric_alarm")
     d.node(f"{r}_ops", f"{keys} KMS key(s) · {alarms} alarms → SNS", r, shape="note")
-    for rtype, label in (("aws_rds_cluster", "Aurora cluster"), ("aws_vpc_endpoint", "VPC interface endpoints")):
-        count = region.count(rtype)
-        if count:
-            d.node(f"{r}_{rtype[4:]}", f"{label} ({count})", r)
+    for module in registered_modules():  # each module draws its own part (none when it is off)
+        module.diagram(d, arch, region)
 
 
 def _record_label(record) -> str:

@@ -78,12 +78,13 @@ RESOURCES: dict[str, Obj] = {
                                    weighted_routing_policy=OBJECT, latency_routing_policy=OBJECT),
     "aws_route53_zone": resource(name=STR),
     "aws_ssm_parameter": resource(name=STR),
+    "aws_fis_experiment_template": resource(tags=Obj(values=STR)),
 }
 
 DOCUMENT = Obj({
     "provider": Obj({"aws": Items(Obj({"alias": STR, "region": STR}))}),
     "resource": Obj({rtype: Obj(values=body) for rtype, body in RESOURCES.items()}, values=Obj(values=resource())),
-    "output": OBJECT,
+    "output": Obj(values=OBJECT),   # name -> {"value": ..., "description": ...}; the model reads each value
 })
 
 

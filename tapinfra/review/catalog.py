@@ -29,6 +29,19 @@ STATEFUL_TYPES: dict[str, str] = {
     "aws_cognito_user_pool": "user pool",
 }
 
+
+
+def stateful_types() -> dict[str, str]:
+    """``STATEFUL_TYPES`` and what each registered module declares of its own types
+    (``Module.stateful_types``: a module that creates a type holding data says so there)."""
+    from tapinfra.modules.base import registered_modules
+
+    merged = dict(STATEFUL_TYPES)
+    for module in registered_modules():
+        merged.update(module.stateful_types())
+    return merged
+
+
 # Types whose name must be unique where it lives (account, region or parent) -> the name
 # attribute. Replacing one create-before-destroy fails while the old one still holds the name.
 NAME_ATTRIBUTES: dict[str, str] = {

@@ -16,7 +16,7 @@ from tapinfra.review.catalog import (
     NAME_ATTRIBUTES,
     POLICY_ATTRIBUTES,
     POLICY_DOCUMENT_DATA,
-    STATEFUL_TYPES,
+    stateful_types,
 )
 from tapinfra.review.plan import Change, Plan, config_address, own_region
 from tapinfra.review.report import FINDING, UNJUDGED, WARNING, Finding, Result
@@ -35,8 +35,9 @@ SHOWN_GRANTS = 3
 
 def stateful_loss(plan: Plan) -> Iterator[Result]:
     """A table, bucket, key, zone, secret or cluster deleted or replaced, or a table replica dropped."""
+    types = stateful_types()
     for c in plan.managed():
-        what = STATEFUL_TYPES.get(c.type)
+        what = types.get(c.type)
         if what and c.removes:
             name = c.before_value(NAME_ATTRIBUTES.get(c.type, "id")) or c.before_value("id")
             how = "deleted" if c.kind == "delete" else f"replaced ({' then '.join(c.actions)})"

@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from tapinfra.config import with_changes
 from tapinfra.operator import diagram, model
 from tests.synth import ROOT, example_config, synth
 
@@ -18,6 +19,14 @@ SVG = "{http://www.w3.org/2000/svg}"
 # Per example: nodes that must be there, nodes that must not, edges (tail, head, kind) that must be there.
 EXPECTED = {
     "minimal": dict(
+        nodes={"zone", "routing", "primary_health", "secondary_health", "primary_canary", "secondary_canary"},
+        absent={"us_east_1_ops"},
+        edges={("clients", "routing", "traffic"), ("routing", "primary_waf", "traffic"), ("routing", "secondary_waf", "traffic"),
+               ("primary_health", "routing", "health"), ("secondary_health", "routing", "health")},
+        no_edges=set(),
+    ),
+    # minimal without a domain: health checks stay, nothing routes.
+    "no-dns": dict(
         nodes={"clients", "global_table", "primary_api", "secondary_api", "primary_waf", "secondary_waf", "primary_fn",
                "secondary_fn", "primary_table", "secondary_table", "primary_drain", "secondary_drain",
                "primary_bucket", "secondary_bucket", "primary_bus", "secondary_bus", "primary_health", "secondary_health",
@@ -53,8 +62,14 @@ EXPECTED = {
 }
 
 
+def _config(name: str):
+    if name == "no-dns":
+        return with_changes(example_config("minimal"), features={"dns": False})
+    return example_config(name)
+
+
 def _diagram(name: str) -> diagram.Diagram:
-    return diagram.build(model.from_document(synth(example_config(name)).doc), title=name)
+    return diagram.build(model.from_document(synth(_config(name)).doc), title=name)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -69,7 +84,7 @@ def test_diagram_has_the_nodes_and_edges_the_stack_synthesizes(name):
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_regions_and_helper_are_clusters_labelled_with_their_region(name):
     d = _diagram(name)
-    doc = synth(example_config(name)).doc
+    doc = synth(_config(name)).doc
     regions = {p["alias"]: p["region"] for p in doc["provider"]["aws"]}
     for alias, region in regions.items():
         assert alias in d.clusters and region in d.clusters[alias], f"{name}: cluster for {alias} ({region}) missing"
