@@ -12,6 +12,7 @@ import json
 import math
 import os
 import re
+import functools
 import typing
 from pathlib import Path
 from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass, replace
@@ -371,11 +372,17 @@ def _validate(raw: Any, found: list[Problem]) -> TapConfig:
     return config
 
 
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    """A section's field types, resolved once per class: a third of a validation's time otherwise."""
+    return typing.get_type_hints(cls)
+
+
 def _build(cls: type, raw: Any, path: str, problems: list[Problem]) -> Any:
     if not isinstance(raw, dict):
         problems.append(Problem(path or "<root>", raw, _section_allowed(cls, path)))
         return cls()
-    hints = typing.get_type_hints(cls)
+    hints = _hints(cls)
     known = [f.name for f in fields(cls)]
     for key in raw:
         if cls is TapConfig and key == SCHEMA_KEY:
@@ -778,7 +785,7 @@ def _text_rules(node: dict[str, Any], reserved: str | None = None) -> dict[str, 
 
 
 def _schema_for(cls: type) -> dict[str, Any]:
-    hints = typing.get_type_hints(cls)
+    hints = _hints(cls)
     props = {}
     for f in fields(cls):
         props[f.name] = _field_schema(hints[f.name], f)
