@@ -726,6 +726,24 @@ def probe_codedeploy_deletes_missing(server: Any) -> bool:
                    for name in ("delete_application", "delete_deployment_group"))
 
 
+def probe_sdk_retry_makes_a_second(server: Any) -> bool:
+    """moto's own app (unfixed, in this process): the second attempt of one SDK call (same
+    invocation id, ``attempt=2``) creates a second API key."""
+    from werkzeug.test import Client
+
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    client = Client(DomainDispatcherApplication(create_backend_app))
+    headers = {"Host": "apigateway.us-east-1.amazonaws.com", "amz-sdk-invocation-id": f"{PROBE}-invocation",
+               "Authorization": "AWS4-HMAC-SHA256 Credential=probe/20260101/us-east-1/apigateway/aws4_request, "
+                                "SignedHeaders=host, Signature=probe",
+               "Content-Type": "application/json"}
+    ids = [json.loads(client.post("/apikeys", headers={**headers, "amz-sdk-request": f"attempt={n}; max=3"},
+                                  data=json.dumps({"name": f"{PROBE}-retried", "enabled": True})).get_data())["id"]
+           for n in (1, 2)]
+    return ids[0] != ids[1]
+
+
 def probe_codedeploy_group_alarms_dropped(server: Any) -> bool:
     """A deployment group created with alarms reads back with an empty alarm configuration."""
     codedeploy, iam = server.client("codedeploy"), server.client("iam")
@@ -933,6 +951,15 @@ GAPS: tuple[Gap, ...] = (
         "through apply and destroy",
         "the rehearsal's moto server implements both as AWS documents them (tapinfra/rehearsal/moto_server.py)",
         probe_codedeploy_deletes_missing),
+    Gap("sdk-retry-replay", SERVER, "aws_api_gateway_api_key", None,
+        "answers every attempt of one SDK call anew: when its local server loses an answer under load (seen in CI: "
+        "two `POST /apikeys` in one second, both 201), the SDK's retry makes a second object that no state knows, "
+        "and destroy leaves it behind (any create: API keys and health checks have been hit)",
+        "AWS does not lose answers on a loopback: the second object is the emulator's own leftover, and it would "
+        "hide a real one",
+        "the rehearsal's moto server answers a retried attempt (same `amz-sdk-invocation-id`) of a call it already "
+        "answered below 500 with that answer, and logs it (tapinfra/rehearsal/moto_server.py)",
+        probe_sdk_retry_makes_a_second),
     Gap("codedeploy-group-alarms", PATCH, "aws_codedeploy_deployment_group", "alarm_configuration",
         "reads a deployment group back with an empty alarm configuration (and an empty load balancer info), so "
         "every plan updates it, and UpdateDeploymentGroup is not implemented (500)",

@@ -175,6 +175,87 @@ def fix_codedeploy_deletes() -> Callable[[], None]:
     return undo
 
 
+REPLAY_MARK = "tapinfra-moto: replayed"
+_REPLAY_KEPT = 4096          # answers kept; an SDK retries within seconds, never thousands of calls later
+_REPLAY_WAIT = 120.0         # seconds a retry waits for its first attempt still being answered
+
+
+def fix_sdk_retry_replay() -> Callable[[], None]:
+    """A retried attempt of one SDK call gets the answer its first attempt got.
+
+    The AWS SDKs mark every attempt of one call with the same ``amz-sdk-invocation-id`` and
+    count it in ``amz-sdk-request: attempt=N``. Under load the rehearsal's local server loses
+    an answer now and then (seen in CI: two ``POST /apikeys`` in one second, one key no state
+    knows); the SDK retries, and moto makes a second object. AWS does not lose answers on a
+    loopback, so the second object is the emulator's own leftover: here the retry of a call
+    moto already answered (below 500) is answered from that first answer, and logged.
+    """
+    import threading
+    from collections import OrderedDict
+
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    original = DomainDispatcherApplication.__call__
+    lock = threading.Lock()
+    answered: OrderedDict[tuple[str, str, str], tuple[str, list[tuple[str, str]], bytes]] = OrderedDict()
+    in_flight: dict[tuple[str, str, str], threading.Event] = {}
+
+    def call(self: Any, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        invocation = environ.get("HTTP_AMZ_SDK_INVOCATION_ID")
+        if not invocation or environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            return original(self, environ, start_response)
+        key = (invocation, environ["REQUEST_METHOD"], environ.get("PATH_INFO", "") + "?" + environ.get("QUERY_STRING", ""))
+        with lock:
+            first = in_flight.get(key)
+            if first is None and key not in answered:
+                first = in_flight[key] = threading.Event()
+                mine = True
+            else:
+                mine = False
+        if not mine:
+            if first is not None:
+                first.wait(_REPLAY_WAIT)
+            with lock:
+                kept = answered.get(key)
+            if kept is not None:
+                status, headers, body = kept
+                print(f"{REPLAY_MARK} {environ.get('HTTP_AMZ_SDK_REQUEST', 'attempt=?')} of {key[1]} {key[2]} "
+                      f"(invocation {invocation}): {status}", file=sys.stderr, flush=True)
+                start_response(status, headers)
+                return [body]
+            return original(self, environ, start_response)
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], Any]:
+            captured["status"], captured["headers"] = status, list(headers)
+            return lambda data: None  # moto's Flask app never writes through it
+
+        try:
+            iterable = original(self, environ, capture)
+            try:
+                body = b"".join(iterable)
+            finally:
+                getattr(iterable, "close", lambda: None)()
+            status = captured["status"]
+            if int(status.split(" ", 1)[0]) < 500:
+                with lock:
+                    answered[key] = (status, captured["headers"], body)
+                    while len(answered) > _REPLAY_KEPT:
+                        answered.popitem(last=False)
+        finally:
+            with lock:
+                in_flight.pop(key).set()
+        start_response(status, captured["headers"])
+        return [body]
+
+    DomainDispatcherApplication.__call__ = call  # type: ignore[method-assign]
+
+    def undo() -> None:
+        DomainDispatcherApplication.__call__ = original  # type: ignore[method-assign]
+
+    return undo
+
+
 # gap key (gaps.py) -> the fix; each returns a function that undoes it.
 FIXES: dict[str, Callable[[], Callable[[], None]]] = {
     "route53-health-check-caller-reference": fix_health_check_caller_reference,
@@ -182,6 +263,7 @@ FIXES: dict[str, Callable[[], Callable[[], None]]] = {
     "apigateway-integration-cache-keys": fix_integration_cache_key_parameters,
     "cloudtrail-delete-by-arn": fix_delete_trail_by_arn,
     "codedeploy-deletes": fix_codedeploy_deletes,
+    "sdk-retry-replay": fix_sdk_retry_replay,
 }
 
 

@@ -27,6 +27,7 @@ from tapinfra import tfcli
 from tapinfra.config import TapConfig, load_config, with_changes
 from tapinfra.rehearsal import document, gaps, inventory, judge
 from tapinfra.rehearsal.emulator import MotoServer
+from tapinfra.rehearsal.moto_server import REPLAY_MARK
 
 # The examples of a checkout: ./examples first (a user's project), then the one next to the package.
 EXAMPLE_DIRS = (Path.cwd() / "examples", Path(__file__).resolve().parents[2] / "examples")
@@ -252,6 +253,9 @@ class Rehearsal:
                 for kind in [k for k in r.leftovers if k.endswith("api gateway account cloudwatch role")]:
                     step.notes.append(f"excused by apigateway-account-reset: {kind}: {', '.join(r.leftovers.pop(kind))}")
             step.problems += [f"left behind: {kind}: {', '.join(names)}" for kind, names in sorted(r.leftovers.items())]
+            replays = self.server.log_path.read_text(errors="replace").count(REPLAY_MARK)
+            if replays:
+                step.notes.append(f"sdk-retry-replay: {replays} retried call(s) answered from their first answer (moto.log)")
         with self._step("probes") as step:
             for gap in gaps.GAPS:
                 try:

@@ -83,3 +83,55 @@ def test_the_rehearsal_server_keeps_per_route_caching(tmp_path):
     assert settings["*/*"]["metricsEnabled"] is True
     assert settings["items/{id}/GET"]["cachingEnabled"] is True
     assert settings["items/{id}/GET"]["cacheTtlInSeconds"] == 60
+
+
+def _post_api_key(url, name, invocation, attempt):
+    import json
+    import urllib.request
+
+    request = urllib.request.Request(f"{url}/apikeys", method="POST", data=json.dumps({"name": name, "enabled": True}).encode(),
+                                     headers={"Content-Type": "application/json", "amz-sdk-invocation-id": invocation,
+                                              "amz-sdk-request": f"attempt={attempt}; max=25",
+                                              "Authorization": "AWS4-HMAC-SHA256 Credential=test/20261203/us-east-1/apigateway/"
+                                                               "aws4_request, SignedHeaders=host, Signature=test"})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return answer.status, json.loads(answer.read())["id"]
+
+
+def test_a_retried_sdk_call_gets_its_first_answer_and_a_new_call_a_new_object(tmp_path):
+    """Through the launcher, over HTTP as the provider calls it: the second attempt of one call
+    (same invocation id) creates nothing and is answered as the first was, logged; another call
+    with the same arguments creates another key, as AWS does."""
+    with MotoServer(tmp_path / "moto.log") as server:
+        first = _post_api_key(server.endpoint, "retried", "invocation-1", 1)
+        retried = _post_api_key(server.endpoint, "retried", "invocation-1", 2)
+        another = _post_api_key(server.endpoint, "retried", "invocation-2", 1)
+        keys = sorted(k["id"] for k in server.client("apigateway").get_api_keys()["items"] if k["name"] == "retried")
+    assert retried == first and first[0] == 201
+    assert another[1] != first[1]
+    assert keys == sorted({first[1], another[1]})
+    log = (tmp_path / "moto.log").read_text()
+    assert log.count(moto_server.REPLAY_MARK) == 1 and "invocation-1" in log
+
+
+def test_a_call_that_failed_is_not_replayed(capsys):
+    """A first attempt that failed (moto's 500: an exception in its app) changed nothing the SDK
+    knows of: its retry is answered anew, not from a kept answer."""
+    from werkzeug.test import Client
+
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    headers = {"Host": "apigateway.us-east-1.amazonaws.com", "amz-sdk-invocation-id": "invocation-500",
+               "Authorization": "AWS4-HMAC-SHA256 Credential=test/20261203/us-east-1/apigateway/aws4_request, "
+                                "SignedHeaders=host, Signature=test"}
+    # PATCH /account without a value: moto 5 fails (KeyError, a 500 from its server; the apigateway-account-reset gap)
+    body = '{"patchOperations": [{"op": "replace", "path": "/cloudwatchRoleArn"}]}'
+    undo = moto_server.fix_sdk_retry_replay()
+    try:
+        client = Client(DomainDispatcherApplication(create_backend_app))
+        for attempt in (1, 2):
+            with pytest.raises(KeyError):
+                client.patch("/account", headers={**headers, "amz-sdk-request": f"attempt={attempt}; max=3"}, data=body)
+    finally:
+        undo()
+    assert moto_server.REPLAY_MARK not in capsys.readouterr().err
