@@ -23,6 +23,15 @@ def test_mirror_search_honours_the_env_var(monkeypatch, tmp_path):
     assert tfcheck.find_mirror() == tmp_path
 
 
+def test_terraform_runs_with_a_lazier_go_collector_unless_the_caller_set_one(monkeypatch, tmp_path):
+    from tapinfra import tfcli
+
+    monkeypatch.delenv("GOGC", raising=False)
+    assert tfcli.terraform_env(tmp_path / "rc")["GOGC"] == tfcli.GO_GC_PERCENT == "400"
+    monkeypatch.setenv("GOGC", "150")
+    assert tfcli.terraform_env(tmp_path / "rc")["GOGC"] == "150"
+
+
 @pytest.mark.parametrize("name", EXAMPLE_NAMES)
 def test_example_is_valid_terraform(name, tf_env):
     config = with_changes(example_config(name), packaging={"mode": "asset"})
