@@ -205,25 +205,19 @@ def fix_sdk_retry_replay() -> Callable[[], None]:
         if not invocation or environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
             return original(self, environ, start_response)
         key = (invocation, environ["REQUEST_METHOD"], environ.get("PATH_INFO", "") + "?" + environ.get("QUERY_STRING", ""))
-        with lock:
-            first = in_flight.get(key)
-            if first is None and key not in answered:
-                first = in_flight[key] = threading.Event()
-                mine = True
-            else:
-                mine = False
-        if not mine:
-            if first is not None:
-                first.wait(_REPLAY_WAIT)
+        while True:  # claim the call, or wait for the attempt answering it, or replay its answer
             with lock:
-                kept = answered.get(key)
+                kept, first = answered.get(key), in_flight.get(key)
+                if kept is None and first is None:
+                    in_flight[key] = threading.Event()
+                    break
             if kept is not None:
                 status, headers, body = kept
                 print(f"{REPLAY_MARK} {environ.get('HTTP_AMZ_SDK_REQUEST', 'attempt=?')} of {key[1]} {key[2]} "
                       f"(invocation {invocation}): {status}", file=sys.stderr, flush=True)
                 start_response(status, headers)
                 return [body]
-            return original(self, environ, start_response)
+            first.wait(_REPLAY_WAIT)
         captured: dict[str, Any] = {}
 
         def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], Any]:
