@@ -5,15 +5,16 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Optional, Sequence
 
-from cdktf import Postcondition, TerraformResourceLifecycle
+from cdktf import ITerraformDependable, Postcondition, TerraformResourceLifecycle
 from constructs import Construct
 
 from tapinfra.application import Application
-from tapinfra.config import ApiConfig
+from tapinfra.config import ApiConfig, MonitoringConfig
 from tapinfra.constructs.function import ApiFunction
 from tapinfra.constructs.logs import log_group
+from tapinfra.constructs.monitoring import API_5XX, API_LATENCY, AlarmSpec, DashboardRow, Metric, MissingData
 from tapinfra.policy import Statement, service_role
 from tapinfra.provider import aws
 from tapinfra.region import Region
@@ -168,7 +169,9 @@ class ApiEndpoint:
     """What other constructs need of a region's API: no construct reads the API's internals.
 
     ``stage_name`` is the literal name (metric dimensions, paths); ``deployed_stage_name`` is
-    the stage's attribute, which orders its users after the stage exists.
+    the stage's attribute, which orders its users after the stage exists; ``stage_dependable``
+    is the stage for ``depends_on`` (None only in an endpoint built by hand). ``metric_*()``
+    are the stage's ``AWS/ApiGateway`` metrics.
     """
 
     id: str
@@ -180,6 +183,27 @@ class ApiEndpoint:
     invoke_url: str
     health_path: str   # /<stage>/health on the region's own host
     host: str          # <api id>.execute-api.<region>.amazonaws.com
+    stage_dependable: Optional[ITerraformDependable] = None
+
+    def metric(self, name: str, stat: str = "Sum") -> Metric:
+        """The stage's ``AWS/ApiGateway`` metric ``name`` (by ``ApiName`` and ``Stage``), default ``Sum``."""
+        return Metric("AWS/ApiGateway", name, {"ApiName": self.name, "Stage": self.stage_name}, stat)
+
+    def metric_count(self) -> Metric:
+        """Requests the stage answered (``Sum``)."""
+        return self.metric("Count")
+
+    def metric_4xx(self) -> Metric:
+        """Client errors (``Sum``): bad keys, throttled callers, refused bodies."""
+        return self.metric("4XXError")
+
+    def metric_5xx(self) -> Metric:
+        """Server errors (``Sum``): the function failed or timed out."""
+        return self.metric("5XXError")
+
+    def metric_latency(self, stat: str = "p99") -> Metric:
+        """Milliseconds from request to response (default ``p99``)."""
+        return self.metric("Latency", stat)
 
 
 class RegionalApi(Construct):
@@ -194,13 +218,15 @@ class RegionalApi(Construct):
     logs, no data tracing, throttling, caching encrypted when on); a usage plan with the
     tenants' keys.
 
-    Exposes ``endpoint`` (:class:`ApiEndpoint`) and ``stage`` (what the firewall is attached to).
+    Exposes ``endpoint`` (:class:`ApiEndpoint`: what others use, the firewall too) and, for the
+    region's collector, :meth:`alarm_specs` and :meth:`dashboard_rows`.
     """
 
     def __init__(self, scope: Construct, id_: str, *, region: Region, settings: ApiConfig, target: ApiFunction,
                  keys: TenantKeys, account: ApiGatewayAccount, application: Application) -> None:
         super().__init__(scope, id_)
         p, namer = region.provider, region.namer
+        self._region = region
         self.routes = routes = application.routes
         models = application.models
         self.rest_api = aws.api_gateway_rest_api.ApiGatewayRestApi(
@@ -265,7 +291,7 @@ class RegionalApi(Construct):
             access_log_settings=aws.api_gateway_stage.ApiGatewayStageAccessLogSettings(
                 destination_arn=self.access_logs.arn, format=ACCESS_LOG_FORMAT),
             # live only once the function's alias answers and the account can log
-            depends_on=[account.account, self.execution_logs, target.alias],
+            depends_on=[account.account, self.execution_logs, target.alias_dependable],
         )
         deployed_stage = self.stage.stage_name
         ms = aws.api_gateway_method_settings
@@ -314,7 +340,28 @@ class RegionalApi(Construct):
             invoke_url=self.stage.invoke_url,
             health_path=f"/{settings.stage_name}{HEALTH_PATH}",
             host=f"{api_id}.execute-api.{region.name}.amazonaws.com",
+            stage_dependable=self.stage,
         )
+
+    def alarm_specs(self, settings: MonitoringConfig) -> list[AlarmSpec]:
+        """The stage's 5xx rate and p99 latency (thresholds from ``settings``): what clients see."""
+        endpoint, here = self.endpoint, f" ({self._region.name})"
+        quiet: MissingData = "notBreaching"
+        return [
+            AlarmSpec(API_5XX, "API 5xx responses, percent of requests" + here, settings.api_5xx_rate_percent, quiet,
+                      expression="IF(requests > 0, 100 * errors / requests, 0)",
+                      inputs={"errors": endpoint.metric_5xx(), "requests": endpoint.metric_count()}),
+            AlarmSpec(API_LATENCY, "API p99 latency in ms" + here, settings.api_p99_latency_ms, quiet,
+                      metric=endpoint.metric_latency("p99")),
+        ]
+
+    def dashboard_rows(self) -> list[DashboardRow]:
+        """Two widgets: requests with 4xx and 5xx, and p99 latency."""
+        endpoint, latency = self.endpoint, self.endpoint.metric_latency("p99")
+        return [
+            DashboardRow.of("API requests and errors", [endpoint.metric_count(), endpoint.metric_4xx(), endpoint.metric_5xx()]),
+            DashboardRow("API latency p99", (latency.widget_line(stat=latency.stat),), latency.stat),
+        ]
 
     def _resources(self, p, api_id):
         """Path -> resource, and path -> its id token (each read from the kernel once).

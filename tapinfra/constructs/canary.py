@@ -8,7 +8,9 @@ from constructs import Construct
 from tapinfra.config import MonitoringConfig, StorageConfig
 from tapinfra.constructs.bucket import SecureBucket
 from tapinfra.constructs.logs import log_group
+from tapinfra.constructs.monitoring import CANARY, AlarmSpec, DashboardRow, Metric
 from tapinfra.constructs.packaging import CodePackage
+from tapinfra.limits import canary_alarm_period_seconds
 from tapinfra.policy import Condition, Statement, service_role
 from tapinfra.provider import aws
 from tapinfra.region import Region
@@ -30,6 +32,10 @@ class HealthCanary(Construct):
     created from it with a retention and this region's key; the role may not create log
     groups, so nothing else can make one without a retention (a run before the group exists
     logs nothing), and destroy removes it with the canary.
+
+    ``name`` is the literal name (the metric's dimension), ``canary_name`` the canary's attribute
+    (orders its users after the canary exists: the output). :meth:`metric_success_percent`,
+    :meth:`alarm_specs` and :meth:`dashboard_rows` are what the region's collector watches.
     """
 
     def __init__(self, scope: Construct, id_: str, *, region: Region, settings: MonitoringConfig, storage: StorageConfig,
@@ -37,6 +43,7 @@ class HealthCanary(Construct):
                  disposable: bool = False) -> None:
         super().__init__(scope, id_)
         p, namer = region.provider, region.namer
+        self._region = region
         self.name = namer.name("health", "canary")
         self.bucket = SecureBucket(
             self, "artifacts", region=region, name=namer.name("canary", "s3"), storage=storage,
@@ -86,7 +93,26 @@ class HealthCanary(Construct):
                 s3_encryption=c.SyntheticsCanaryArtifactConfigS3Encryption(encryption_mode="SSE_KMS", kms_key_arn=region.key.arn)),
             depends_on=[self.role_policy, self.bucket.policy],
         )
+        self.canary_name: str = self.canary.name
         # engine_arn: arn:<partition>:lambda:<region>:<account>:function:<name>[:<version>]
         function_name = Fn.element(Fn.split(":", self.canary.engine_arn), 6)
         self.log_group = log_group(self, "log-group", region=region, name=f"{LAMBDA_LOG_GROUP_PREFIX}{function_name}",
                                    retention_days=settings.canary_log_retention_days)
+
+    def metric_success_percent(self, stat: str = "Average") -> Metric:
+        """The share of runs that passed (``SuccessPercent``, default ``Average``): one data point per run."""
+        return Metric("CloudWatchSynthetics", "SuccessPercent", {"CanaryName": self.name}, stat)
+
+    def alarm_specs(self, settings: MonitoringConfig) -> list[AlarmSpec]:
+        """Success below ``settings.canary_success_percent``; none when no alarm period spans a run
+        (:func:`tapinfra.limits.canary_alarm_period_seconds`: it would breach between runs)."""
+        period = canary_alarm_period_seconds(settings)
+        if period is None:
+            return []
+        return [AlarmSpec(CANARY, f"Canary success percent below target ({self._region.name})", settings.canary_success_percent,
+                          "breaching",  # a canary that stops running must not look healthy
+                          comparison="LessThanThreshold", period_seconds=period, metric=self.metric_success_percent())]
+
+    def dashboard_rows(self) -> list[DashboardRow]:
+        """One widget: the success percent (also when it has no alarm)."""
+        return [DashboardRow.of("Canary success percent", [self.metric_success_percent()], "Average")]

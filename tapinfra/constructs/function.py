@@ -6,12 +6,13 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Mapping, Optional, Sequence
 
-from cdktf import TerraformResourceLifecycle
+from cdktf import ITerraformDependable, TerraformResourceLifecycle
 from constructs import Construct
 
-from tapinfra.config import ApiConfig, FunctionConfig, TableConfig
+from tapinfra.config import ApiConfig, FunctionConfig, MonitoringConfig, TableConfig
 from tapinfra.constructs.events import EventBus
-from tapinfra.constructs.monitoring import AlarmSpec, Metric, alarm_doc
+from tapinfra.constructs.monitoring import (CONCURRENCY_WARNING_PERCENT, LAMBDA_ERRORS, LAMBDA_HEADROOM, LAMBDA_SPILLOVER,
+                                           LAMBDA_THROTTLES, AlarmSpec, DashboardRow, Metric, MissingData, alarm_doc)
 from tapinfra.constructs.packaging import CodePackage
 from tapinfra.constructs.secure_function import SecureFunction
 from tapinfra.constructs.table import GlobalTable
@@ -66,6 +67,10 @@ class ApiFunction(Construct):
     writer is whichever of the two the switches name. In any-region mode it needs nothing of
     the peer; instead it reads its own copy's stream (``write_conflicts``, an event source
     mapping filtered to replicated writes) and counts writes replication overwrote.
+
+    Monitoring: ``metric_*()`` are the alias's metrics (``Resource`` ``<function>:<alias>``: the
+    traffic API Gateway sends, whichever version serves it), or one version's behind it;
+    :meth:`alarm_specs` and :meth:`dashboard_rows` are what the region's collector watches.
     """
 
     def __init__(self, scope: Construct, id_: str, *, region: Region, settings: FunctionConfig, api: ApiConfig,
@@ -117,16 +122,19 @@ class ApiFunction(Construct):
         )
         self.role, self.role_policy = secure.role, secure.role_policy
         self.function_name: str = self.function.function_name
+        self.version: str = self.function.version  # token: the version Terraform published last
         self.alias = aws.lambda_alias.LambdaAlias(
             self, "alias", provider=p,
             name=settings.alias_name,
             function_name=self.function_name,
-            function_version=self.function.version,
+            function_version=self.version,
             description="What API Gateway invokes; never $LATEST.",
             # released: CodeDeploy moves the alias (tapinfra release); Terraform must not move it back.
             lifecycle=TerraformResourceLifecycle(ignore_changes=["function_version", "routing_config"]) if released else None,
         )
         self.alias_name: str = self.alias.name
+        # What an invoker waits for (depends_on) without reading the alias: a stage goes live only once it answers.
+        self.alias_dependable: ITerraformDependable = self.alias
         self.provisioned_concurrency = aws.lambda_provisioned_concurrency_config.LambdaProvisionedConcurrencyConfig(
             self, "provisioned-concurrency", provider=p,
             function_name=self.function_name,
@@ -135,6 +143,7 @@ class ApiFunction(Construct):
         )
         self.invoke_arn: str = self.alias.invoke_arn
         self._region = region
+        self._reserved_concurrency = settings.reserved_concurrency
         self.write_conflicts = None
         if self.write_mode == ANY_REGION:
             self.write_conflicts = self._conflict_stream(region, table, secure.dead_letter_queue_arn)
@@ -169,15 +178,71 @@ class ApiFunction(Construct):
             depends_on=[self.role_policy],
         )
 
-    def alarm_specs(self) -> list[AlarmSpec]:
-        """any-region mode: an alarm on the writes replication overwrote (none in single-writer mode,
-        where no write is resolved last-writer-wins)."""
-        if self.write_mode != ANY_REGION:
-            return []
-        region = self._region
-        return [AlarmSpec(WRITE_CONFLICTS, f"Writes lost to last-writer-wins between regions (table.write_mode any-region; {region.name})",
-                          1, "notBreaching", scope=self, id="write-conflicts-alarm",
-                          metric=Metric(self.metrics_namespace, WRITE_CONFLICTS_METRIC, {"service": self.service_name}))]
+    def metric(self, name: str, stat: str = "Sum", *, version: Optional[str] = None) -> Metric:
+        """The alias's ``AWS/Lambda`` metric ``name`` (default statistic ``Sum``); with ``version``
+        (default None: every version behind the alias) only that version's (``ExecutedVersion``)."""
+        dimensions = {"FunctionName": self.name, "Resource": self.qualified_name}
+        if version is not None:
+            dimensions["ExecutedVersion"] = version
+        return Metric("AWS/Lambda", name, dimensions, stat)
+
+    def metric_invocations(self, *, version: Optional[str] = None) -> Metric:
+        """Invocations through the alias (``Sum``; ``version`` as in :meth:`metric`)."""
+        return self.metric("Invocations", version=version)
+
+    def metric_errors(self, *, version: Optional[str] = None) -> Metric:
+        """Invocations that failed (``Sum``; ``version`` as in :meth:`metric`)."""
+        return self.metric("Errors", version=version)
+
+    def metric_duration(self, stat: str = "p99", *, version: Optional[str] = None) -> Metric:
+        """How long invocations run in ms (default ``p99``; ``version`` as in :meth:`metric`)."""
+        return self.metric("Duration", stat, version=version)
+
+    def metric_throttles(self) -> Metric:
+        """Invocations refused for lack of concurrency (``Sum``)."""
+        return self.metric("Throttles")
+
+    def metric_spillover(self) -> Metric:
+        """Invocations provisioned concurrency could not take (``Sum``): they ran cold."""
+        return self.metric("ProvisionedConcurrencySpilloverInvocations")
+
+    def metric_concurrent_executions(self, stat: str = "Maximum") -> Metric:
+        """The whole function's concurrent executions (default ``Maximum``): by ``FunctionName``
+        alone, since reserved concurrency, which they are measured against, is the function's."""
+        return Metric("AWS/Lambda", "ConcurrentExecutions", {"FunctionName": self.name}, stat)
+
+    def alarm_specs(self, settings: MonitoringConfig) -> list[AlarmSpec]:
+        """Error rate, throttles, spillover and concurrency headroom on the alias (thresholds from
+        ``settings``); in any-region mode also the writes replication overwrote (none in
+        single-writer mode, where no write is resolved last-writer-wins)."""
+        region, reserved = self._region, self._reserved_concurrency
+        here = f" ({region.name})"
+        quiet: MissingData = "notBreaching"
+        specs = [
+            AlarmSpec(LAMBDA_ERRORS, "Function errors, percent of invocations (errors / invocations x 100)" + here,
+                      settings.lambda_error_rate_percent, quiet, expression="IF(invocations > 0, 100 * errors / invocations, 0)",
+                      inputs={"errors": self.metric_errors(), "invocations": self.metric_invocations()}),
+            AlarmSpec(LAMBDA_THROTTLES, "Function invocations throttled" + here, settings.lambda_throttles, quiet,
+                      metric=self.metric_throttles()),
+            AlarmSpec(LAMBDA_SPILLOVER, "Invocations that spilled over provisioned concurrency (raise function.provisioned_concurrency)" + here,
+                      1, quiet, metric=self.metric_spillover()),
+            AlarmSpec(LAMBDA_HEADROOM,
+                      f"Concurrent executions at {CONCURRENCY_WARNING_PERCENT}% of the reserved {reserved} "
+                      "(throttling starts at 100%: raise function.reserved_concurrency)" + here,
+                      max(1, reserved * CONCURRENCY_WARNING_PERCENT // 100), quiet,
+                      metric=self.metric_concurrent_executions()),
+        ]
+        if self.write_mode == ANY_REGION:
+            specs.append(AlarmSpec(
+                WRITE_CONFLICTS, f"Writes lost to last-writer-wins between regions (table.write_mode any-region; {region.name})",
+                1, quiet, scope=self, id="write-conflicts-alarm",
+                metric=Metric(self.metrics_namespace, WRITE_CONFLICTS_METRIC, {"service": self.service_name})))
+        return specs
+
+    def dashboard_rows(self) -> list[DashboardRow]:
+        """One widget: the alias's invocations, errors, throttles and spillover."""
+        return [DashboardRow.of("Function invocations, errors, throttles",
+                                [self.metric_invocations(), self.metric_errors(), self.metric_throttles(), self.metric_spillover()])]
 
     def allow_invoke_from(self, region: Region, execution_arn: str, stage_name: str):
         """Let one API stage (and nothing else) invoke the alias."""

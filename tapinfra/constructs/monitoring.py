@@ -1,12 +1,13 @@
 """Monitoring from specs: alarms, their notification topic, and the two-region dashboard.
 
-A construct that can be watched says what to watch as typed values: :class:`AlarmSpec`
-(what an alarm measures, its threshold, how silence counts, where it lives) and
-:class:`DashboardRow` (a row of the dashboard). One collector per region,
-:class:`RegionMonitor`, turns the specs into alarms on the region's topic and keeps the rows;
-:func:`dashboard_body` lays out every region's rows. Every kind of alarm is declared once with
-:func:`alarm_doc`, which is also what the README's alarm table is generated from
-(:func:`alarm_table`). ``RegionMonitor.add`` is the one way an alarm is created.
+The owner of a resource says what to watch of it, as aws-cdk-lib's constructs do: its
+``metric_*()`` methods return typed :class:`Metric` values, its ``alarm_specs(...)`` the
+:class:`AlarmSpec` values of its alarms (what an alarm measures, its threshold, how silence
+counts, where it lives) and its ``dashboard_rows(...)`` its :class:`DashboardRow` values. One
+collector per region, :class:`RegionMonitor`, turns the specs into alarms on the region's topic
+and keeps the rows; :func:`dashboard_body` lays out every region's rows. Every kind of alarm is
+declared once with :func:`alarm_doc`, which is also what the README's alarm table is generated
+from (:func:`alarm_table`). ``RegionMonitor.add`` is the one way an alarm is created.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from typing import Literal, Optional, Sequence
 from constructs import Construct
 
 from tapinfra.config import MonitoringConfig
-from tapinfra.limits import canary_alarm_period_seconds
 from tapinfra.provider import aws
 from tapinfra.region import Region
 
@@ -198,6 +198,10 @@ class RegionMonitor(Construct):
 
 # ---------------------------------------------------------------- the core's alarm kinds
 
+# Declared here, not in their owners' modules (api, function, table, canary, waf), which build
+# their specs: the README's table lists this module's kinds first, so the alarms every region
+# has stay together at its top.
+
 API_5XX = alarm_doc("api-5xx-rate", "5xx responses exceed `api_5xx_rate_percent` of requests", "the function fails or times out")
 API_LATENCY = alarm_doc("api-p99-latency", "p99 latency exceeds `api_p99_latency_ms`", "slow table, cold starts past provisioned concurrency")
 LAMBDA_ERRORS = alarm_doc("lambda-error-rate", "errors / invocations × 100 exceeds `lambda_error_rate_percent`", "a bug or a dependency failing")
@@ -225,87 +229,6 @@ EVENT_DLQ_FAILURES = alarm_doc(
     "the queue's key or policy refuses EventBridge: the event is lost", "`features.event_forwarding`")
 HEALTH_CHECK = alarm_doc("<role>-health-check", "a Route 53 health check fails", "that region is out of DNS rotation",
                          "us-east-1, one per serving region")
-
-
-@dataclass(frozen=True)
-class Watched:
-    """The core names one region's alarms and dashboard watch (the API, function, table, WAF, canary)."""
-
-    api_name: str
-    stage_name: str
-    function_name: str
-    alias_name: str
-    table_name: str
-    reserved_concurrency: int = 0
-    waf_name: Optional[str] = None
-    canary_name: Optional[str] = None
-
-
-def core_alarm_specs(region: Region, settings: MonitoringConfig, w: Watched) -> list[AlarmSpec]:
-    """The alarms of a region's API, function, table, canary and WAF."""
-    api = {"ApiName": w.api_name, "Stage": w.stage_name}
-    fn = {"FunctionName": w.function_name, "Resource": f"{w.function_name}:{w.alias_name}"}
-    table = {"TableName": w.table_name}
-    here = f" ({region.name})"
-    quiet: MissingData = "notBreaching"
-    specs = [
-        AlarmSpec(API_5XX, "API 5xx responses, percent of requests" + here, settings.api_5xx_rate_percent, quiet,
-                  expression="IF(requests > 0, 100 * errors / requests, 0)",
-                  inputs={"errors": Metric("AWS/ApiGateway", "5XXError", api), "requests": Metric("AWS/ApiGateway", "Count", api)}),
-        AlarmSpec(API_LATENCY, "API p99 latency in ms" + here, settings.api_p99_latency_ms, quiet,
-                  metric=Metric("AWS/ApiGateway", "Latency", api, "p99")),
-        AlarmSpec(LAMBDA_ERRORS, "Function errors, percent of invocations (errors / invocations x 100)" + here,
-                  settings.lambda_error_rate_percent, quiet, expression="IF(invocations > 0, 100 * errors / invocations, 0)",
-                  inputs={"errors": Metric("AWS/Lambda", "Errors", fn), "invocations": Metric("AWS/Lambda", "Invocations", fn)}),
-        AlarmSpec(LAMBDA_THROTTLES, "Function invocations throttled" + here, settings.lambda_throttles, quiet,
-                  metric=Metric("AWS/Lambda", "Throttles", fn)),
-        AlarmSpec(LAMBDA_SPILLOVER, "Invocations that spilled over provisioned concurrency (raise function.provisioned_concurrency)" + here,
-                  1, quiet, metric=Metric("AWS/Lambda", "ProvisionedConcurrencySpilloverInvocations", fn)),
-        AlarmSpec(LAMBDA_HEADROOM,
-                  f"Concurrent executions at {CONCURRENCY_WARNING_PERCENT}% of the reserved {w.reserved_concurrency} "
-                  "(throttling starts at 100%: raise function.reserved_concurrency)" + here,
-                  max(1, w.reserved_concurrency * CONCURRENCY_WARNING_PERCENT // 100), quiet,
-                  metric=Metric("AWS/Lambda", "ConcurrentExecutions", {"FunctionName": w.function_name}, "Maximum")),
-        AlarmSpec(TABLE_THROTTLES, "DynamoDB requests throttled" + here, settings.dynamodb_throttled_requests, quiet,
-                  expression="reads + writes",
-                  inputs={"reads": Metric("AWS/DynamoDB", "ReadThrottleEvents", table),
-                          "writes": Metric("AWS/DynamoDB", "WriteThrottleEvents", table)}),
-        AlarmSpec(TABLE_ERRORS, "DynamoDB system errors (HTTP 500s from the service)" + here, 1, quiet,
-                  metric=Metric("AWS/DynamoDB", "SystemErrors", table)),
-        # emitted only while writes replicate
-        AlarmSpec(TABLE_REPLICATION, f"Global-table replication latency to {region.peer_name} in ms" + here,
-                  settings.table_replication_latency_ms, quiet,
-                  metric=Metric("AWS/DynamoDB", "ReplicationLatency", {**table, "ReceivingRegion": region.peer_name}, "Average")),
-    ]
-    canary_period = canary_alarm_period_seconds(settings)
-    if w.canary_name is not None and canary_period is not None:
-        # one data point per run: the period spans a run, or the alarm breaches between runs
-        specs.append(AlarmSpec(CANARY, "Canary success percent below target" + here, settings.canary_success_percent,
-                               "breaching",  # a canary that stops running must not look healthy
-                               comparison="LessThanThreshold", period_seconds=canary_period,
-                               metric=Metric("CloudWatchSynthetics", "SuccessPercent", {"CanaryName": w.canary_name}, "Average")))
-    if w.waf_name is not None:
-        specs.append(AlarmSpec(WAF_BLOCKED, "Requests blocked by WAF (attack or misbehaving client)" + here,
-                               settings.waf_blocked_requests, quiet,
-                               metric=Metric("AWS/WAFV2", "BlockedRequests", {"WebACL": w.waf_name, "Region": region.name, "Rule": "ALL"})))
-    return specs
-
-
-def core_dashboard_rows(region: Region, w: Watched) -> list[DashboardRow]:
-    """The core's widgets of one region: API, function, table, and the canary and WAF when on."""
-    api = ["ApiName", w.api_name, "Stage", w.stage_name]
-    fn = ["FunctionName", w.function_name, "Resource", f"{w.function_name}:{w.alias_name}"]
-    rows = [
-        DashboardRow("API requests and errors", (["AWS/ApiGateway", "Count", *api], ["AWS/ApiGateway", "4XXError", *api], ["AWS/ApiGateway", "5XXError", *api]), "Sum"),
-        DashboardRow("API latency p99", (["AWS/ApiGateway", "Latency", *api, {"stat": "p99"}],), "p99"),
-        DashboardRow("Function invocations, errors, throttles", (["AWS/Lambda", "Invocations", *fn], ["AWS/Lambda", "Errors", *fn], ["AWS/Lambda", "Throttles", *fn], ["AWS/Lambda", "ProvisionedConcurrencySpilloverInvocations", *fn]), "Sum"),
-        DashboardRow("Table throttles and replication", (["AWS/DynamoDB", "ReadThrottleEvents", "TableName", w.table_name], ["AWS/DynamoDB", "WriteThrottleEvents", "TableName", w.table_name], ["AWS/DynamoDB", "ReplicationLatency", "TableName", w.table_name, "ReceivingRegion", region.peer_name, {"stat": "Average", "yAxis": "right"}]), "Sum"),
-    ]
-    if w.canary_name:
-        rows.append(DashboardRow("Canary success percent", (["CloudWatchSynthetics", "SuccessPercent", "CanaryName", w.canary_name],), "Average"))
-    if w.waf_name:
-        rows.append(DashboardRow("WAF blocked requests", (["AWS/WAFV2", "BlockedRequests", "WebACL", w.waf_name, "Region", region.name, "Rule", "ALL"],), "Sum"))
-    return rows
 
 
 @dataclass(frozen=True)

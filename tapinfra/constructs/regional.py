@@ -14,7 +14,7 @@ from tapinfra.constructs.bucket import SecureBucket, access_log_bucket
 from tapinfra.constructs.canary import HealthCanary
 from tapinfra.constructs.events import EventBus
 from tapinfra.constructs.function import ApiFunction, DrainSwitch, drain_switch
-from tapinfra.constructs.monitoring import AlarmTopic, RegionMonitor, Watched, core_alarm_specs, core_dashboard_rows
+from tapinfra.constructs.monitoring import AlarmTopic, RegionMonitor
 from tapinfra.constructs.packaging import CodePackage
 from tapinfra.constructs.release import Release
 from tapinfra.constructs.table import GlobalTable
@@ -123,7 +123,7 @@ class RegionalService(Construct):
         function.allow_invoke_from(region, endpoint.execution_arn, endpoint.stage_name)
         firewall = None
         if features.waf:
-            firewall = StageFirewall(scope, f"{role}-waf", region=region, stage=api.stage, stage_arn=endpoint.stage_arn,
+            firewall = StageFirewall(scope, f"{role}-waf", region=region, endpoint=endpoint,
                                      rate_limit=config.api.waf_rate_limit, max_body_bytes=config.api.max_body_bytes,
                                      inspection_kb=config.api.waf_body_inspection_kb,
                                      log_retention_days=config.api.log_retention_days)
@@ -135,16 +135,15 @@ class RegionalService(Construct):
                 disposable=config.disposable,
             )
         topic = AlarmTopic(scope, f"{role}-alarm-topic", region=region, emails=config.monitoring.alarm_emails)
-        watched = Watched(
-            api_name=endpoint.name, stage_name=endpoint.stage_name, function_name=function.name,
-            alias_name=config.function.alias_name, table_name=props.table.name,
-            reserved_concurrency=config.function.reserved_concurrency,
-            waf_name=firewall.name if firewall is not None else None,
-            canary_name=canary.name if canary is not None else None,
-        )
         monitor = RegionMonitor(scope, f"{role}-alarms", region=region, settings=config.monitoring, topic_arn=topic.arn)
-        monitor.watch(core_alarm_specs(region, config.monitoring, watched), core_dashboard_rows(region, watched))
-        monitor.watch(function.alarm_specs())  # any-region mode only
+        # Each owner says what to watch of itself; the order is the dashboard's (and the alarms').
+        thresholds = config.monitoring
+        monitor.watch(api.alarm_specs(thresholds), api.dashboard_rows())
+        monitor.watch(function.alarm_specs(thresholds), function.dashboard_rows())
+        monitor.watch(props.table.alarm_specs(region, thresholds), props.table.dashboard_rows(region))
+        for owner in (canary, firewall):
+            if owner is not None:
+                monitor.watch(owner.alarm_specs(thresholds), owner.dashboard_rows())
         release = (Release(scope, f"{role}-release", region=region, settings=config.release, monitoring=config.monitoring,
                            function=function, monitor=monitor) if config.release.enabled else None)
         built: dict[str, Any] = {}
@@ -161,5 +160,5 @@ class RegionalService(Construct):
             region=region, api=endpoint, function_name=function.function_name, alias_name=function.alias_name,
             topic_arn=topic.arn, data_bucket=data_bucket, access_log_bucket=log_bucket, bus=bus,
             tenant_keys=tenant_keys, monitor=monitor, drain=drain,
-            canary_name=canary.canary.name if canary is not None else None, modules=built, release=release,
+            canary_name=canary.canary_name if canary is not None else None, modules=built, release=release,
         )

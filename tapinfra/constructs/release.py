@@ -17,7 +17,7 @@ from constructs import Construct
 
 from tapinfra.config import MonitoringConfig, ReleaseConfig
 from tapinfra.constructs.function import ApiFunction
-from tapinfra.constructs.monitoring import API_5XX, API_LATENCY, LAMBDA_ERRORS, AlarmSpec, Metric, RegionMonitor, alarm_doc
+from tapinfra.constructs.monitoring import API_5XX, API_LATENCY, LAMBDA_ERRORS, AlarmSpec, RegionMonitor, alarm_doc
 from tapinfra.policy import Condition, Statement, service_role
 from tapinfra.provider import aws
 from tapinfra.region import Region
@@ -58,7 +58,7 @@ class Release(Construct):
         p, namer = region.provider, region.namer
         qualified = function.qualified_name  # "<function>:<alias>", literal
         alias = qualified.rsplit(":", 1)[1]
-        version = {"FunctionName": function.name, "Resource": qualified, "ExecutedVersion": function.function.version}
+        newest = function.version  # the version a release moves to: only its traffic (ExecutedVersion)
         here = f" ({region.name})"
         timing = dict(scope=self, period_seconds=RELEASE_ALARM_PERIOD_SECONDS, evaluation_periods=RELEASE_ALARM_EVALUATION_PERIODS)
         own = [
@@ -66,12 +66,12 @@ class Release(Construct):
                 NEW_VERSION_ERRORS, "Errors of the newest function version, percent of its invocations (rolls a release back)" + here,
                 monitoring.lambda_error_rate_percent, "notBreaching", id="new-version-error-rate",
                 expression="IF(invocations > 0, 100 * errors / invocations, 0)",
-                inputs={"errors": Metric("AWS/Lambda", "Errors", version), "invocations": Metric("AWS/Lambda", "Invocations", version)},
+                inputs={"errors": function.metric_errors(version=newest), "invocations": function.metric_invocations(version=newest)},
                 **timing)),
             monitor.add(AlarmSpec(
                 NEW_VERSION_DURATION, "p99 duration in ms of the newest function version (rolls a release back)" + here,
                 monitoring.api_p99_latency_ms, "notBreaching", id="new-version-p99-duration",
-                metric=Metric("AWS/Lambda", "Duration", version, "p99"), **timing)),
+                metric=function.metric_duration("p99", version=newest), **timing)),
         ]
         self.alarms = [monitor.alarms[key] for key in CORE_ROLLBACK_ALARMS] + own
         self.alarm_names: list[str] = [a.alarm_name for a in self.alarms]

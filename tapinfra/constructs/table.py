@@ -7,7 +7,9 @@ from typing import Sequence
 from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
-from tapinfra.config import TableConfig
+from tapinfra.config import MonitoringConfig, TableConfig
+from tapinfra.constructs.monitoring import (TABLE_ERRORS, TABLE_REPLICATION, TABLE_THROTTLES, AlarmSpec, DashboardRow,
+                                           Metric, MissingData)
 from tapinfra.runtime import PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE
 from tapinfra.policy import Statement
 from tapinfra.provider import aws
@@ -38,7 +40,10 @@ class GlobalTable(Construct):
     region's key, point-in-time recovery on table and replica, tags propagated to the
     replica. Unless ``disposable``: deletion protection and ``prevent_destroy``.
 
-    Exposes ``name``, ``arn_in(region)`` and :meth:`grant_items` for the function in a region.
+    Exposes ``name`` (literal), ``table_name`` (the table's attribute: orders its users after the
+    table exists), ``arn_in(region)`` and :meth:`grant_items` for the function in a region; the
+    copy in a region's ``metric_*(region)``, :meth:`alarm_specs` and :meth:`dashboard_rows` for that
+    region's collector (CloudWatch keeps each copy's metrics in its region, under the one name).
     """
 
     def __init__(self, scope: Construct, id_: str, *, primary: Region, secondary: Region,
@@ -72,6 +77,7 @@ class GlobalTable(Construct):
             lifecycle=_lifecycle(disposable, provisioned),
         )
         self.arn: str = self.table.arn
+        self.table_name: str = self.table.name
         self.replica_arn = secondary.arn("dynamodb", f"table/{self.name}")
         # Where the table has a copy, primary first: the writer preference order of single-writer mode.
         self.regions: tuple[Region, Region] = (primary, secondary)
@@ -105,6 +111,52 @@ class GlobalTable(Construct):
     def grant_stream_read(self, region: Region, sid: str) -> Statement:
         """What a Lambda event source mapping needs to read the stream of the copy in ``region``."""
         return Statement(sid=sid, actions=list(STREAM_ACTIONS), resources=[self.stream_arn_in(region)])
+
+    def metric(self, region: Region, name: str, stat: str = "Sum") -> Metric:
+        """The ``AWS/DynamoDB`` metric ``name`` of the copy in ``region`` (default ``Sum``)."""
+        if region.name not in {r.name for r in self.regions}:
+            raise ValueError(f"the table has no copy in {region.name}: no metrics there")
+        return Metric("AWS/DynamoDB", name, {"TableName": self.name}, stat)
+
+    def metric_read_throttles(self, region: Region) -> Metric:
+        """Reads of the copy in ``region`` refused for capacity (``ReadThrottleEvents``, ``Sum``)."""
+        return self.metric(region, "ReadThrottleEvents")
+
+    def metric_write_throttles(self, region: Region) -> Metric:
+        """Writes to the copy in ``region`` refused for capacity (``WriteThrottleEvents``, ``Sum``)."""
+        return self.metric(region, "WriteThrottleEvents")
+
+    def metric_system_errors(self, region: Region) -> Metric:
+        """HTTP 500s of DynamoDB in ``region`` (``Sum``)."""
+        return self.metric(region, "SystemErrors")
+
+    def metric_replication_latency(self, region: Region, stat: str = "Average") -> Metric:
+        """Milliseconds a write made in ``region`` takes to reach the peer's copy (``ReceivingRegion``
+        the peer; default ``Average``). Emitted only while writes replicate."""
+        table = self.metric(region, "ReplicationLatency", stat)
+        return Metric(table.namespace, table.name, {**table.dimensions, "ReceivingRegion": self.peer_of(region).name}, stat)
+
+    def alarm_specs(self, region: Region, settings: MonitoringConfig) -> list[AlarmSpec]:
+        """Throttles, system errors and replication latency of the copy in ``region`` (thresholds from ``settings``)."""
+        here = f" ({region.name})"
+        quiet: MissingData = "notBreaching"
+        return [
+            AlarmSpec(TABLE_THROTTLES, "DynamoDB requests throttled" + here, settings.dynamodb_throttled_requests, quiet,
+                      expression="reads + writes",
+                      inputs={"reads": self.metric_read_throttles(region), "writes": self.metric_write_throttles(region)}),
+            AlarmSpec(TABLE_ERRORS, "DynamoDB system errors (HTTP 500s from the service)" + here, 1, quiet,
+                      metric=self.metric_system_errors(region)),
+            # quiet: emitted only while writes replicate
+            AlarmSpec(TABLE_REPLICATION, f"Global-table replication latency to {self.peer_of(region).name} in ms" + here,
+                      settings.table_replication_latency_ms, quiet, metric=self.metric_replication_latency(region)),
+        ]
+
+    def dashboard_rows(self, region: Region) -> list[DashboardRow]:
+        """One widget of the copy in ``region``: read and write throttles, replication latency on the right axis."""
+        lag = self.metric_replication_latency(region)
+        return [DashboardRow("Table throttles and replication", (
+            self.metric_read_throttles(region).widget_line(), self.metric_write_throttles(region).widget_line(),
+            lag.widget_line(stat=lag.stat, yAxis="right")), "Sum")]
 
     def _autoscale(self, region: Region, settings: TableConfig) -> None:
         for dimension, floor, ceiling in (("Read", settings.read_capacity, settings.max_read_capacity),

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from constructs import Construct
 
+from tapinfra.config import MonitoringConfig
+from tapinfra.constructs.api import ApiEndpoint
 from tapinfra.constructs.logs import log_group
+from tapinfra.constructs.monitoring import WAF_BLOCKED, AlarmSpec, DashboardRow, Metric
 from tapinfra.provider import aws
 from tapinfra.region import Region
 
@@ -29,7 +32,7 @@ def _visibility(metric: str):
 
 
 class StageFirewall(Construct):
-    """``acl`` (scope REGIONAL, in this region only), its association with ``stage``, and logging.
+    """``acl`` (scope REGIONAL, in this region only), its association with ``endpoint``'s stage, and logging.
 
     Rules: a rate-based block per client IP (``rate_limit`` requests / 5 minutes) first;
     then bodies over ``max_body_bytes`` answered 413 (the same limit and status as the
@@ -37,13 +40,15 @@ class StageFirewall(Construct):
     body rule only counts), SQLi, KnownBadInputs and Amazon IP reputation groups; metrics on
     every rule. API Gateway forwards ``inspection_kb`` KB of each body for inspection. Logs go
     to a KMS-encrypted ``aws-waf-logs-…`` group with the API key and Authorization headers
-    redacted.
+    redacted. :meth:`metric_blocked_requests`, :meth:`alarm_specs` and :meth:`dashboard_rows` are
+    what the region's collector watches.
     """
 
-    def __init__(self, scope: Construct, id_: str, *, region: Region, stage, stage_arn: str, rate_limit: int,
+    def __init__(self, scope: Construct, id_: str, *, region: Region, endpoint: ApiEndpoint, rate_limit: int,
                  max_body_bytes: int, inspection_kb: int, log_retention_days: int) -> None:
         super().__init__(scope, id_)
         p, w = region.provider, aws.wafv2_web_acl
+        self._region = region
         name = region.namer.name("api", "waf")
         rules = [w.Wafv2WebAclRule(
             name="rate-per-ip", priority=0,
@@ -88,8 +93,8 @@ class StageFirewall(Construct):
         acl_arn = self.acl.arn
         self.name: str = self.acl.name
         self.association = aws.wafv2_web_acl_association.Wafv2WebAclAssociation(
-            self, "association", provider=p, resource_arn=stage_arn, web_acl_arn=acl_arn,
-            depends_on=[stage],
+            self, "association", provider=p, resource_arn=endpoint.stage_arn, web_acl_arn=acl_arn,
+            depends_on=[endpoint.stage_dependable] if endpoint.stage_dependable is not None else None,
         )
         self.log_group = log_group(self, "log-group", region=region,
                                    name="aws-waf-logs-" + region.namer.name("api", "waf_log_group"),
@@ -103,3 +108,16 @@ class StageFirewall(Construct):
                 single_header=lc.Wafv2WebAclLoggingConfigurationRedactedFieldsSingleHeader(name=header))
                 for header in REDACTED_HEADERS],
         )
+
+    def metric_blocked_requests(self, rule: str = "ALL") -> Metric:
+        """Requests the ACL blocked (``Sum``): by every rule (default ``ALL``), or by ``rule``'s metric name."""
+        return Metric("AWS/WAFV2", "BlockedRequests", {"WebACL": self.name, "Region": self._region.name, "Rule": rule})
+
+    def alarm_specs(self, settings: MonitoringConfig) -> list[AlarmSpec]:
+        """Blocks above ``settings.waf_blocked_requests`` a period: an attack or a misbehaving client."""
+        return [AlarmSpec(WAF_BLOCKED, f"Requests blocked by WAF (attack or misbehaving client) ({self._region.name})",
+                          settings.waf_blocked_requests, "notBreaching", metric=self.metric_blocked_requests())]
+
+    def dashboard_rows(self) -> list[DashboardRow]:
+        """One widget: the requests blocked by every rule."""
+        return [DashboardRow.of("WAF blocked requests", [self.metric_blocked_requests()])]

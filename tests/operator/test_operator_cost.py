@@ -14,14 +14,15 @@ from tests.synth import example_config, synth
 
 PRICES = cost.load_prices()
 HOURS = 730
-# By hand, from prices.json (WAF, KMS and Route 53 are priced in every region; Lambda provisioned
-# concurrency per region from AWS's calculator map; canary runs, alarms and dashboards in us-east-1 only):
+# By hand, from prices.json (WAF, KMS, Route 53 and CloudWatch dashboards are priced in every region; Lambda
+# provisioned concurrency, canary runs, alarms, cache and endpoints per region from AWS's calculator maps):
 PC_2_X_512MB = 2 * (512 / 1024) * HOURS * 3600 * 0.0000041667      # 2,628,000 GB-s = 10.9500876 (us-east-1 and us-west-2 alike)
-CANARY_5_MIN = (HOURS * 60 / 5) * 0.0012                             # 8,760 runs = 10.512
+CANARY_5_MIN = (HOURS * 60 / 5) * 0.0012                             # 8,760 runs = 10.512 (us-east-1 and us-west-2 alike)
 WAF = 5.00 + 6 * 1.00                                                # one web ACL, six rules (rate, body size, four groups)
 HEALTH_CHECK = 0.50 + 2 * 1.00                                       # HTTPS + latency measurement
 ALARMS_PRIMARY = (15 + 4 * 2) * 0.10                                 # 19 alarms: 15 read one metric, 4 metric-math read two
 # (the release's new-version error rate and p99 duration are two of them)
+ALARMS_SECONDARY = (11 + 4 * 2) * 0.10                               # 15 alarms, 19 metrics; us-west-2 bills 0.10 as us-east-1 does
 
 
 def _estimate(doc) -> cost.Estimate:
@@ -36,16 +37,14 @@ def test_default_example_by_hand():
     est = _example("default")
     primary = PC_2_X_512MB + CANARY_5_MIN + WAF + 2 * 1.00 + ALARMS_PRIMARY + 3.00 + HEALTH_CHECK
     # 2 keys: the data key and the DNSSEC key (us-east-1 is the primary); one dashboard.
-    secondary = PC_2_X_512MB + WAF + 1.00 + HEALTH_CHECK   # us-west-2: canary runs and alarms unpriced
+    secondary = PC_2_X_512MB + CANARY_5_MIN + WAF + 1.00 + ALARMS_SECONDARY + HEALTH_CHECK   # us-west-2: no dashboard
     assert est.subtotal("primary") == pytest.approx(primary) == pytest.approx(42.2620876)
-    assert est.subtotal("secondary") == pytest.approx(secondary) == pytest.approx(25.4500876)
+    assert est.subtotal("secondary") == pytest.approx(secondary) == pytest.approx(37.8620876)
     assert est.subtotal("global") == pytest.approx(0.50)
-    assert est.total == pytest.approx(68.2121752)
+    assert est.total == pytest.approx(80.6241752)
     unpriced = {(line.scope, line.item) for line in est.unpriced}
-    assert unpriced == {("secondary", "synthetics_canary_run"), ("secondary", "cloudwatch_alarm_metric"),
-                        ("primary", "s3_replication_time_control")}
+    assert unpriced == {("primary", "s3_replication_time_control")}
     reasons = {(line.scope, line.item): line.unpriced_reason for line in est.unpriced}
-    assert reasons[("secondary", "cloudwatch_alarm_metric")] == cost.NOT_FOUND
     assert reasons[("primary", "s3_replication_time_control")].startswith("AWS publishes no price for us-east-1")
 
 
@@ -54,7 +53,8 @@ def test_minimal_example_by_hand():
     # examples/minimal.json: canaries on, routed through a created zone (DNSSEC key in us-east-1, the primary).
     assert est.subtotal("primary") == pytest.approx(
         PC_2_X_512MB + CANARY_5_MIN + WAF + 2 * 1.00 + ALARMS_PRIMARY + 3.00 + HEALTH_CHECK) == pytest.approx(42.2620876)
-    assert est.subtotal("secondary") == pytest.approx(PC_2_X_512MB + WAF + 1.00 + HEALTH_CHECK) == pytest.approx(25.4500876)
+    assert est.subtotal("secondary") == pytest.approx(
+        PC_2_X_512MB + CANARY_5_MIN + WAF + 1.00 + ALARMS_SECONDARY + HEALTH_CHECK) == pytest.approx(37.8620876)
     assert est.subtotal("global") == pytest.approx(0.50)
     assert [line.quantity for line in est.lines if line.item == "route53_hosted_zone"] == [1]
 
@@ -63,15 +63,21 @@ def test_full_example_by_hand_and_honest_about_what_it_cannot_price():
     est = _example("full")
     pc_5_x_1gb = 5 * 1.0 * HOURS * 3600                                               # 13,140,000 GB-s
     table_10_10 = 10 * HOURS                                                           # 10 RCU and 10 WCU (autoscaling minimum) per replica
-    assert est.subtotal("primary") == pytest.approx(                                  # eu-west-1: 75.54844 + 6.4386
-        pc_5_x_1gb * 0.000004646 + WAF + 1.00 + HEALTH_CHECK + table_10_10 * (0.000147 + 0.000735))
-    assert est.subtotal("secondary") == pytest.approx(                                # eu-central-1: 80.393158 + 6.94668
-        pc_5_x_1gb * 0.0000050147 + WAF + 1.00 + HEALTH_CHECK + table_10_10 * (0.0001586 + 0.000793))
+    canary = HOURS * 60 / 5                                                            # 8,760 runs
+    cache_1_6 = HOURS * 0.038                                                          # 1.6 GB cache: 0.038 in eu-west-1 and eu-central-1
+    endpoints = 7 * 2 * HOURS                                                          # 7 interface endpoints × 2 AZ
+    assert est.subtotal("primary") == pytest.approx(                                  # eu-west-1: 240.01104
+        pc_5_x_1gb * 0.000004646 + canary * 0.0014 + WAF + 1.00 + cache_1_6 + 26 * 0.10 + 3.00 + HEALTH_CHECK
+        + table_10_10 * (0.000147 + 0.000735) + endpoints * 0.011)                     # 22 alarms, 26 metrics; one dashboard
+    assert est.subtotal("secondary") == pytest.approx(                                # eu-central-1: 254.035838
+        pc_5_x_1gb * 0.0000050147 + canary * 0.0016 + WAF + 1.00 + cache_1_6 + 23 * 0.10 + HEALTH_CHECK
+        + table_10_10 * (0.0001586 + 0.000793) + endpoints * 0.012)                    # 19 alarms, 23 metrics
     assert est.subtotal("us_east_1") == pytest.approx(2 * 1.00 + 2 * 0.10)           # DNSSEC + alarm-topic keys; 2 health alarms
-    assert est.total == pytest.approx(81.98704 + 87.339838 + 2.20 + 0.50)             # + the zone = 172.026878
+    assert est.total == pytest.approx(240.01104 + 254.035838 + 2.20 + 0.50)           # + the zone = 496.746878
     lines = {(line.scope, line.item): line for line in est.lines}
     assert lines[("primary", "lambda_provisioned_concurrency")].quantity == pytest.approx(pc_5_x_1gb)
-    assert lines[("primary", "api_cache_hour")].quantity == HOURS and lines[("primary", "api_cache_hour")].unit_price is None
+    assert lines[("primary", "api_cache_hour")].quantity == HOURS and lines[("primary", "api_cache_hour")].unit_price == 0.038
+    assert {line.item for line in est.unpriced} == {"rds_instance_hour", "s3_replication_time_control"}
     assert lines[("secondary", "dynamodb_write_capacity_unit_hour")].quantity == 10 * HOURS
     assert json.loads(json.dumps(est.to_json()))["complete"] is False
 
@@ -120,7 +126,7 @@ def test_aurora_and_interface_endpoints_are_priced_when_they_appear():
     assert len(endpoints) == 2, "gateway endpoints are not interface endpoints"
     primary = next(line for line in endpoints if line.scope == "primary")
     assert primary.quantity == 3 * HOURS and primary.monthly == pytest.approx(3 * HOURS * 0.01)             # 21.90
-    assert next(line for line in endpoints if line.scope == "secondary").unit_price is None                # us-west-2
+    assert next(line for line in endpoints if line.scope == "secondary").monthly == pytest.approx(3 * HOURS * 0.01)  # us-west-2
     assert est.subtotal("primary") == pytest.approx(_example("minimal").subtotal("primary") + 43.80 + 21.90)
     arch = model.from_document(doc)
     assert {"aurora", "vpc_endpoints"} <= arch.features
@@ -180,7 +186,7 @@ def test_every_accepted_region_has_a_price_or_says_why_not(key):
 def test_a_line_with_a_region_missing_is_caught(monkeypatch):
     """The completeness check above can fail: a region dropped from a line's reasons is reported."""
     entry = copy.deepcopy(PRICES.data["fixed"]["cloudwatch_alarm_metric"])
-    entry["unpriced"] = {cost.NOT_FOUND: [r for r in entry["unpriced"][cost.NOT_FOUND] if r != "mx-central-1"]}
+    entry["prices"] = {region: price for region, price in entry["prices"].items() if region != "mx-central-1"}
     monkeypatch.setitem(PRICES.data["fixed"], "cloudwatch_alarm_metric", entry)
     with pytest.raises(AssertionError, match="mx-central-1"):
         test_every_accepted_region_has_a_price_or_says_why_not("cloudwatch_alarm_metric")
@@ -191,11 +197,11 @@ def test_command_prints_a_table_and_json(tmp_path, capsys):
     stack.write_text(json.dumps(synth(example_config("default")).doc))
     assert cost.main(["--stack-json", str(stack)]) == 0
     text = capsys.readouterr().out
-    assert "primary · us-east-1" in text and "TOTAL (priced lines)" in text and "68.21" in text
+    assert "primary · us-east-1" in text and "TOTAL (priced lines)" in text and "80.62" in text
     assert "the total is a floor" in text and "Variable costs" in text
     assert cost.main(["--stack-json", str(stack), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["total"] == pytest.approx(68.2121752)
+    assert data["total"] == pytest.approx(80.6241752)
     assert data["scopes"]["secondary"]["region"] == "us-west-2"
     assert all(line["source"] and line["as_of"] for scope in data["scopes"].values() for line in scope["lines"])
 

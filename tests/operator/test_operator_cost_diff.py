@@ -5,7 +5,7 @@ us-west-2 secondary) made with terraform against moto, without provisioned concu
 canaries (the rehearsal's emulator gaps). Counted by hand in clean.json.gz, on each side:
 primary: one web ACL with 6 rules, 1 KMS key, 12 alarms reading 15 metrics, 1 dashboard, one
 replication rule with RTC; secondary: one web ACL with 6 rules, 1 KMS key, 10 alarms reading
-13 metrics (us-west-2 alarms are unpriced in the table).
+13 metrics.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ PLANS = Path(__file__).resolve().parent.parent / "fixtures" / "plans"
 HOURS = 730
 # By hand, from prices.json:
 US_EAST_1 = 5.00 + 6 * 1.00 + 1.00 + 15 * 0.10 + 3.00   # web ACL, 6 rules, 1 key, 15 alarm metrics, dashboard = 16.50
-US_WEST_2 = 5.00 + 6 * 1.00 + 1.00                      # web ACL, 6 rules, 1 key (13 alarm metrics unpriced) = 12.00
+US_WEST_2 = 5.00 + 6 * 1.00 + 1.00 + 13 * 0.10          # web ACL, 6 rules, 1 key, 13 alarm metrics = 13.30
 
 
 def plan(name: str) -> str:
@@ -46,13 +46,13 @@ def by_line(diff: cost_diff.Diff) -> dict:
 def test_clean_plan_adds_a_tenant_whose_keys_cost_nothing_fixed():
     diff = diff_of("clean")
     assert diff.subtotal("us-east-1", "before") == diff.subtotal("us-east-1", "after") == pytest.approx(US_EAST_1) == pytest.approx(16.50)
-    assert diff.subtotal("us-west-2", "before") == diff.subtotal("us-west-2", "after") == pytest.approx(US_WEST_2) == pytest.approx(12.00)
-    assert diff.total("before") == diff.total("after") == pytest.approx(28.50)
+    assert diff.subtotal("us-west-2", "before") == diff.subtotal("us-west-2", "after") == pytest.approx(US_WEST_2) == pytest.approx(13.30)
+    assert diff.total("before") == diff.total("after") == pytest.approx(29.80)
     assert diff.delta == 0 and not diff.undetermined
     lines = by_line(diff)
     assert lines[("us-east-1", "cloudwatch_alarm_metric")].quantity_after == 15
-    assert lines[("us-west-2", "cloudwatch_alarm_metric")].monthly_after is None      # priced nowhere in the table for us-west-2
-    assert lines[("us-west-2", "cloudwatch_alarm_metric")].delta == 0                 # same quantity, same (missing) price
+    assert lines[("us-west-2", "cloudwatch_alarm_metric")].monthly_after == pytest.approx(13 * 0.10)
+    assert lines[("us-west-2", "cloudwatch_alarm_metric")].delta == 0                 # same quantity, same price
     # the tenant acme: one more API key and usage-plan key in each region, which no line prices
     assert set(diff.resource_changes()) == {(region, rtype, 1, 2) for region in ("us-east-1", "us-west-2")
                                             for rtype in ("aws_api_gateway_api_key", "aws_api_gateway_usage_plan_key")}
@@ -62,22 +62,22 @@ def test_clean_plan_as_text_json_and_markdown(capsys):
     assert cost.main(["--diff", plan("clean"), plan("clean")]) == 0
     text = capsys.readouterr().out
     assert "us-east-1 (primary)" in text and "us-west-2 (secondary)" in text
-    assert "28.50" in text and "aws_api_gateway_api_key" in text and "1 -> 2" in text
+    assert "29.80" in text and "aws_api_gateway_api_key" in text and "1 -> 2" in text
     assert cost.main(["--diff", plan("clean"), "--json"]) == 0            # one plan: its prior state against its plan
     data = json.loads(capsys.readouterr().out)
-    assert data["before"]["total"] == data["after"]["total"] == pytest.approx(28.50) and data["delta"] == 0
-    assert {r["region"]: r["after"] for r in data["regions"]} == {"us-east-1": pytest.approx(16.50), "us-west-2": pytest.approx(12.00)}
+    assert data["before"]["total"] == data["after"]["total"] == pytest.approx(29.80) and data["delta"] == 0
+    assert {r["region"]: r["after"] for r in data["regions"]} == {"us-east-1": pytest.approx(16.50), "us-west-2": pytest.approx(13.30)}
     assert {(r["region"], r["type"], r["after"] - r["before"]) for r in data["resources"]} >= {("us-east-1", "aws_api_gateway_api_key", 1)}
     assert all(line["source"] and line["as_of"] for line in data["lines"])
     assert cost.main(["--diff", plan("clean"), "--markdown"]) == 0
     md = capsys.readouterr().out
     assert md.startswith(cost_diff.MARKER + "\n") and "| us-east-1 (primary) | 16.50 | 16.50 | 0.00 |" in md
-    assert "| **total** | **28.50** | **28.50** | **0.00** |" in md and "`aws_api_gateway_api_key`" in md
+    assert "| **total** | **29.80** | **29.80** | **0.00** |" in md and "`aws_api_gateway_api_key`" in md
 
 
 def test_replaced_table_changes_no_fixed_line():
     diff = diff_of("table-replaced")
-    assert diff.delta == 0 and diff.total("after") == pytest.approx(28.50)
+    assert diff.delta == 0 and diff.total("after") == pytest.approx(29.80)
     assert diff.after.plan.actions[("us-east-1", "aws_dynamodb_table", "replace")] == 1
 
 
@@ -89,9 +89,9 @@ def test_emptied_web_acl_drops_its_six_rules():
 
 def test_moved_secondary_is_priced_in_its_new_region_and_says_what_refresh_lost():
     diff = diff_of("region-changed")
-    # eu-west-1 gains the secondary's web ACL, rules and key; its 13 alarm metrics have no price in the table
-    assert diff.region_delta("eu-west-1") == pytest.approx(US_WEST_2) and diff.delta == pytest.approx(12.00)
-    assert [(line.region, line.item) for line in diff.undetermined] == [("eu-west-1", "cloudwatch_alarm_metric")]
+    # eu-west-1 gains the secondary's web ACL, rules, key and 13 alarm metrics (0.10 there as in us-west-2)
+    assert diff.region_delta("eu-west-1") == pytest.approx(US_WEST_2) and diff.delta == pytest.approx(13.30)
+    assert diff.undetermined == []
     assert diff.before.plan.gone_at_refresh == {"us-west-2": 73}
     assert any("73 resource(s) in us-west-2" in note for note in cost_diff.notes(diff))
     assert model.from_document(diff.before.plan.before).region("secondary").name == "us-west-2"
@@ -100,7 +100,7 @@ def test_moved_secondary_is_priced_in_its_new_region_and_says_what_refresh_lost(
 
 # every plan fixture: the delta is the sum of its lines, each line's delta is after minus before
 EXPECTED_DELTA = {"clean": 0, "key-disabled": 0, "lifecycle-expires-all": 0, "method-created-open": 0, "method-opened": 0,
-                  "pitr-off": 0, "policy-widened": 0, "region-changed": 12.00, "table-replaced": 0, "ttl-switched": 0,
+                  "pitr-off": 0, "policy-widened": 0, "region-changed": 13.30, "table-replaced": 0, "ttl-switched": 0,
                   "unchanged-default": 0, "unchanged-minimal": 0, "waf-emptied": -6.00,
                   # the full example (eu-west-1, eu-central-1 and the us-east-1 helper): CloudTrail has no fixed line
                   "unchanged-full": 0, "trail-stopped": 0}
