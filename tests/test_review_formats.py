@@ -189,6 +189,6 @@ def test_the_markdown_comment_ends_with_what_the_plan_costs(tmp_path):
     with_cost = subprocess.run(run, capture_output=True, text=True, cwd=ROOT)
     assert with_cost.returncode == 0, with_cost.stderr
     assert with_cost.stdout.startswith("<!-- tapinfra-review -->")
-    assert "<!-- tapinfra-cost -->" in with_cost.stdout and "28.50 → 28.50 USD" in with_cost.stdout
+    assert "<!-- tapinfra-cost -->" in with_cost.stdout and "29.80 → 29.80 USD" in with_cost.stdout
     without = subprocess.run([*run, "--no-cost"], capture_output=True, text=True, cwd=ROOT)
     assert "<!-- tapinfra-cost -->" not in without.stdout
