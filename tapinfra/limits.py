@@ -26,7 +26,7 @@ Ok = typing.Callable[..., bool]
 
 # Where Route 53 publishes health-check metrics and takes its query-log resources.
 ROUTE53_HOME_REGION = "us-east-1"
-# The keys core_alarm_specs gives every region's alarms (tapinfra/constructs/monitoring.py).
+# The alarm kinds every region gets from its API, function and table (their alarm_specs; kinds declared in tapinfra/constructs/monitoring.py).
 REGION_ALARMS = ("api-5xx-rate", "api-p99-latency", "lambda-error-rate", "lambda-throttles", "lambda-spillover",
                  "lambda-concurrency-headroom", "table-throttles", "table-system-errors", "table-replication-latency")
 
