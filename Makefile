@@ -2,6 +2,7 @@
 #   make synth   install, then synthesize the default config into cdktf.out/
 #   make test    install, then run every check CI runs
 PYTHON ?= python3
+VENV := .venv
 export PIPENV_VENV_IN_PROJECT := 1
 export PIPENV_NOSPIN := 1
 export PIPENV_YES := 1
@@ -9,13 +10,18 @@ export PIPENV_IGNORE_VIRTUALENVS := 1
 # The machine's Node is 20, past end-of-life; jsii prints a banner on every synth. The
 # README says to use Node 22+; here the banner would only bury the output.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+# Bytecode: pip compiles nothing at install (the AWS provider's ~1,500 binding modules alone
+# are ~40 s of CPU, most never imported); Python caches what a run imports, once, under the
+# venv (not in the tree: lambda/ is an asset). PYTHONDONTWRITEBYTECODE would make every
+# process compile its imports again. bench/README.md has the figures.
+export PYTHONPYCACHEPREFIX := $(CURDIR)/$(VENV)/.pycache
+unexport PYTHONDONTWRITEBYTECODE
 
-VENV := .venv
 SYNCED := $(VENV)/.synced-$(shell cksum Pipfile.lock | cut -d' ' -f1)
 CHECKOV_VENV := .venv-checkov
 CHECKOV_READY := $(CHECKOV_VENV)/.ready-$(shell cksum tools/checkov-requirements.txt | cut -d' ' -f1)
 
-.PHONY: install synth test test-python test-app test-stock test-node rehearse rehearse-all bench clean readme graphviz
+.PHONY: install synth test test-python test-outside test-app test-stock test-node rehearse rehearse-all bench clean readme graphviz
 
 install: $(SYNCED) graphviz
 
@@ -31,14 +37,14 @@ graphviz:
 # pipenv into a project-local venv; re-synced only when the lock changes.
 $(SYNCED): Pipfile.lock
 	@$(PYTHON) -m pipenv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet pipenv
-	$(PYTHON) -m pipenv sync --dev
+	$(PYTHON) -m pipenv sync --dev --extra-pip-args=--no-compile
 	@rm -f $(VENV)/.synced-*
 	@touch $@
 
 # checkov's pins clash with pytest's: it lives in its own venv.
 $(CHECKOV_READY): tools/checkov-requirements.txt
 	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install --quiet -r tools/checkov-requirements.txt
+	$(CHECKOV_VENV)/bin/pip install --quiet --no-compile -r tools/checkov-requirements.txt
 	@rm -f $(CHECKOV_VENV)/.ready-*
 	@touch $@
 
@@ -46,13 +52,21 @@ synth: install
 	$(VENV)/bin/python main.py
 
 # The deploy rehearsal of the default and the full example runs beside the other checks.
-# pytest is one process per target: the library's tests and the application's (tests/app,
-# ~190 s CPU alone, no synth) run as two (make test: 18:22 -> 16:55 wall, bench/README.md).
-test: install $(CHECKOV_READY)
-	@$(MAKE) --no-print-directory -j5 --output-sync=target test-node test-python test-app test-stock rehearse
+# pytest is one process per target, each about a quarter of the suite's CPU, so the 2 cores
+# stay busy to the end (bench/README.md): the library's own tests; the library from outside
+# (the wheel in a scratch venv, main.py on the fast path, terraform, checkov) with the
+# operator's tools; the application's (tests/app, no synth); the rehearsal.
+OUTSIDE_TESTS := tests/operator tests/test_package.py tests/test_fast_import.py tests/test_terraform.py tests/test_checkov.py
 
-test-python: install $(CHECKOV_READY)
-	TAP_CHECKOV=$(CURDIR)/$(CHECKOV_VENV)/bin/checkov $(VENV)/bin/python -m pytest tests --ignore=tests/lifecycle --ignore=tests/app
+test: install
+	@$(MAKE) --no-print-directory -j6 --output-sync=target test-node test-python test-outside test-app test-stock rehearse
+
+test-python: install
+	$(VENV)/bin/python -m pytest tests -p no:cacheprovider --ignore=tests/lifecycle --ignore=tests/app $(OUTSIDE_TESTS:%=--ignore=%)
+
+# checkov's venv is built here, beside the other targets, not before them.
+test-outside: install $(CHECKOV_READY)
+	TAP_CHECKOV=$(CURDIR)/$(CHECKOV_VENV)/bin/checkov $(VENV)/bin/python -m pytest $(OUTSIDE_TESTS) -p no:cacheprovider
 
 # The reference application's tests (the handler against moto, in process).
 test-app: install
@@ -71,11 +85,14 @@ test-node:
 # destroy) and the full example's core cycle (no update or replace), side by side, each against
 # a moto server of its own. rehearse-all: the full cycle for both. Others:
 # TAP_REHEARSAL_EXAMPLES=default,library, or `tapinfra rehearse --config FILE` on your own.
+# Terraform's Go collector: GOGC=800 here (the library's own default is 400, for users'
+# machines): ~10 % less CPU for up to ~1 GB per Go process; the ~8 at once fit (bench/README.md).
+REHEARSAL_GOGC ?= 800
 rehearse: install
-	TAP_REHEARSAL_EXAMPLES=default,full TAP_REHEARSAL_CORE=full $(VENV)/bin/python -m pytest tests/lifecycle -p no:cacheprovider
+	GOGC=$(REHEARSAL_GOGC) TAP_REHEARSAL_EXAMPLES=default,full TAP_REHEARSAL_CORE=full $(VENV)/bin/python -m pytest tests/lifecycle -p no:cacheprovider
 
 rehearse-all: install
-	TAP_REHEARSAL_EXAMPLES=default,full TAP_REHEARSAL_CORE= $(VENV)/bin/python -m pytest tests/lifecycle -p no:cacheprovider
+	GOGC=$(REHEARSAL_GOGC) TAP_REHEARSAL_EXAMPLES=default,full TAP_REHEARSAL_CORE= $(VENV)/bin/python -m pytest tests/lifecycle -p no:cacheprovider
 
 bench: install
 	$(VENV)/bin/python bench/bench_synth.py
