@@ -260,6 +260,32 @@ def _scale_out_tables(server: Any, state: dict[str, Any], original: dict[str, An
     return sorted(touched)
 
 
+#: Mid-release, as CodeDeploy's canary configurations leave an alias: this share on the new version.
+RELEASE_WEIGHT = 0.1
+
+
+def _shift_released_aliases(server: Any, state: dict[str, Any], original: dict[str, Any]) -> list[str]:
+    """As a release (``tapinfra release``: CodeDeploy) would have by now: every released alias
+    whose function has a newer published version carries part of its traffic there. Terraform
+    published that version; the alias is CodeDeploy's to move, and the next plan must leave it."""
+    released = {name for name, body in document.resources(original, "aws_lambda_alias").items()
+                if "routing_config" in ((body.get("lifecycle") or {}).get("ignore_changes") or [])}
+    touched = []
+    for resource in state.get("resources", []):
+        if resource.get("mode") != "managed" or resource["type"] != "aws_lambda_alias" or resource["name"] not in released:
+            continue
+        alias = resource["instances"][0]["attributes"]
+        lam = server.client("lambda", alias["arn"].split(":")[3])
+        versions = [v["Version"] for v in lam.list_versions_by_function(FunctionName=alias["function_name"])["Versions"]]
+        newest = max((v for v in versions if v.isdigit()), key=int, default=alias["function_version"])
+        if newest == alias["function_version"]:
+            continue
+        lam.update_alias(FunctionName=alias["function_name"], Name=alias["name"],
+                         RoutingConfig={"AdditionalVersionWeights": {newest: RELEASE_WEIGHT}})
+        touched.append(f"{alias['arn']}: {alias['function_version']} + {RELEASE_WEIGHT:.0%} on {newest}")
+    return sorted(touched)
+
+
 # --- probes: does the emulator still behave so? ----------------------------------------------
 
 def _status(error: ClientError) -> int:
@@ -757,6 +783,30 @@ def probe_codedeploy_group_alarms_dropped(server: Any) -> bool:
     return not (read.get("alarmConfiguration") or {}).get("alarms")
 
 
+def probe_codedeploy_never_shifts(server: Any) -> bool:
+    """A Lambda deployment from version 1 to 2 stays ``Created`` and leaves the alias on 1."""
+    codedeploy, iam, lam = server.client("codedeploy"), server.client("iam"), server.client("lambda")
+    name = f"{PROBE}-release"
+    _probe_function(server, name)
+    first = lam.publish_version(FunctionName=name)["Version"]
+    lam.update_function_code(FunctionName=name, ZipFile=_zip() + b"\0")
+    second = lam.publish_version(FunctionName=name)["Version"]
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion=first)
+    role = iam.create_role(RoleName=f"{name}-codedeploy", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "codedeploy.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+    codedeploy.create_application(applicationName=name, computePlatform="Lambda")
+    codedeploy.create_deployment_group(applicationName=name, deploymentGroupName=name, serviceRoleArn=role,
+                                       deploymentConfigName="CodeDeployDefault.LambdaCanary10Percent5Minutes",
+                                       deploymentStyle={"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"})
+    appspec = json.dumps({"version": 0.0, "Resources": [{name: {"Type": "AWS::Lambda::Function", "Properties": {
+        "Name": name, "Alias": "live", "CurrentVersion": first, "TargetVersion": second}}}]})
+    deployment = codedeploy.create_deployment(applicationName=name, deploymentGroupName=name, revision={
+        "revisionType": "AppSpecContent", "appSpecContent": {"content": appspec}})["deploymentId"]
+    status = codedeploy.get_deployment(deploymentId=deployment)["deploymentInfo"]["status"]
+    alias = lam.get_alias(FunctionName=name, Name="live")
+    return status == "Created" and alias["FunctionVersion"] == first and not (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights")
+
+
 def probe_metric_query_period_dropped(server: Any) -> bool:
     """An alarm on metric math with a per-query Period and AccountId reads back without them."""
     cloudwatch = server.client("cloudwatch")
@@ -966,6 +1016,13 @@ GAPS: tuple[Gap, ...] = (
         "the alarms a release rolls back on are checked by the stack tests and `tapinfra release`'s own tests",
         "ignore changes to the deployment group's `alarm_configuration` and `load_balancer_info`",
         probe_codedeploy_group_alarms_dropped, patch=_ignore_codedeploy_group_reads),
+    Gap("codedeploy-never-shifts", MIMIC, "aws_codedeploy_deployment_group", None,
+        "records a Lambda deployment and leaves it `Created`: the alias never moves, so no release ever happens",
+        "in AWS a release (`tapinfra release`) moves the alias while the configuration names the newest version; "
+        "Terraform must not move it back (the alias ignores `function_version` and `routing_config`)",
+        "after each apply, every released alias whose function has a newer version takes 10 % of its traffic there "
+        "(routing weights), as CodeDeploy's canary leaves it mid-release; the next plan must be empty",
+        probe_codedeploy_never_shifts, mimic=_shift_released_aliases),
     Gap("cloudwatch-metric-query-period", DRIFT, "aws_cloudwatch_metric_alarm", "metric_query.period",
         "drops `Period` (and `AccountId`) of an alarm's metric queries, so every plan sets them again",
         "the alarm itself round-trips; PutMetricAlarm (the update) is implemented, so the plan judge excuses it",
