@@ -28,7 +28,8 @@ if TYPE_CHECKING:  # loaded on first use: they import cdktf
     from tapinfra.constructs.regional import RegionalServiceResult
     from tapinfra.constructs.monitoring import AlarmSpec, DashboardRow, Metric, RegionMonitor, alarm_doc
     from tapinfra.constructs.table import GlobalTable
-    from tapinfra.modules.base import FunctionParts, Module, Output, RegionContext, StackContext, register_module, unregister_module
+    from tapinfra.modules.base import FunctionParts, Module, RegionContext, StackContext, register_module, unregister_module
+    from tapinfra.outputs import Output, OutputSpec, register_output, unregister_output
     from tapinfra.policy import Condition, Statement, policy_document
     from tapinfra.region import Region
     from tapinfra.stack import TapStack
@@ -42,7 +43,8 @@ __all__ = [
     # the stack and its typed results
     "TapStack", "Region", "RegionalServiceResult", "ApiEndpoint", "GlobalTable", "Statement", "Condition", "policy_document",
     # modules and monitoring: the seam for optional parts (README: Writing a module)
-    "Module", "register_module", "unregister_module", "StackContext", "RegionContext", "FunctionParts", "Output",
+    "Module", "register_module", "unregister_module", "StackContext", "RegionContext", "FunctionParts",
+    "Output", "OutputSpec", "register_output", "unregister_output",
     "AlarmSpec", "DashboardRow", "Metric", "RegionMonitor", "alarm_doc",
     # synthesis
     "synth_app", "synth_main", "stack_id", "enable_fast_import", "import_mode",
@@ -61,7 +63,8 @@ _LAZY = {
     "policy_document": "tapinfra.policy",
     "Region": "tapinfra.region",
     **{name: "tapinfra.modules.base" for name in ("Module", "register_module", "unregister_module", "StackContext",
-                                                  "RegionContext", "FunctionParts", "Output")},
+                                                  "RegionContext", "FunctionParts")},
+    **{name: "tapinfra.outputs" for name in ("Output", "OutputSpec", "register_output", "unregister_output")},
     **{name: "tapinfra.constructs.monitoring" for name in ("AlarmSpec", "DashboardRow", "Metric", "RegionMonitor", "alarm_doc")},
 }
 

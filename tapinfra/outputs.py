@@ -8,7 +8,8 @@ for ``outputs.get(spec, role)`` / ``outputs.require(spec, role)``: no output nam
 twice, and every bad value is reported as ``outputs.<name>``, the value and what is allowed.
 
 A module (:mod:`tapinfra.modules`) declares its outputs the same way: ``register_output(
-OutputSpec(...))`` at import, then ``spec.output(value, region)`` in its ``outputs`` hook.
+OutputSpec(...))`` at import, then returns ``spec.output(value, region)`` (an :class:`Output`)
+from its ``outputs`` hook; the stack refuses a module's output that no registered spec declares.
 This file loads no cdktf: the operator tools import it.
 """
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import urllib.parse
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Literal, Mapping, Optional, Union
+from typing import Any, Callable, Iterator, Literal, Mapping, NamedTuple, Optional, Union
 
 from tapinfra.cli.exits import InputError
 from tapinfra.errors import Problem
@@ -49,6 +50,17 @@ TEXT_MAP = ValueKind("an object of name -> string (as terraform output gives)",
 TEXT_LIST = ValueKind("a list of strings", lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v))
 OBJECT = ValueKind("a JSON object", lambda v: isinstance(v, dict))
 ANY = ValueKind("any JSON value", lambda v: True)
+
+
+class Output(NamedTuple):
+    """One stack output, as :meth:`OutputSpec.output` makes it: the arguments of ``TapStack.output``
+    (``stack.output(*spec.output(value, region))``), and what a module's ``outputs`` hook returns."""
+
+    name: str
+    value: Any           # a token or a literal
+    description: str
+    sensitive: bool = False
+
 
 # A description: a template with {role}, {region} (its AWS name) and {where} ("the primary
 # region (us-east-1)"), or one template per role.
@@ -96,15 +108,10 @@ class OutputSpec:
         return template.format(role=region.role, region=region.name, where=f"the {region.role} region ({region.name})",
                                **fields)
 
-    def output(self, value: Any, region: Any = None, **fields: str) -> tuple[str, Any, str, bool]:
-        """``(name, value, description, sensitive)``: the arguments of ``TapStack.output``."""
-        return self.key(None if region is None else region.role), value, self.describe(region, **fields), self.sensitive
-
-    def module_output(self, value: Any, region: Any = None, **fields: str) -> Any:
-        """The same as a :class:`tapinfra.modules.Output`, for a module's ``outputs`` hook."""
-        from tapinfra.modules.base import Output
-
-        return Output(*self.output(value, region, **fields))
+    def output(self, value: Any, region: Any = None, **fields: str) -> Output:
+        """This output with ``value`` (in ``region`` when regional): ``(name, value, description, sensitive)``."""
+        return Output(self.key(None if region is None else region.role), value, self.describe(region, **fields),
+                      self.sensitive)
 
 
 class OutputRegistry:
@@ -118,6 +125,9 @@ class OutputRegistry:
             raise ValueError(f"an output named {spec.name!r} is already declared")
         self._specs[spec.name] = spec
         return spec
+
+    def unregister(self, name: str) -> None:
+        self._specs.pop(name)
 
     def __iter__(self) -> Iterator[OutputSpec]:
         return iter(self._specs.values())
@@ -137,8 +147,22 @@ REGISTRY = OutputRegistry()
 
 
 def register_output(spec: OutputSpec) -> OutputSpec:
-    """Declare ``spec`` (a module's output) so the readers check it; returns it."""
+    """Declare ``spec`` (a module's output, at import) so the stack writes it and the readers check
+    it; returns it. A name is declared once (the same spec again is harmless)."""
     return REGISTRY.register(spec)
+
+
+def unregister_output(name: str) -> None:
+    """Remove an output declared with :func:`register_output` (a test's teardown)."""
+    REGISTRY.unregister(name)
+
+
+def declared(registry: OutputRegistry = REGISTRY) -> OutputRegistry:
+    """``registry``; the global one with the built-in modules' outputs declared (their files
+    declare them on import)."""
+    if registry is REGISTRY:
+        import tapinfra.modules  # noqa: F401
+    return registry
 
 
 # ---------------------------------------------------------------- the core outputs
@@ -189,7 +213,7 @@ def outputs_table(registry: OutputRegistry = REGISTRY) -> str:
     """The README's table of the declared outputs (tools/update_readme.py writes it)."""
     generic = {"role": "<role>", "region": "its region", "where": "the region", "policy": "`dns.routing_policy`"}
     rows = ["| output | meaning | written when |", "|---|---|---|"]
-    for spec in registry:
+    for spec in declared(registry):
         if isinstance(spec.description, str):
             meaning = spec.description.format(**generic)
         else:
@@ -214,6 +238,7 @@ class StackOutputs:
         """The outputs of ``mapping``: ``{"name": {"value": v, ...}}`` or ``{"name": v}``, or either
         under one ``{"<stack>": ...}`` (cdktf's outputs file); and a Problem for each declared
         output whose value is not of its kind (``outputs.<name>``, the value, what is allowed)."""
+        registry = declared(registry)
         if len(mapping) == 1:
             only = next(iter(mapping.values()))
             if isinstance(only, dict) and "value" not in only and registry.spec_of(next(iter(mapping))) is None:

@@ -176,7 +176,7 @@ class TapStack(TerraformStack):
     def _outputs(self, dashboard_name: str) -> None:
         """The core outputs, as declared in :mod:`tapinfra.outputs`."""
         self.output(*out.VERSION.output(__version__))
-        self.output(*out.TABLE_NAME.output(self.table.table.name))
+        self.output(*out.TABLE_NAME.output(self.table.table_name))
         self.output(*out.TABLE_ARN.output(self.table.arn))
         self.output(*out.REPLICATION_ROLE_ARN.output(self.replication.role_arn))
         self.output(*out.DASHBOARD_NAME.output(dashboard_name))

@@ -92,6 +92,19 @@ def test_outputs_name_each_template_id_per_region(full_tf, templates):
         assert f"{role}_chaos_log_group" in full_tf.doc["output"]
 
 
+def test_every_experiment_declares_its_template_id_output():
+    """The drill reads a template id through its spec: each experiment built has one, registered."""
+    from tapinfra.modules.chaos import TEMPLATE_IDS, template_id_output
+    from tapinfra.outputs import REGISTRY
+
+    assert set(TEMPLATE_IDS) == {e.name for e in EXPERIMENTS}
+    for experiment in EXPERIMENTS:
+        spec = template_id_output(experiment.name)
+        assert REGISTRY.spec_of(output_name("secondary", experiment.name)) == (spec, "secondary")
+    with pytest.raises(ValueError, match="'meteor-strike' declares no template id output"):
+        template_id_output("meteor-strike")
+
+
 def test_the_diagram_draws_the_experiments_in_both_regions(full_tf):
     from tapinfra.operator.diagram import build
     from tapinfra.operator.model import from_document

@@ -350,14 +350,15 @@ def test_ranges_must_be_private_aligned_and_apart_naming_the_field():
 def _bare_network(enabled_drain: bool = False):
     from cdktf import TerraformStack
 
-    from tapinfra.constructs.network import PrivateNetwork, interface_services
+    from tapinfra.constructs.network import PrivateNetwork, PrivateNetworkProps, interface_services
     from tapinfra.foundation import build_foundation
 
     config = with_changes(TapConfig(), networking={"enabled": True}, table={"write_mode": "any-region"})  # no NAT
     stack = TerraformStack(scratch_app(), "bare")
     region = build_foundation(stack, config).primary
-    network = PrivateNetwork(stack, "network", region=region, settings=config.networking, cidr="10.10.0.0/16",
-                             interface_services=interface_services(drain_switch=enabled_drain))
+    network = PrivateNetwork(stack, "network", PrivateNetworkProps(
+        region=region, settings=config.networking, cidr="10.10.0.0/16",
+        interface_services=interface_services(drain_switch=enabled_drain)))
     return stack, network
 
 

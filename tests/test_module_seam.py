@@ -1,6 +1,8 @@
 """The module seam, used from outside the package as a user would: a module defined here
 registers through ``tapinfra``'s public names and appears in both regions with its alarm,
-dashboard row, output and diagram node, without a file under ``tapinfra/`` knowing it."""
+dashboard row, output and diagram node, without a file under ``tapinfra/`` knowing it. Its output
+is declared here and registered only while a test builds with it (the README's outputs table
+lists what is registered)."""
 
 from __future__ import annotations
 
@@ -10,11 +12,14 @@ import pytest
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 
 import tapinfra
-from tapinfra import AlarmSpec, DashboardRow, Metric, Module, Output, alarm_doc, register_module, unregister_module
+from tapinfra import (AlarmSpec, DashboardRow, Metric, Module, OutputSpec, alarm_doc, register_module, register_output,
+                      unregister_module, unregister_output)
 from tests.synth import Tf, example_config, scratch_app
 
 PARKING_DEPTH = alarm_doc("parking-depth", "at least one message waits in the parking queue",
                           "a consumer is down: drain the queue", "`parking` module")
+PARKING_QUEUE_URL = OutputSpec("parking_queue_url", "Parking queue in {region}.", scope="regional",
+                               when="the `parking` module")
 
 
 class ParkingModule(Module):
@@ -33,8 +38,7 @@ class ParkingModule(Module):
         return queue
 
     def outputs(self, ctx):
-        return [Output(f"{s.region.role}_parking_queue_url", s.modules[self.name].url, f"Parking queue in {s.region.name}.")
-                for s in ctx.services]
+        return [PARKING_QUEUE_URL.output(s.modules[self.name].url, s.region) for s in ctx.services]
 
     def stateful_types(self):
         return {"aws_sqs_queue": "queue"}
@@ -50,17 +54,20 @@ def parked():
     from cdktf import Testing
 
     module = register_module(ParkingModule())
+    register_output(PARKING_QUEUE_URL)
     try:
         stack = tapinfra.TapStack(scratch_app(), "seam", example_config("minimal"))
         doc = json.loads(Testing.synth(stack))
     finally:
         unregister_module(module.name)
+        unregister_output(PARKING_QUEUE_URL.name)
     return stack, Tf(doc)
 
 
 def test_the_seam_is_public():
     for name in ("Module", "register_module", "unregister_module", "AlarmSpec", "DashboardRow", "Metric", "Output",
-                 "StackContext", "RegionContext", "FunctionParts", "RegionMonitor", "alarm_doc"):
+                 "OutputSpec", "register_output", "unregister_output", "StackContext", "RegionContext", "FunctionParts",
+                 "RegionMonitor", "alarm_doc"):
         assert name in tapinfra.__all__, name
         assert getattr(tapinfra, name) is not None
 
@@ -93,7 +100,26 @@ def test_its_row_is_on_the_dashboard_in_each_region(parked):
 def test_its_outputs_and_result(parked):
     stack, tf = parked
     assert {"primary_parking_queue_url", "secondary_parking_queue_url"} <= set(tf.doc["output"])
+    assert tf.doc["output"]["secondary_parking_queue_url"]["description"] == f"Parking queue in {stack.secondary.name}."
     assert [s.modules.get("parking") is not None for s in stack.services] == [True, True]
+
+
+def test_an_output_no_registered_spec_declares_is_refused():
+    from tapinfra import Output
+
+    class Undeclared(ParkingModule):
+        name = "parking_undeclared"
+
+        def outputs(self, ctx):
+            return [Output(f"{s.region.role}_parking_queue_url", s.modules[self.name].url, "Parking queue.")
+                    for s in ctx.services]
+
+    register_module(Undeclared())
+    try:
+        with pytest.raises(ValueError, match="module output 'primary_parking_queue_url': no registered OutputSpec"):
+            tapinfra.TapStack(scratch_app(), "seam-undeclared", example_config("minimal"))
+    finally:
+        unregister_module("parking_undeclared")
 
 
 def test_its_diagram_node_is_drawn_in_both_regions(parked):
@@ -190,5 +216,7 @@ def test_the_readmes_example_module_is_this_one_and_registers():
         from tapinfra.modules import registered_modules
 
         assert [m.name for m in registered_modules()][-1] == "parking"
+        assert namespace["PARKING_QUEUE_URL"] == PARKING_QUEUE_URL
     finally:
         unregister_module("parking")
+        unregister_output(PARKING_QUEUE_URL.name)

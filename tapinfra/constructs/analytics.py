@@ -21,11 +21,11 @@ from constructs import Construct
 from tapinfra.config import AnalyticsConfig, StorageConfig
 from tapinfra.constructs.bucket import SecureBucket
 from tapinfra.constructs.packaging import terraform_literal
+from tapinfra.modules.analytics import EXPORT_TABLE
 from tapinfra.provider import aws
 from tapinfra.region import Region
 
 EXPORTS_PREFIX = "exports/"
-EXPORT_TABLE = "items_export"
 EXPORT_PARTITION = "export_id"
 JSON_SERDE = "org.openx.data.jsonserde.JsonSerDe"
 
@@ -39,7 +39,33 @@ def item_column_type(attributes: Mapping[str, str]) -> str:
 
 
 @dataclass(frozen=True)
+class AnalyticsProps:
+    """What one region's analytics are built from.
+
+    :param region: where the workgroup and catalog live (provider, namer, key). Required.
+    :param settings: the ``analytics`` section: the scan limit, how long results stay. Required.
+    :param storage: the ``storage`` section, for the results bucket. Required.
+    :param data_bucket: the region's data bucket (the exports' home, or their replica). Required.
+    :param log_bucket: the region's access-log bucket, for the results bucket's access logs. Required.
+    :param table_attributes: what an item holds (name -> DynamoDB type), from the application's
+        document: the Glue table's ``item`` column. Required.
+    :param disposable: the workgroup and the results bucket are deleted with what they hold.
+        Default: False.
+    """
+
+    region: Region
+    settings: AnalyticsConfig
+    storage: StorageConfig
+    data_bucket: SecureBucket
+    log_bucket: SecureBucket
+    table_attributes: Mapping[str, str]
+    disposable: bool = False
+
+
+@dataclass(frozen=True)
 class AnalyticsResult:
+    """What the outputs need of one region's analytics (tokens, and the results bucket)."""
+
     workgroup_name: str
     database_name: str
     table_name: str
@@ -49,22 +75,18 @@ class AnalyticsResult:
 class Analytics(Construct):
     """``workgroup`` (enforced settings: SSE_KMS results with the region's key in ``results_bucket``,
     a scan limit per query, CloudWatch metrics), ``database`` and ``table`` over the data bucket's
-    exports.
-
-    :param data_bucket: the region's data bucket (the exports' home, or their replica).
-    :param log_bucket: the region's access-log bucket.
-    :param table_attributes: what an item holds (name -> DynamoDB type), from the application's document.
+    exports, from :class:`AnalyticsProps`; ``result`` is what others may use.
     """
 
-    def __init__(self, scope: Construct, id_: str, *, region: Region, settings: AnalyticsConfig, storage: StorageConfig,
-                 data_bucket: SecureBucket, log_bucket: SecureBucket, disposable: bool,
-                 table_attributes: Mapping[str, str]) -> None:
+    def __init__(self, scope: Construct, id_: str, props: AnalyticsProps) -> None:
         super().__init__(scope, id_)
+        self.props = props
+        region, settings, disposable = props.region, props.settings, props.disposable
         p, namer = region.provider, region.namer
         # Query results are a cache of what the exports hold: kept briefly, never transitioned.
         self.results_bucket = SecureBucket(
-            self, "results", region=region, name=namer.name("athena-results", "s3"), storage=storage,
-            log_bucket=log_bucket, expiration_days=settings.results_expiration_days, transitions=False,
+            self, "results", region=region, name=namer.name("athena-results", "s3"), storage=props.storage,
+            log_bucket=props.log_bucket, expiration_days=settings.results_expiration_days, transitions=False,
             disposable=disposable,
         )
         wg = aws.athena_workgroup
@@ -92,7 +114,7 @@ class Analytics(Construct):
             description="tapinfra analytics: the item table's exports to S3.",
         )
         database_name = self.database.name
-        exports = f"s3://{data_bucket.name}/{EXPORTS_PREFIX}"
+        exports = f"s3://{props.data_bucket.name}/{EXPORTS_PREFIX}"
         t = aws.glue_catalog_table
         self.table = t.GlueCatalogTable(
             self, "items-export", provider=p,
@@ -119,7 +141,7 @@ class Analytics(Construct):
                 ser_de_info=t.GlueCatalogTableStorageDescriptorSerDeInfo(
                     name="dynamodb-json", serialization_library=JSON_SERDE),
                 columns=[t.GlueCatalogTableStorageDescriptorColumns(
-                    name="item", type=item_column_type(table_attributes), comment="The item as DynamoDB JSON (the export's Item).")],
+                    name="item", type=item_column_type(props.table_attributes), comment="The item as DynamoDB JSON (the export's Item).")],
             ),
         )
         self.result = AnalyticsResult(workgroup_name=self.workgroup.name, database_name=database_name,

@@ -61,6 +61,28 @@ def trail_changes_pattern(events: tuple[str, ...] = TRAIL_CHANGE_EVENTS) -> str:
 
 
 @dataclass(frozen=True)
+class AuditTrailProps:
+    """What the audit trail is built from.
+
+    :param region: the primary region, the trail's home; its key must carry
+        :func:`cloudtrail_key_grants` (the key policy is written before the trail exists). Required.
+    :param name: the trail's name, from :func:`trail_name` (claimed first, for the key policy). Required.
+    :param settings: the ``audit`` section: log retention, log file expiration. Required.
+    :param storage: the ``storage`` section, for the trail bucket. Required.
+    :param log_bucket: the region's access-log bucket, for the trail bucket's access logs. Required.
+    :param disposable: the trail bucket is not protected and is emptied and deleted with the
+        stack. Default: False (an audit record outlives a mistaken destroy).
+    """
+
+    region: Region
+    name: str
+    settings: AuditConfig
+    storage: StorageConfig
+    log_bucket: SecureBucket
+    disposable: bool = False
+
+
+@dataclass(frozen=True)
 class AuditTrailResult:
     """What the outputs need of the trail (tokens)."""
 
@@ -72,17 +94,13 @@ class AuditTrailResult:
 class AuditTrail(Construct):
     """``trail``, its ``bucket`` (a :class:`SecureBucket` whose policy admits only this trail),
     its ``log_group`` and delivery role, the ``metric_filter`` on trail changes (watched by
-    :meth:`alarm_specs`); ``result`` is what others may use.
-
-    :param region: the primary region (the trail's home; its key must carry
-        :func:`cloudtrail_key_grants`).
-    :param name: from :func:`trail_name`.
-    :param log_bucket: the region's access-log bucket.
+    :meth:`alarm_specs`), from :class:`AuditTrailProps`; ``result`` is what others may use.
     """
 
-    def __init__(self, scope: Construct, id_: str, *, region: Region, name: str, settings: AuditConfig,
-                 storage: StorageConfig, log_bucket: SecureBucket, disposable: bool) -> None:
+    def __init__(self, scope: Construct, id_: str, props: AuditTrailProps) -> None:
         super().__init__(scope, id_)
+        self.props = props
+        region, name, settings, disposable = props.region, props.name, props.settings, props.disposable
         p, namer = region.provider, region.namer
         self.name = name
         self.arn = region.arn("cloudtrail", f"trail/{name}")
@@ -91,7 +109,7 @@ class AuditTrail(Construct):
         bucket_name = namer.name("audit-trail", "s3")
         bucket_arn = region.arn("s3", f"{bucket_name}-{region.account_id}", region="", account="")
         self.bucket = SecureBucket(
-            self, "bucket", region=region, name=bucket_name, storage=storage, log_bucket=log_bucket,
+            self, "bucket", region=region, name=bucket_name, storage=props.storage, log_bucket=props.log_bucket,
             protect=not disposable, disposable=disposable, expiration_days=settings.log_file_expiration_days,
             extra_statements=[
                 Statement(sid="CloudTrailAclCheck", actions=["s3:GetBucketAcl"], resources=[bucket_arn],

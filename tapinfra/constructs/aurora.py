@@ -84,19 +84,39 @@ class GlobalDatabaseResult:
         return self.in_region(region).secret.grant_read(sid)
 
 
-class GlobalDatabase(Construct):
-    """The global cluster, both regional clusters with their instances, subnet groups, security
-    groups, parameter groups and log groups, the master secret; :meth:`alarm_specs` watch each cluster.
+@dataclass(frozen=True)
+class GlobalDatabaseProps:
+    """What the global database is built from.
 
-    :param networks: the serving regions' private networks, primary first; the clusters live in their
-        private subnets and admit the function's security group on the engine's port.
+    :param primary: the writer's region (the global cluster, the secret and the monitoring
+        role live there). Required.
+    :param secondary: the replica cluster's region. Required.
+    :param networks: the serving regions' private networks, primary first: the clusters live in
+        their private subnets and admit the function's security group on the engine's port. Required.
+    :param settings: the ``aurora`` section: engine, instances, backups, alarms. Required.
     :param disposable: no deletion protection, no final snapshot, no ``prevent_destroy``, the
-        secret deleted without a recovery window.
+        secret deleted without a recovery window. Default: False (a database outlives a mistaken
+        destroy).
     """
 
-    def __init__(self, scope: Construct, id_: str, *, primary: Region, secondary: Region,
-                 networks: Sequence[PrivateNetwork], settings: AuroraConfig, disposable: bool) -> None:
+    primary: Region
+    secondary: Region
+    networks: tuple[PrivateNetwork, PrivateNetwork]
+    settings: AuroraConfig
+    disposable: bool = False
+
+
+class GlobalDatabase(Construct):
+    """The global cluster, both regional clusters with their instances, subnet groups, security
+    groups, parameter groups and log groups, the master secret, from :class:`GlobalDatabaseProps`;
+    :meth:`alarm_specs` watch each cluster, ``result`` is what others may use.
+    """
+
+    def __init__(self, scope: Construct, id_: str, props: GlobalDatabaseProps) -> None:
         super().__init__(scope, id_)
+        self.props = props
+        primary, secondary, networks = props.primary, props.secondary, props.networks
+        settings, disposable = props.settings, props.disposable
         self.settings, self.disposable = settings, disposable
         self.port = PORTS[settings.engine]
         # Write-only attributes need Terraform 1.11 (README); not declared as required_version,

@@ -27,13 +27,13 @@ from constructs import Construct
 
 from tapinfra.config import ChaosConfig
 from tapinfra.constructs.logs import log_group
+from tapinfra.modules.chaos import REPLICATION_PAUSED, template_id_output
 from tapinfra.policy import Condition, Statement, service_role
 from tapinfra.provider import aws
 from tapinfra.region import Region
 
 FIS = "fis.amazonaws.com"
 EXPERIMENT_TAG = "Experiment"  # the drill finds a template's name in this tag (its id in the outputs)
-REPLICATION_PAUSED = "replication-paused"
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,25 @@ EXPERIMENTS: tuple[Experiment, ...] = (
 
 def output_name(role: str, experiment: str) -> str:
     """The stack output holding the template id of ``experiment`` in the ``role`` region."""
-    return f"{role}_chaos_{experiment.replace('-', '_')}_template_id"
+    return template_id_output(experiment).key(role)
+
+
+@dataclass(frozen=True)
+class ChaosExperimentsProps:
+    """What one region's experiments are built from.
+
+    :param region: where the experiments run (FIS is regional, and reads stop conditions in its
+        own region). Required.
+    :param settings: the ``chaos`` section: the action's duration, log retention. Required.
+    :param table_arn: this region's replica of the global table, the experiments' target. Required.
+    :param alarm_arns: alarm name stem -> ARN, this region's: each experiment's ``stop_alarms`` are
+        looked up here (a missing one is refused: an experiment nothing stops is not built). Required.
+    """
+
+    region: Region
+    settings: ChaosConfig
+    table_arn: str
+    alarm_arns: Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -69,17 +87,14 @@ class ChaosResult:
 
 
 class ChaosExperiments(Construct):
-    """``log_group``, the FIS ``role`` and one template per :data:`EXPERIMENTS` in one region.
-
-    :param region: where the experiments run (FIS is regional).
-    :param settings: the chaos section (duration, log retention).
-    :param table_arn: this region's replica of the global table.
-    :param alarm_arns: alarm name stem -> ARN, this region's: each experiment's ``stop_alarms`` are looked up here.
+    """``log_group``, the FIS ``role`` and one template per :data:`EXPERIMENTS` in one region, from
+    :class:`ChaosExperimentsProps`; ``result`` is what others may use.
     """
 
-    def __init__(self, scope: Construct, id_: str, *, region: Region, settings: ChaosConfig, table_arn: str,
-                 alarm_arns: Mapping[str, str]) -> None:
+    def __init__(self, scope: Construct, id_: str, props: ChaosExperimentsProps) -> None:
         super().__init__(scope, id_)
+        self.props = props
+        region, settings, table_arn, alarm_arns = props.region, props.settings, props.table_arn, props.alarm_arns
         p, namer, role = region.provider, region.namer, region.role
         missing = sorted({a for e in EXPERIMENTS for a in e.stop_alarms} - set(alarm_arns))
         if missing:

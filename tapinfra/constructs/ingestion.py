@@ -12,7 +12,7 @@ the region's topic.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Optional, Sequence
+from typing import TYPE_CHECKING, Optional
 
 from constructs import Construct
 
@@ -38,6 +38,45 @@ if TYPE_CHECKING:
 from tapinfra.application import INGEST_HANDLER as HANDLER  # noqa: E402  (checked in the source by the config)
 
 
+@dataclass(frozen=True)
+class IngestPipelineProps:
+    """What one region's ingestion pipeline is built from.
+
+    :param region: where it runs (provider, namer, key). Required.
+    :param settings: the ``ingestion`` section: object limits, the processor's size, the queue's
+        retention and alarm. Required.
+    :param function: the ``function`` section: the processor takes the API function's runtime and
+        Powertools layer, so both run one item model. Required.
+    :param storage: the ``storage`` section, for the ingest bucket. Required.
+    :param package: the application's zip (``ingest.handler`` is in it). Required.
+    :param table: the global table the processor writes items to. Required.
+    :param log_bucket: the region's access-log bucket, for the ingest bucket's access logs. Required.
+    :param retention_days: days an item lives after its last write (``table.item_retention_days``),
+        as for an API write. Required.
+    :param tenants: the tenants whose ``<tenant>/`` prefix the processor accepts (the API's). Required.
+    :param max_body_bytes: the API's body limit, which bounds one line (one item). Required.
+    :param disposable: the ingest bucket is emptied and deleted with the stack. Default: False.
+    :param drain: the region's drain switch (the API function's), so that in single-writer mode
+        the processor writes where the API does. Default: None (no drain switch).
+    :param network: where the API function runs (networking module): the processor runs there
+        too. Default: None (outside a VPC).
+    """
+
+    region: Region
+    settings: IngestionConfig
+    function: FunctionConfig
+    storage: StorageConfig
+    package: CodePackage
+    table: GlobalTable
+    log_bucket: SecureBucket
+    retention_days: int
+    tenants: tuple[str, ...]
+    max_body_bytes: int
+    disposable: bool = False
+    drain: Optional[DrainSwitch] = None
+    network: Optional["NetworkPlacement"] = None
+
+
 class IngestProcessor(Construct):
     """The processor ``function``, its log group (created first), dead-letter queue and role.
 
@@ -52,23 +91,19 @@ class IngestProcessor(Construct):
     may then also put items into the peer's copy, use the peer's key and read both regions'
     switches.
 
-    :param tenants: the tenants whose ``<tenant>/`` prefix it accepts (the API's tenants).
-    :param max_body_bytes: the API's body limit, which bounds one line (one item).
-    :param network: where the API function runs (networking module), or None.
-    :param drain: the region's drain switch (the API function's), or None without one.
+    :param props: the pipeline's (:class:`IngestPipelineProps`).
+    :param bucket_arn: the ingest bucket it reads.
     """
 
-    def __init__(self, scope: Construct, id_: str, *, region: Region, settings: IngestionConfig, function: FunctionConfig,
-                 package: CodePackage, table: GlobalTable, retention_days: int, tenants: Sequence[str],
-                 max_body_bytes: int, bucket_arn: str, drain: Optional[DrainSwitch],
-                 network: Optional["NetworkPlacement"] = None) -> None:
+    def __init__(self, scope: Construct, id_: str, props: IngestPipelineProps, *, bucket_arn: str) -> None:
         super().__init__(scope, id_)
-        namer = region.namer
+        region, settings, function, table, drain = props.region, props.settings, props.function, props.table, props.drain
+        tenants, namer = props.tenants, region.namer
         self.name = namer.name("ingest", "lambda")
         # What failed every retry (throttling, a bug) lands in the queue next to the rejected objects.
         secure = SecureFunction(self, region=region, name=self.name, log_retention_days=settings.log_retention_days,
                                 dead_letter_queue_name=namer.name("ingest-dlq", "sqs"),
-                                dead_letter_retention_days=settings.dlq_retention_days, network=network)
+                                dead_letter_retention_days=settings.dlq_retention_days, network=props.network)
         self.log_group, self.dead_letter_queue = secure.log_group, secure.dead_letter_queue
         self.statements: tuple[Statement, ...] = (
             Statement(sid="ReadTenantObjects", actions=["s3:GetObject", "s3:GetObjectVersion"],
@@ -81,11 +116,11 @@ class IngestProcessor(Construct):
         self.dead_letter_queue_url: str = self.dead_letter_queue.url
         environment = {
             IngestEnv.TABLE_NAME: table.name,
-            IngestEnv.RETENTION_DAYS: str(retention_days),
+            IngestEnv.RETENTION_DAYS: str(props.retention_days),
             IngestEnv.INGEST_TENANTS: ",".join(tenants),
             IngestEnv.MAX_OBJECT_BYTES: str(settings.max_object_bytes),
             IngestEnv.MAX_ITEMS_PER_OBJECT: str(settings.max_items_per_object),
-            IngestEnv.MAX_BODY_BYTES: str(max_body_bytes),
+            IngestEnv.MAX_BODY_BYTES: str(props.max_body_bytes),
             IngestEnv.DEAD_LETTER_QUEUE_URL: self.dead_letter_queue_url,
             IngestEnv.WRITE_MODE: table.write_mode,
             IngestEnv.WRITE_REGIONS: ",".join(r.name for r in table.regions),
@@ -97,7 +132,7 @@ class IngestProcessor(Construct):
         self.function = secure.create(
             role_name=namer.name("ingest", "iam_role"), statements=self.statements, handler=HANDLER,
             runtime=function.runtime, memory_mb=settings.memory_mb, timeout_seconds=settings.timeout_seconds,
-            reserved_concurrency=settings.reserved_concurrency, package=package,
+            reserved_concurrency=settings.reserved_concurrency, package=props.package,
             layers=[powertools_layer_arn(region, function)], environment=environment,
         )
         self.role, self.role_policy = secure.role, secure.role_policy
@@ -118,7 +153,9 @@ class IngestProcessor(Construct):
 
 
 @dataclass(frozen=True)
-class IngestionResult:
+class IngestPipelineResult:
+    """What the outputs, the alarms and the tests need of one region's pipeline."""
+
     bucket: SecureBucket
     function_name: str
     dead_letter_queue_url: str
@@ -128,26 +165,23 @@ class IngestionResult:
 class IngestPipeline(Construct):
     """``bucket`` (a :class:`SecureBucket` whose object-created events invoke the processor),
     ``processor`` (:class:`IngestProcessor`), the ``permission`` that lets only this bucket of
-    this account invoke it; :meth:`alarm_specs` watch the dead-letter queue's depth. With a
-    ``network``, the processor runs where the API function does (its calls then go through the
-    region's endpoints: admit ``processor.statements`` there)."""
+    this account invoke it, from :class:`IngestPipelineProps`; :meth:`alarm_specs` watch the
+    dead-letter queue's depth, ``result`` is what others may use. With a ``network``, the
+    processor runs where the API function does (its calls then go through the region's
+    endpoints: admit ``processor.statements`` there)."""
 
-    def __init__(self, scope: Construct, id_: str, *, region: Region, settings: IngestionConfig, function: FunctionConfig,
-                 storage: StorageConfig, package: CodePackage, table: GlobalTable,
-                 retention_days: int, tenants: Sequence[str], max_body_bytes: int, log_bucket: SecureBucket,
-                 disposable: bool, drain: Optional[DrainSwitch], network: Optional["NetworkPlacement"] = None) -> None:
+    def __init__(self, scope: Construct, id_: str, props: IngestPipelineProps) -> None:
         super().__init__(scope, id_)
+        self.props = props
+        region, settings = props.region, props.settings
         p, namer = region.provider, region.namer
         # Uploads are transient (the items live in the table): they expire, and are never transitioned.
         self.bucket = SecureBucket(
-            self, "bucket", region=region, name=namer.name("ingest", "s3"), storage=storage, log_bucket=log_bucket,
-            expiration_days=settings.object_expiration_days, transitions=False, disposable=disposable,
+            self, "bucket", region=region, name=namer.name("ingest", "s3"), storage=props.storage,
+            log_bucket=props.log_bucket, expiration_days=settings.object_expiration_days, transitions=False,
+            disposable=props.disposable,
         )
-        self.processor = IngestProcessor(
-            self, "processor", region=region, settings=settings, function=function, package=package, table=table,
-            retention_days=retention_days, tenants=tenants, max_body_bytes=max_body_bytes, bucket_arn=self.bucket.arn,
-            drain=drain, network=network,
-        )
+        self.processor = IngestProcessor(self, "processor", props, bucket_arn=self.bucket.arn)
         self.permission = aws.lambda_permission.LambdaPermission(
             self, "invoke-from-bucket", provider=p,
             statement_id="AllowIngestBucket",
@@ -161,7 +195,7 @@ class IngestPipeline(Construct):
         queue_name = self.processor.dead_letter_queue.name
         self._region, self._threshold = region, settings.dlq_alarm_threshold
         self.dead_letters = Metric("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": queue_name}, "Maximum")
-        self.result = IngestionResult(bucket=self.bucket, function_name=self.processor.function_name,
+        self.result = IngestPipelineResult(bucket=self.bucket, function_name=self.processor.function_name,
                                       dead_letter_queue_url=self.processor.dead_letter_queue_url,
                                       dead_letter_queue_name=queue_name)
 

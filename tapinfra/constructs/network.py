@@ -83,48 +83,102 @@ class PrivateNetworkResult:
     placement: NetworkPlacement
 
 
-class PrivateNetwork(Construct):
-    """One region's VPC, subnets, route tables, endpoints, security groups and flow logs.
+@dataclass(frozen=True)
+class PrivateNetworkProps:
+    """What one region's network is built from.
 
-    :param region: where it lives (provider, namer, key).
-    :param settings: the ``networking`` section.
-    :param cidr: this region's VPC range.
-    :param interface_services: the interface endpoints to create (see ``BASE_INTERFACE_SERVICES``).
+    :param region: where it lives (provider, namer, key). Required.
+    :param settings: the ``networking`` section: zones, NAT gateways, flow-log retention. Required.
+    :param cidr: this region's VPC range (``networking.primary_cidr`` or ``secondary_cidr``: the
+        two regions' must not overlap, so they can be peered later). Required.
+    :param interface_services: the services that get an interface endpoint with private DNS
+        (:func:`interface_services` gives the stack's): without NAT gateways the subnets have no
+        route out, so code in the VPC reaches no other AWS service. Default: none (the S3 and
+        DynamoDB gateway endpoints only).
+    """
+
+    region: Region
+    settings: NetworkingConfig
+    cidr: str
+    interface_services: tuple[str, ...] = ()
+
+
+class PrivateNetwork(Construct):
+    """One region's VPC, subnets, route tables, endpoints, security groups and flow logs, from
+    :class:`PrivateNetworkProps`; ``result`` is what others may use.
 
     Whatever runs in the VPC :meth:`admit` s its role's statements; :meth:`seal` then writes each
     endpoint's policy (synthesis fails if it never runs): no endpoint keeps AWS's default
     full-access policy.
     """
 
-    def __init__(self, scope: Construct, id_: str, *, region: Region, settings: NetworkingConfig, cidr: str,
-                 interface_services: Sequence[str]) -> None:
+    def __init__(self, scope: Construct, id_: str, props: PrivateNetworkProps) -> None:
         super().__init__(scope, id_)
-        self.region = region
-        p, namer = region.provider, region.namer
-        label = f"{namer.app}-{namer.environment}-{region.name}"
-        private_ranges, public_ranges = subnet_ranges(cidr, settings.az_count)
+        self.props = props
+        self.region = region = props.region
+        settings = props.settings
+        self._label = f"{region.namer.app}-{region.namer.environment}-{region.name}"
+        private_ranges, public_ranges = subnet_ranges(props.cidr, settings.az_count)
 
+        self._vpc(props.cidr)
+        zone_names = self._zone_names(settings.az_count)
+        self._private_subnets(private_ranges, zone_names)
+        if settings.nat_gateways:
+            self._nat_gateways(public_ranges, zone_names)
+        endpoint_security_group_id = self._security_groups()
+        self._endpoints(props.interface_services, endpoint_security_group_id)
+        if settings.nat_gateways:
+            self.allow_function_to("internet", HTTPS, "HTTPS to the internet through the NAT gateways", cidr="0.0.0.0/0")
+        self._flow_logs(settings.flow_log_retention_days)
+        self._admitted: dict[str, list[Statement]] = {service: [] for service in self.endpoints}
+        self._sealed = False
+        self.node.add_validation(_Sealed(self))
+
+        self.result = PrivateNetworkResult(
+            vpc_id=self.vpc_id,
+            private_subnet_ids=self.private_subnet_ids,
+            function_security_group_id=self.function_security_group_id,
+            endpoint_ids={service: endpoint.id for service, endpoint in self.endpoints.items()},
+            placement=NetworkPlacement(
+                subnet_ids=self.private_subnet_ids,
+                subnet_arns=tuple(s.arn for s in self.private_subnets),
+                security_group_id=self.function_security_group_id,
+                security_group_arn=self.function_security_group.arn,
+            ),
+        )
+
+    def _vpc(self, cidr: str) -> None:
+        """The VPC, and its default security group emptied."""
+        p, label = self.region.provider, self._label
         self.vpc = aws.vpc.Vpc(self, "vpc", provider=p, cidr_block=cidr, enable_dns_support=True,
                                enable_dns_hostnames=True, tags={"Name": label})
-        self.vpc_id = vpc_id = self.vpc.id  # every id below is read from the kernel once
+        self.vpc_id = self.vpc.id  # every id below is read from the kernel once
         # The VPC's default security group is created by AWS with open rules: take them all away.
-        aws.default_security_group.DefaultSecurityGroup(self, "default-security-group", provider=p, vpc_id=vpc_id,
+        aws.default_security_group.DefaultSecurityGroup(self, "default-security-group", provider=p, vpc_id=self.vpc_id,
                                                         tags={"Name": f"{label}-default-unused"})
-        # The region's standard zones by name, whatever their state: a zone that is impaired, or
-        # one AWS adds, never shifts which zones the subnets are in (a shift would replace them).
+
+    def _zone_names(self, az_count: int) -> Sequence[str]:
+        """The region's standard zones by name, whatever their state: a zone that is impaired, or
+        one AWS adds, never shifts which zones the subnets are in (a shift would replace them).
+        The plan fails when the region offers fewer than ``az_count``."""
+        region = self.region
         zones = aws.data_aws_availability_zones.DataAwsAvailabilityZones(
-            self, "zones", provider=p,
+            self, "zones", provider=region.provider,
             filter=[aws.data_aws_availability_zones.DataAwsAvailabilityZonesFilter(
                 name="zone-name", values=[f"{region.name}{letter}" for letter in ZONE_LETTERS])],
             lifecycle=TerraformResourceLifecycle(postcondition=[Postcondition(
-                condition=f"${{length(self.names) >= {settings.az_count}}}",
-                error_message=f"networking.az_count is {settings.az_count}, but {region.name} offers fewer availability zones to this account.",
+                condition=f"${{length(self.names) >= {az_count}}}",
+                error_message=f"networking.az_count is {az_count}, but {region.name} offers fewer availability zones to this account.",
             )]),
         )
-        zone_names = zones.names
+        return zones.names
+
+    def _private_subnets(self, ranges: list[str], zone_names: Sequence[str]) -> None:
+        """One private subnet per zone, each with its own route table (no route out)."""
+        p, vpc_id, label = self.region.provider, self.vpc_id, self._label
         self.private_subnets, self.route_tables = [], []
         subnet_ids, route_table_ids = [], []
-        for i, block in enumerate(private_ranges):
+        for i, block in enumerate(ranges):
             zone = Fn.element(zone_names, i)
             subnet = aws.subnet.Subnet(self, f"private-subnet-{i}", provider=p, vpc_id=vpc_id, cidr_block=block,
                                        availability_zone=zone, map_public_ip_on_launch=False,
@@ -138,9 +192,11 @@ class PrivateNetwork(Construct):
             self.private_subnets.append(subnet)
             self.route_tables.append(table)
         self.private_subnet_ids, self.route_table_ids = tuple(subnet_ids), tuple(route_table_ids)
-        if settings.nat_gateways:
-            self._nat_gateways(public_ranges, zone_names, label)
 
+    def _security_groups(self) -> str:
+        """The function's security group and the interface endpoints' (HTTPS in from the
+        function only); returns the endpoints' id."""
+        p, vpc_id, namer, label = self.region.provider, self.vpc_id, self.region.namer, self._label
         sg = aws.security_group.SecurityGroup
         self.function_security_group = sg(self, "function-security-group", provider=p, vpc_id=vpc_id,
                                           name=namer.name("api-function", "security_group"),
@@ -154,11 +210,16 @@ class PrivateNetwork(Construct):
         endpoint_security_group_id = self.endpoint_security_group.id
         self._ingress("endpoint-from-function", endpoint_security_group_id, HTTPS,
                       "HTTPS from the API function", source=self.function_security_group_id)
+        return endpoint_security_group_id
 
+    def _endpoints(self, interface_services: Sequence[str], endpoint_security_group_id: str) -> None:
+        """The gateway endpoints on the private route tables, the interface endpoints in the
+        private subnets, and the function's egress to each."""
+        region, vpc_id, label = self.region, self.vpc_id, self._label
         self.endpoints: dict[str, aws.vpc_endpoint.VpcEndpoint] = {}
         for service in GATEWAY_SERVICES:
             self.endpoints[service] = aws.vpc_endpoint.VpcEndpoint(
-                self, f"{service}-endpoint", provider=p, vpc_id=vpc_id, vpc_endpoint_type="Gateway",
+                self, f"{service}-endpoint", provider=region.provider, vpc_id=vpc_id, vpc_endpoint_type="Gateway",
                 service_name=f"com.amazonaws.{region.name}.{service}",
                 route_table_ids=list(self.route_table_ids), tags={"Name": f"{label}-{service}"},
             )
@@ -166,32 +227,13 @@ class PrivateNetwork(Construct):
                                    prefix_list_id=self.endpoints[service].prefix_list_id)
         for service in interface_services:
             self.endpoints[service] = aws.vpc_endpoint.VpcEndpoint(
-                self, f"{service}-endpoint", provider=p, vpc_id=vpc_id, vpc_endpoint_type="Interface",
+                self, f"{service}-endpoint", provider=region.provider, vpc_id=vpc_id, vpc_endpoint_type="Interface",
                 service_name=f"com.amazonaws.{region.name}.{service}", private_dns_enabled=True,
                 subnet_ids=list(self.private_subnet_ids),
                 security_group_ids=[endpoint_security_group_id], tags={"Name": f"{label}-{service}"},
             )
         self.allow_function_to("interface-endpoints", HTTPS, "HTTPS to the interface endpoints",
                                security_group_id=endpoint_security_group_id)
-        if settings.nat_gateways:
-            self.allow_function_to("internet", HTTPS, "HTTPS to the internet through the NAT gateways", cidr="0.0.0.0/0")
-        self._flow_logs(settings)
-        self._admitted: dict[str, list[Statement]] = {service: [] for service in self.endpoints}
-        self._sealed = False
-        self.node.add_validation(_Sealed(self))
-
-        self.result = PrivateNetworkResult(
-            vpc_id=vpc_id,
-            private_subnet_ids=self.private_subnet_ids,
-            function_security_group_id=self.function_security_group_id,
-            endpoint_ids={service: endpoint.id for service, endpoint in self.endpoints.items()},
-            placement=NetworkPlacement(
-                subnet_ids=self.private_subnet_ids,
-                subnet_arns=tuple(s.arn for s in self.private_subnets),
-                security_group_id=self.function_security_group_id,
-                security_group_arn=self.function_security_group.arn,
-            ),
-        )
 
     def admit(self, statements: Sequence[Statement]) -> None:
         """Let these statements (a role's own) through the endpoint of each one's service, for
@@ -242,8 +284,10 @@ class PrivateNetwork(Construct):
             referenced_security_group_id=source,
         )
 
-    def _nat_gateways(self, public_ranges: list[str], zone_names, label: str) -> None:
-        p, vpc_id = self.region.provider, self.vpc_id
+    def _nat_gateways(self, public_ranges: list[str], zone_names: Sequence[str]) -> None:
+        """One NAT gateway per zone in public subnets behind an internet gateway, each private
+        route table's default route through its zone's."""
+        p, vpc_id, label = self.region.provider, self.vpc_id, self._label
         gateway = aws.internet_gateway.InternetGateway(self, "internet-gateway", provider=p, vpc_id=vpc_id,
                                                        tags={"Name": label})
         public_table = aws.route_table.RouteTable(self, "public-route-table", provider=p, vpc_id=vpc_id,
@@ -265,10 +309,11 @@ class PrivateNetwork(Construct):
                             route_table_id=self.route_table_ids[i], destination_cidr_block="0.0.0.0/0",
                             nat_gateway_id=nat.id)
 
-    def _flow_logs(self, settings: NetworkingConfig) -> None:
+    def _flow_logs(self, retention_days: int) -> None:
+        """Flow logs of all the VPC's traffic to a log group under the region's key."""
         region = self.region
         group = log_group(self, "flow-log-group", region=region, name=region.namer.name("vpc-flow-logs", "log_group"),
-                          retention_days=settings.flow_log_retention_days)
+                          retention_days=retention_days)
         group_arn = group.arn
         role, policy = service_role(
             self, "flow-log-role", provider=region.provider, name=region.namer.name("vpc-flow-logs", "iam_role"),

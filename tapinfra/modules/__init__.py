@@ -5,14 +5,15 @@ networking, aurora (needs networking), audit, analytics, ingestion, chaos. A mod
 is a :class:`Module` subclass passed to :func:`register_module` (README: Writing a module).
 """
 
-from tapinfra.modules.analytics import AnalyticsModule
-from tapinfra.modules.audit import AuditModule
-from tapinfra.modules.aurora import AuroraModule
-from tapinfra.modules.chaos import ChaosModule
 from tapinfra.modules.base import (FunctionParts, Module, Output, RegionContext, StackContext, _REGISTRY,
                                    enabled_modules, register_module, registered_modules, unregister_module)
-from tapinfra.modules.ingestion import IngestionModule
+# In the hooks' order: each file declares its outputs on import, so the README's table lists them so.
 from tapinfra.modules.networking import NetworkingModule
+from tapinfra.modules.aurora import AuroraModule
+from tapinfra.modules.audit import AuditModule
+from tapinfra.modules.analytics import AnalyticsModule
+from tapinfra.modules.ingestion import IngestionModule
+from tapinfra.modules.chaos import ChaosModule
 
 BUILTIN_MODULES = (NetworkingModule(), AuroraModule(), AuditModule(), AnalyticsModule(), IngestionModule(), ChaosModule())
 for _module in BUILTIN_MODULES:

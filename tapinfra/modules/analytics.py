@@ -6,10 +6,22 @@ from dataclasses import dataclass
 
 from tapinfra.fields import setting
 from tapinfra.modules.base import Module, Output, RegionContext, StackContext
+from tapinfra.outputs import OutputSpec, register_output
 
 
 # Athena refuses a per-query scan limit below 10 MB.
 ATHENA_MIN_BYTES_SCANNED_CUTOFF = 10_485_760
+# The Glue table over the exports, the same name in each region's database.
+EXPORT_TABLE = "items_export"
+
+_ON = "`analytics.enabled`"
+ATHENA_WORKGROUP = register_output(OutputSpec(
+    "athena_workgroup", "Athena workgroup for the table's exports in {region}.", scope="regional", when=_ON))
+GLUE_DATABASE = register_output(OutputSpec(
+    "glue_database", f"Glue database with the {EXPORT_TABLE} table over the exports in {{where}}'s data bucket.",
+    scope="regional", when=_ON))
+ATHENA_RESULTS_BUCKET = register_output(OutputSpec(
+    "athena_results_bucket", "Athena query results (SSE-KMS) in {region}.", scope="regional", when=_ON))
 
 
 @dataclass(frozen=True)
@@ -39,23 +51,20 @@ class AnalyticsModule(Module):
         return config.analytics.enabled
 
     def build_region(self, ctx: RegionContext):
-        from tapinfra.constructs.analytics import Analytics
+        from tapinfra.constructs.analytics import Analytics, AnalyticsProps
 
         c = ctx.config
-        return Analytics(ctx.scope, f"{ctx.region.role}-analytics", region=ctx.region, settings=c.analytics,
-                         storage=c.storage, data_bucket=ctx.data_bucket, log_bucket=ctx.access_log_bucket,
-                         disposable=c.disposable, table_attributes=ctx.stack.application.api.table_attributes).result
+        return Analytics(ctx.scope, f"{ctx.region.role}-analytics", AnalyticsProps(
+            region=ctx.region, settings=c.analytics, storage=c.storage, data_bucket=ctx.data_bucket,
+            log_bucket=ctx.access_log_bucket, table_attributes=ctx.stack.application.api.table_attributes,
+            disposable=c.disposable)).result
 
     def outputs(self, ctx: StackContext) -> list[Output]:
         out = []
         for s in ctx.services:
-            a, role, name = s.modules[self.name], s.region.role, s.region.name
-            out += [
-                Output(f"{role}_athena_workgroup", a.workgroup_name, f"Athena workgroup for the table's exports in {name}."),
-                Output(f"{role}_glue_database", a.database_name,
-                       f"Glue database with the {a.table_name} table over the exports in the {role} region ({name})'s data bucket."),
-                Output(f"{role}_athena_results_bucket", a.results_bucket.name, f"Athena query results (SSE-KMS) in {name}."),
-            ]
+            a = s.modules[self.name]
+            out += [ATHENA_WORKGROUP.output(a.workgroup_name, s.region), GLUE_DATABASE.output(a.database_name, s.region),
+                    ATHENA_RESULTS_BUCKET.output(a.results_bucket.name, s.region)]
         return out
 
     def diagram(self, d, arch, region) -> None:

@@ -8,6 +8,14 @@ from typing import Optional
 from tapinfra.errors import Problem
 from tapinfra.fields import LOG_RETENTION_DAYS, setting
 from tapinfra.modules.base import Module, Output, StackContext
+from tapinfra.outputs import OutputSpec, register_output
+
+_ON = "`audit.enabled`"
+AUDIT_TRAIL_ARN = register_output(OutputSpec(
+    "audit_trail_arn", "Multi-region CloudTrail trail (home: the primary region).", when=_ON))
+AUDIT_BUCKET = register_output(OutputSpec(
+    "audit_bucket", "Bucket holding the trail's log and digest files (AWSLogs/<account>/).", when=_ON))
+AUDIT_LOG_GROUP = register_output(OutputSpec("audit_log_group", "CloudWatch log group the trail delivers to.", when=_ON))
 
 
 @dataclass(frozen=True)
@@ -57,22 +65,19 @@ class AuditModule(Module):
         return []
 
     def build_links(self, ctx: StackContext) -> None:
-        from tapinfra.constructs.audit import AuditTrail
+        from tapinfra.constructs.audit import AuditTrail, AuditTrailProps
 
         c, primary = ctx.config, ctx.services[0]
-        trail = AuditTrail(ctx.stack, "audit", region=primary.region, name=ctx.stack.foundation.trail_name,
-                           settings=c.audit, storage=c.storage, log_bucket=primary.access_log_bucket,
-                           disposable=c.disposable)
+        trail = AuditTrail(ctx.stack, "audit", AuditTrailProps(
+            region=primary.region, name=ctx.stack.foundation.trail_name, settings=c.audit, storage=c.storage,
+            log_bucket=primary.access_log_bucket, disposable=c.disposable))
         primary.monitor.watch(trail.alarm_specs(), trail.dashboard_rows())
         ctx.parts[self.name] = trail
 
     def outputs(self, ctx: StackContext) -> list[Output]:
         trail = ctx.parts[self.name].result
-        return [
-            Output("audit_trail_arn", trail.trail_arn, "Multi-region CloudTrail trail (home: the primary region)."),
-            Output("audit_bucket", trail.bucket_name, "Bucket holding the trail's log and digest files (AWSLogs/<account>/)."),
-            Output("audit_log_group", trail.log_group_name, "CloudWatch log group the trail delivers to."),
-        ]
+        return [AUDIT_TRAIL_ARN.output(trail.trail_arn), AUDIT_BUCKET.output(trail.bucket_name),
+                AUDIT_LOG_GROUP.output(trail.log_group_name)]
 
     def diagram(self, d, arch, region) -> None:
         for trail in region.of("aws_cloudtrail"):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from tapinfra.errors import Problem
 from tapinfra.fields import LOG_RETENTION_DAYS, setting
 from tapinfra.modules.base import FunctionParts, Module, Output, StackContext
+from tapinfra.outputs import OutputSpec, register_output
 
 
 AURORA_ENGINES = ("aurora-postgresql", "aurora-mysql")
@@ -20,6 +21,21 @@ AURORA_GLOBAL_FLOORS: dict[str, tuple[tuple[int, ...], ...]] = {
 AURORA_VERSION_PATTERN = r"^([0-9]{2}\.[0-9]{1,2}|8\.0\.mysql_aurora\.3\.[0-9]{2}\.[0-9])$"
 # Memory-optimized classes: Aurora global databases take no burstable (db.t*) class.
 AURORA_INSTANCE_CLASS_PATTERN = r"^db\.(r5|r6g|r6gd|r6i|r6id|r7g|r7i|r8g|r8gd|x2g)\.(large|xlarge|(2|4|8|12|16|24|32|48)xlarge)$"
+
+_ON = "`aurora.enabled`"
+AURORA_GLOBAL_CLUSTER_ID = register_output(OutputSpec(
+    "aurora_global_cluster_id", "Aurora global database identifier.", when=_ON))
+AURORA_WRITER_ENDPOINT = register_output(OutputSpec(
+    "aurora_writer_endpoint", "The global writer endpoint: follows the writer across a switchover or failover.", when=_ON))
+AURORA_ENDPOINT = register_output(OutputSpec("aurora_endpoint", {
+    "primary": "Cluster endpoint in {region} (the writer).",
+    "secondary": "Cluster endpoint in {region} (answers writes only after a switchover or failover)."},
+    scope="regional", when=_ON))
+AURORA_READER_ENDPOINT = register_output(OutputSpec(
+    "aurora_reader_endpoint", "Reader endpoint in {region}.", scope="regional", when=_ON))
+AURORA_SECRET_ARN = register_output(OutputSpec(
+    "aurora_secret_arn", "Master user secret (JSON username/password) in {region}; the function there may read it.",
+    scope="regional", when=_ON))
 
 
 @dataclass(frozen=True)
@@ -90,11 +106,12 @@ class AuroraModule(Module):
         return p
 
     def build_global(self, ctx: StackContext):
-        from tapinfra.constructs.aurora import GlobalDatabase
+        from tapinfra.constructs.aurora import GlobalDatabase, GlobalDatabaseProps
 
         primary, secondary = ctx.regions
-        return GlobalDatabase(ctx.stack, "aurora", primary=primary, secondary=secondary, networks=ctx.parts["networking"],
-                              settings=ctx.config.aurora, disposable=ctx.config.disposable)
+        return GlobalDatabase(ctx.stack, "aurora", GlobalDatabaseProps(
+            primary=primary, secondary=secondary, networks=ctx.parts["networking"], settings=ctx.config.aurora,
+            disposable=ctx.config.disposable))
 
     def function_parts(self, ctx: StackContext, region) -> FunctionParts:
         from tapinfra.runtime import Env
@@ -110,19 +127,12 @@ class AuroraModule(Module):
 
     def outputs(self, ctx: StackContext) -> list[Output]:
         db = ctx.parts[self.name].result
-        out = [Output("aurora_global_cluster_id", db.global_cluster_id, "Aurora global database identifier."),
-               Output("aurora_writer_endpoint", db.writer_endpoint,
-                      "The global writer endpoint: follows the writer across a switchover or failover.")]
+        out = [AURORA_GLOBAL_CLUSTER_ID.output(db.global_cluster_id), AURORA_WRITER_ENDPOINT.output(db.writer_endpoint)]
         for regional in db.regions:
-            role, name = regional.region.role, regional.region.name
-            out += [
-                Output(f"{role}_aurora_endpoint", regional.endpoint,
-                       f"Cluster endpoint in {name}" + (" (the writer)." if regional.region.is_primary
-                                                        else " (answers writes only after a switchover or failover).")),
-                Output(f"{role}_aurora_reader_endpoint", regional.reader_endpoint, f"Reader endpoint in {name}."),
-                Output(f"{role}_aurora_secret_arn", regional.secret.arn,
-                       f"Master user secret (JSON username/password) in {name}; the function there may read it."),
-            ]
+            region = regional.region
+            out += [AURORA_ENDPOINT.output(regional.endpoint, region),
+                    AURORA_READER_ENDPOINT.output(regional.reader_endpoint, region),
+                    AURORA_SECRET_ARN.output(regional.secret.arn, region)]
         return out
 
     def diagram(self, d, arch, region) -> None:

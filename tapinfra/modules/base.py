@@ -21,7 +21,9 @@ has a default that contributes nothing, so a module implements only what it adds
 - ``build_region(ctx)``: its constructs in one region (:class:`RegionContext`: the region's
   buckets, topic, alarm collector, ...); its result is ``RegionalServiceResult.modules[name]``;
 - ``build_links(ctx)``: what it builds once both regions exist (alarms on global parts, ...);
-- ``outputs(ctx)``: its stack outputs (:class:`Output`);
+- ``outputs(ctx)``: its stack outputs, each ``spec.output(value, region)`` (an :class:`Output`)
+  of an :class:`~tapinfra.outputs.OutputSpec` its file declares with ``register_output`` at
+  import; the stack refuses (ValueError) an output no registered spec declares;
 - ``diagram(d, arch, region)`` and ``cost(arch, add, hours)``: its nodes in ``tapinfra
   diagram`` and its lines in ``tapinfra cost``, read from the synthesized JSON;
 - ``stateful_types()``: the Terraform types it creates whose deletion loses data (``tapinfra
@@ -35,6 +37,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping, Optional, Sequence
+
+from tapinfra.outputs import REGISTRY as OUTPUTS, Output
 
 if TYPE_CHECKING:  # the seam itself loads no cdktf
     from tapinfra.application import Application
@@ -50,16 +54,6 @@ if TYPE_CHECKING:  # the seam itself loads no cdktf
     from tapinfra.policy import Statement
     from tapinfra.region import Region
     from tapinfra.stack import TapStack
-
-
-@dataclass(frozen=True)
-class Output:
-    """One stack output: its Terraform name, value (a token or literal), description."""
-
-    name: str
-    value: Any
-    description: str
-    sensitive: bool = False
 
 
 @dataclass(frozen=True)
@@ -97,7 +91,11 @@ class StackContext:
     services: tuple = ()
 
     def output(self, output: Output) -> None:
-        self.stack.output(output.name, output.value, output.description, output.sensitive)
+        """Write a module's output; refused unless a registered spec declares its name."""
+        if OUTPUTS.spec_of(output.name) is None:
+            raise ValueError(f"module output {output.name!r}: no registered OutputSpec declares it; declare it with "
+                             "register_output(OutputSpec(...)) at import and return spec.output(value, region)")
+        self.stack.output(*output)
 
 
 @dataclass(frozen=True)

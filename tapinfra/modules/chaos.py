@@ -3,12 +3,41 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping
 
 from tapinfra.fields import LOG_RETENTION_DAYS, setting
 from tapinfra.modules.base import Module, Output, RegionContext, StackContext
+from tapinfra.outputs import OutputSpec, register_output
 
 # FIS runs an action for at most 12 hours.
 FIS_MAX_ACTION_MINUTES = 720
+REPLICATION_PAUSED = "replication-paused"
+# The experiments the constructs build (tapinfra.constructs.chaos.EXPERIMENTS), by name: each
+# has its template id output, which `tapinfra drill --experiment` reads.
+EXPERIMENT_NAMES = (REPLICATION_PAUSED,)
+
+_ON = "`chaos.enabled`"
+
+
+def _template_id(experiment: str) -> OutputSpec:
+    return register_output(OutputSpec(
+        f"chaos_{experiment.replace('-', '_')}_template_id",
+        f"FIS experiment template {experiment} in {{region}} (tapinfra drill --region {{role}} --experiment {experiment}).",
+        scope="regional", when=_ON))
+
+
+TEMPLATE_IDS: Mapping[str, OutputSpec] = {name: _template_id(name) for name in EXPERIMENT_NAMES}
+CHAOS_LOG_GROUP = register_output(OutputSpec(
+    "chaos_log_group", "Log group of the FIS experiments in {region}.", scope="regional", when=_ON))
+
+
+def template_id_output(experiment: str) -> OutputSpec:
+    """The output holding the template id of ``experiment`` (one per region)."""
+    spec = TEMPLATE_IDS.get(experiment)
+    if spec is None:
+        raise ValueError(f"chaos: the experiment {experiment!r} declares no template id output "
+                         "(tapinfra/modules/chaos.py EXPERIMENT_NAMES)")
+    return spec
 
 
 @dataclass(frozen=True)
@@ -31,25 +60,20 @@ class ChaosModule(Module):
         return config.chaos.enabled
 
     def build_region(self, ctx: RegionContext):
-        from tapinfra.constructs.chaos import ChaosExperiments
+        from tapinfra.constructs.chaos import ChaosExperiments, ChaosExperimentsProps
 
-        return ChaosExperiments(
-            ctx.scope, f"{ctx.region.role}-chaos", region=ctx.region, settings=ctx.config.chaos,
-            table_arn=ctx.stack.table.arn_in(ctx.region),
+        return ChaosExperiments(ctx.scope, f"{ctx.region.role}-chaos", ChaosExperimentsProps(
+            region=ctx.region, settings=ctx.config.chaos, table_arn=ctx.stack.table.arn_in(ctx.region),
             alarm_arns={stem: alarm.arn for stem, alarm in ctx.monitor.alarms.items()},
-        ).result
+        )).result
 
     def outputs(self, ctx: StackContext) -> list[Output]:
-        from tapinfra.constructs.chaos import output_name
-
         out = []
         for s in ctx.services:
-            chaos, role, name = s.modules[self.name], s.region.role, s.region.name
-            for experiment, template_id in chaos.template_ids.items():
-                out.append(Output(output_name(role, experiment), template_id,
-                                  f"FIS experiment template {experiment} in {name} (tapinfra drill --region {role} "
-                                  f"--experiment {experiment})."))
-            out.append(Output(f"{role}_chaos_log_group", chaos.log_group_name, f"Log group of the FIS experiments in {name}."))
+            chaos = s.modules[self.name]
+            out += [template_id_output(experiment).output(template_id, s.region)
+                    for experiment, template_id in chaos.template_ids.items()]
+            out.append(CHAOS_LOG_GROUP.output(chaos.log_group_name, s.region))
         return out
 
     def diagram(self, d, arch, region) -> None:

@@ -7,6 +7,16 @@ from dataclasses import dataclass
 from tapinfra.errors import Problem
 from tapinfra.fields import LOG_RETENTION_DAYS, setting
 from tapinfra.modules.base import Module, Output, RegionContext, StackContext
+from tapinfra.outputs import URL, OutputSpec, register_output
+
+_ON = "`ingestion.enabled`"
+INGEST_BUCKET = register_output(OutputSpec(
+    "ingest_bucket", "Upload JSON lines of items to <tenant>/... in this bucket ({region}).", scope="regional", when=_ON))
+INGEST_FUNCTION_NAME = register_output(OutputSpec(
+    "ingest_function_name", "Ingestion processor in {region}.", scope="regional", when=_ON))
+INGEST_DEAD_LETTER_QUEUE_URL = register_output(OutputSpec(
+    "ingest_dead_letter_queue_url", "Rejected uploads (with the reason) in {region}.", scope="regional", kind=URL,
+    when=_ON))
 
 
 @dataclass(frozen=True)
@@ -51,7 +61,7 @@ class IngestionModule(Module):
 
     def build_region(self, ctx: RegionContext):
         from tapinfra.constructs.function import DrainSwitch, drain_parameter_name
-        from tapinfra.constructs.ingestion import IngestPipeline
+        from tapinfra.constructs.ingestion import IngestPipeline, IngestPipelineProps
 
         c = ctx.config
         # The region's drain switch, as the API function reads it: the processor chooses the same writer.
@@ -59,12 +69,12 @@ class IngestionModule(Module):
         if c.features.drain_switch:
             name = drain_parameter_name(ctx.region)
             drain = DrainSwitch(name=name, arn=ctx.region.arn("ssm", f"parameter{name}"))
-        pipeline = IngestPipeline(
-            ctx.scope, f"{ctx.region.role}-ingestion", region=ctx.region, settings=c.ingestion, function=c.function,
-            storage=c.storage, package=ctx.stack.function_package, table=ctx.stack.table,
-            retention_days=c.table.item_retention_days, tenants=c.api.tenants, max_body_bytes=c.api.max_body_bytes,
-            log_bucket=ctx.access_log_bucket, disposable=c.disposable, drain=drain, network=ctx.function.placement,
-        )
+        pipeline = IngestPipeline(ctx.scope, f"{ctx.region.role}-ingestion", IngestPipelineProps(
+            region=ctx.region, settings=c.ingestion, function=c.function, storage=c.storage,
+            package=ctx.stack.function_package, table=ctx.stack.table, log_bucket=ctx.access_log_bucket,
+            retention_days=c.table.item_retention_days, tenants=tuple(c.api.tenants), max_body_bytes=c.api.max_body_bytes,
+            disposable=c.disposable, drain=drain, network=ctx.function.placement,
+        ))
         if ctx.function.placement is not None:
             ctx.admit(pipeline.processor.statements)
         ctx.monitor.watch(pipeline.alarm_specs(), pipeline.dashboard_rows())
@@ -73,12 +83,9 @@ class IngestionModule(Module):
     def outputs(self, ctx: StackContext) -> list[Output]:
         out = []
         for s in ctx.services:
-            i, role, name = s.modules[self.name], s.region.role, s.region.name
-            out += [
-                Output(f"{role}_ingest_bucket", i.bucket.name, f"Upload JSON lines of items to <tenant>/... in this bucket ({name})."),
-                Output(f"{role}_ingest_function_name", i.function_name, f"Ingestion processor in {name}."),
-                Output(f"{role}_ingest_dead_letter_queue_url", i.dead_letter_queue_url, f"Rejected uploads (with the reason) in {name}."),
-            ]
+            i = s.modules[self.name]
+            out += [INGEST_BUCKET.output(i.bucket.name, s.region), INGEST_FUNCTION_NAME.output(i.function_name, s.region),
+                    INGEST_DEAD_LETTER_QUEUE_URL.output(i.dead_letter_queue_url, s.region)]
         return out
 
     def diagram(self, d, arch, region) -> None:

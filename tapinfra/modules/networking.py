@@ -9,6 +9,7 @@ from typing import Sequence
 from tapinfra.errors import Problem
 from tapinfra.fields import LOG_RETENTION_DAYS, setting
 from tapinfra.modules.base import FunctionParts, Module, Output, StackContext
+from tapinfra.outputs import TEXT_LIST, OutputSpec, register_output
 from tapinfra.runtime import SINGLE_WRITER
 
 
@@ -30,6 +31,12 @@ class NetworkingConfig:
 
 
 RFC1918 = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+
+_ON = "`networking.enabled`"
+VPC_ID = register_output(OutputSpec("vpc_id", "VPC the function runs in, in {region}.", scope="regional", when=_ON))
+PRIVATE_SUBNET_IDS = register_output(OutputSpec(
+    "private_subnet_ids", "Private subnets (no route to the internet unless networking.nat_gateways) in {region}.",
+    scope="regional", kind=TEXT_LIST, when=_ON))
 
 
 class NetworkingModule(Module):
@@ -68,16 +75,17 @@ class NetworkingModule(Module):
         return p
 
     def build_global(self, ctx: StackContext):
-        from tapinfra.constructs.network import PrivateNetwork, interface_services
+        from tapinfra.constructs.network import PrivateNetwork, PrivateNetworkProps, interface_services
         from tapinfra.modules.base import enabled_modules
 
         c = ctx.config
         services = interface_services(drain_switch=c.features.drain_switch,
                                       modules=[s for m in enabled_modules(c) for s in m.interface_services(c)])
         return tuple(
-            PrivateNetwork(ctx.stack, f"{region.role}-network", region=region, settings=c.networking,
-                           cidr=c.networking.primary_cidr if region.is_primary else c.networking.secondary_cidr,
-                           interface_services=services)
+            PrivateNetwork(ctx.stack, f"{region.role}-network", PrivateNetworkProps(
+                region=region, settings=c.networking,
+                cidr=c.networking.primary_cidr if region.is_primary else c.networking.secondary_cidr,
+                interface_services=services))
             for region in ctx.regions
         )
 
@@ -97,10 +105,8 @@ class NetworkingModule(Module):
     def outputs(self, ctx: StackContext) -> list[Output]:
         out = []
         for network in ctx.parts[self.name]:
-            role, name = network.region.role, network.region.name
-            out += [Output(f"{role}_vpc_id", network.result.vpc_id, f"VPC the function runs in, in {name}."),
-                    Output(f"{role}_private_subnet_ids", list(network.result.private_subnet_ids),
-                           f"Private subnets (no route to the internet unless networking.nat_gateways) in {name}.")]
+            out += [VPC_ID.output(network.result.vpc_id, network.region),
+                    PRIVATE_SUBNET_IDS.output(list(network.result.private_subnet_ids), network.region)]
         return out
 
     def diagram(self, d, arch, region) -> None:

@@ -23,6 +23,7 @@ from tapinfra.errors import Problem
 from tapinfra.operator.drill import (OFF, ON, ClientFactory, Drill, DrillError, DrillPlan, DrillResult, Observation, Resolver,
                                      _ignore_sigint, _restore_sigint, boto3_clients, plan_drill, system_resolver)
 from tapinfra.operator.model import Architecture, architecture_from_args
+from tapinfra.outputs import StackOutputs
 
 TEMPLATE_TYPE = "aws_fis_experiment_template"
 # FIS experiment states (ExperimentStatus) after which nothing more is injected.
@@ -78,11 +79,13 @@ class ExperimentPlan:
         ]
 
 
-def plan_experiment(arch: Architecture, outputs: Mapping[str, Any], role: str, name: str, *,
+def plan_experiment(arch: Architecture, outputs: Mapping[str, Any] | StackOutputs, role: str, name: str, *,
                     outputs_given: bool = True) -> ExperimentPlan:
-    """What an experiment drill touches; bad input is an InputError naming the field and what is allowed."""
-    from tapinfra.constructs.chaos import output_name
+    """What an experiment drill touches (the outputs: name -> value, or read already); bad input is
+    an InputError naming the field and what is allowed."""
+    from tapinfra.modules.chaos import TEMPLATE_IDS
 
+    outputs = outputs if isinstance(outputs, StackOutputs) else StackOutputs.parse(outputs)[0]
     allowed = experiments_in(arch, role) if role in arch.regions else {}
     if not allowed:
         raise InputError([Problem("--experiment", name,
@@ -90,15 +93,20 @@ def plan_experiment(arch: Architecture, outputs: Mapping[str, Any], role: str, n
                                   f"templates in the {role} region")])
     if name not in allowed:
         raise InputError([Problem("--experiment", name, f"one of {', '.join(allowed)} (the stack's FIS experiments in the {role} region)")])
-    template_id = outputs.get(output_name(role, name))
-    if outputs_given and (not isinstance(template_id, str) or not template_id):
-        raise InputError([Problem(f"outputs.{output_name(role, name)}", template_id, "the template id terraform output gives")])
+    spec = TEMPLATE_IDS.get(name)
+    if spec is None:  # a stack synthesized by a tapinfra that knows more experiments
+        raise InputError([Problem("--experiment", name, f"one of {', '.join(TEMPLATE_IDS)} (the experiments this "
+                                  "tapinfra drills)")])
+    problem = outputs.problem(spec, role) if outputs_given else None
+    if problem is not None:
+        raise InputError([problem])
+    template_id = outputs.get(spec, role)
     drill = plan_drill(arch, outputs, role, outputs_given=outputs_given)
     template = allowed[name]
     actions = template.get("action") or []
     parameters = {p.get("key"): p.get("value") for a in actions for p in (a.get("parameter") or [])}
     return ExperimentPlan(
-        drill=drill, name=name, template_id=template_id if isinstance(template_id, str) else None,
+        drill=drill, name=name, template_id=template_id,
         action_ids=tuple(a.get("action_id", "?") for a in actions),
         stop_alarms=tuple(str(s.get("value")) for s in (template.get("stop_condition") or [])),
         duration=parameters.get("duration"),

@@ -121,8 +121,8 @@ def test_a_module_declares_its_outputs_through_the_same_registry():
     assert registry.register(widget) is widget  # the same declaration twice is harmless
     with pytest.raises(ValueError, match="already declared"):
         registry.register(OutputSpec("widget_url", "Another."))
-    produced = widget.module_output("${aws_x.y.url}", _Region("secondary", "eu-west-1"))
-    assert (produced.name, produced.description) == ("secondary_widget_url", "Widget of the secondary region (eu-west-1).")
+    produced = widget.output("${aws_x.y.url}", _Region("secondary", "eu-west-1"))
+    assert produced == out.Output("secondary_widget_url", "${aws_x.y.url}", "Widget of the secondary region (eu-west-1).", False)
     with pytest.raises(InputError) as raised:
         StackOutputs.read({"secondary_widget_url": 3}, registry)
     assert raised.value.problems[0].path == "outputs.secondary_widget_url"
