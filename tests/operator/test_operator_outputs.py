@@ -56,6 +56,14 @@ def test_every_declared_output_is_written_with_its_declared_description(name):
     assert checked >= 25
 
 
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_every_output_description_is_literal_text(name):
+    """Terraform shows a description as written: a reference in one (the Glue database's held
+    ``${aws_glue_catalog_table...name}``) reaches the user unresolved."""
+    written = synth(example_config(name)).doc["output"]
+    assert {key: o["description"] for key, o in written.items() if "${" in o["description"]} == {}
+
+
 def test_no_tool_or_stack_line_spells_an_output_name():
     """Output names live in tapinfra/outputs.py; the writers and readers use its specs."""
     files = ["tapinfra/stack.py", *(f"tapinfra/operator/{n}.py" for n in ("smoke", "drill", "model", "teardown", "stack_shape"))]
