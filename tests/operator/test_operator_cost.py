@@ -66,18 +66,19 @@ def test_full_example_by_hand_and_honest_about_what_it_cannot_price():
     canary = HOURS * 60 / 5                                                            # 8,760 runs
     cache_1_6 = HOURS * 0.038                                                          # 1.6 GB cache: 0.038 in eu-west-1 and eu-central-1
     endpoints = 7 * 2 * HOURS                                                          # 7 interface endpoints × 2 AZ
-    assert est.subtotal("primary") == pytest.approx(                                  # eu-west-1: 240.01104
+    aurora = 2 * HOURS                                                                 # 2 db.r6g.large instances per region
+    assert est.subtotal("primary") == pytest.approx(                                  # eu-west-1: 657.57104
         pc_5_x_1gb * 0.000004646 + canary * 0.0014 + WAF + 1.00 + cache_1_6 + 26 * 0.10 + 3.00 + HEALTH_CHECK
-        + table_10_10 * (0.000147 + 0.000735) + endpoints * 0.011)                     # 22 alarms, 26 metrics; one dashboard
-    assert est.subtotal("secondary") == pytest.approx(                                # eu-central-1: 254.035838
+        + table_10_10 * (0.000147 + 0.000735) + endpoints * 0.011 + aurora * 0.286)    # 22 alarms, 26 metrics; one dashboard
+    assert est.subtotal("secondary") == pytest.approx(                                # eu-central-1: 711.015838
         pc_5_x_1gb * 0.0000050147 + canary * 0.0016 + WAF + 1.00 + cache_1_6 + 23 * 0.10 + HEALTH_CHECK
-        + table_10_10 * (0.0001586 + 0.000793) + endpoints * 0.012)                    # 19 alarms, 23 metrics
+        + table_10_10 * (0.0001586 + 0.000793) + endpoints * 0.012 + aurora * 0.313)   # 19 alarms, 23 metrics
     assert est.subtotal("us_east_1") == pytest.approx(2 * 1.00 + 2 * 0.10)           # DNSSEC + alarm-topic keys; 2 health alarms
-    assert est.total == pytest.approx(240.01104 + 254.035838 + 2.20 + 0.50)           # + the zone = 496.746878
+    assert est.total == pytest.approx(657.57104 + 711.015838 + 2.20 + 0.50)           # + the zone = 1,371.286878
     lines = {(line.scope, line.item): line for line in est.lines}
     assert lines[("primary", "lambda_provisioned_concurrency")].quantity == pytest.approx(pc_5_x_1gb)
     assert lines[("primary", "api_cache_hour")].quantity == HOURS and lines[("primary", "api_cache_hour")].unit_price == 0.038
-    assert {line.item for line in est.unpriced} == {"rds_instance_hour", "s3_replication_time_control"}
+    assert {line.item for line in est.unpriced} == {"s3_replication_time_control"}
     assert lines[("secondary", "dynamodb_write_capacity_unit_hour")].quantity == 10 * HOURS
     assert json.loads(json.dumps(est.to_json()))["complete"] is False
 
@@ -121,13 +122,13 @@ def test_aurora_and_interface_endpoints_are_priced_when_they_appear():
     acu = next(line for line in est.lines if line.item == "aurora_serverless_v2_acu_hour")
     assert acu.quantity == pytest.approx(0.5 * HOURS) and acu.monthly == pytest.approx(0.5 * HOURS * 0.12)   # 43.80
     reader = next(line for line in est.lines if line.item == "rds_instance_hour")
-    assert reader.quantity == HOURS and reader.unit_price is None and "db.r6g.large" in reader.what
+    assert reader.quantity == HOURS and reader.unit_price == 0.26 and "db.r6g.large" in reader.what         # 189.80
     endpoints = [line for line in est.lines if line.item == "vpc_interface_endpoint_hour"]
     assert len(endpoints) == 2, "gateway endpoints are not interface endpoints"
     primary = next(line for line in endpoints if line.scope == "primary")
     assert primary.quantity == 3 * HOURS and primary.monthly == pytest.approx(3 * HOURS * 0.01)             # 21.90
     assert next(line for line in endpoints if line.scope == "secondary").monthly == pytest.approx(3 * HOURS * 0.01)  # us-west-2
-    assert est.subtotal("primary") == pytest.approx(_example("minimal").subtotal("primary") + 43.80 + 21.90)
+    assert est.subtotal("primary") == pytest.approx(_example("minimal").subtotal("primary") + 43.80 + 189.80 + 21.90)
     arch = model.from_document(doc)
     assert {"aurora", "vpc_endpoints"} <= arch.features
     assert {"primary_rds_cluster", "primary_vpc_endpoint"} <= set(diagram.build(arch).nodes)
