@@ -19,6 +19,7 @@ from tapinfra._version import __version__
 from tapinfra.application import Application, load_application
 from tapinfra.config import ApplicationConfig, TapConfig, config_from_dict, load_config, with_changes
 from tapinfra.errors import ConfigError, Problem
+from tapinfra.protection import Protection
 from tapinfra.provider import enable_fast_import, import_mode
 
 if TYPE_CHECKING:  # loaded on first use: they import cdktf
@@ -42,6 +43,7 @@ __all__ = [
     "Application", "load_application",
     # the stack and its typed results
     "TapStack", "Region", "RegionalServiceResult", "ApiEndpoint", "GlobalTable", "Statement", "Condition", "policy_document",
+    "Protection",
     # modules and monitoring: the seam for optional parts (README: Writing a module)
     "Module", "register_module", "unregister_module", "StackContext", "RegionContext", "FunctionParts",
     "Output", "OutputSpec", "register_output", "unregister_output",

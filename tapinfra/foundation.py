@@ -17,6 +17,7 @@ from tapinfra.constructs.events import dead_letter_key_grant
 from tapinfra.constructs.keys import RegionKey, ServiceKeyGrant, alarms_grant, logs_grant
 from tapinfra.emulator import provider_settings
 from tapinfra.naming import NameRegistry, Namer
+from tapinfra.protection import Protection
 from tapinfra.provider import aws
 from tapinfra.region import Region, Role
 
@@ -48,6 +49,10 @@ class Foundation:
     secondary: Region = field(init=False)
     _helper: Optional[Region] = field(default=None, init=False)
     trail_name: Optional[str] = field(default=None, init=False)  # the audit trail's, when audit is on
+    protection: Protection = field(init=False)  # what config.disposable means, for every construct
+
+    def __post_init__(self) -> None:
+        self.protection = Protection.of(self.config)
 
     @property
     def regions(self) -> tuple[Region, Region]:
@@ -83,7 +88,7 @@ def build_region(foundation: Foundation, role: Role, name: str, peer: Optional[s
         account_id=foundation.account_id, partition=foundation.partition,
         grants=[logs_grant(name, foundation.account_id, foundation.partition), alarms_grant(foundation.account_id),
                 *_module_grants(foundation, role, name, namer), *_event_grants(foundation, role, name)],
-        disposable=config.disposable,
+        protection=foundation.protection,
     )
     return Region(role=role, name=name, peer_name=peer, provider=provider, namer=namer, key=key,
                   account_id=foundation.account_id, partition=foundation.partition)

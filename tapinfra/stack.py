@@ -78,7 +78,7 @@ class TapStack(TerraformStack):
 
         # 2. the global data: the table, then each enabled module's global part (Module.build_global)
         self.table = GlobalTable(self, "items-table", primary=self.primary, secondary=self.secondary,
-                                 settings=config.table, disposable=config.disposable)
+                                 settings=config.table, protection=self.foundation.protection)
         self.modules: tuple[Module, ...] = enabled_modules(config)
         self.context = StackContext(stack=self, config=config, regions=self.regions, table=self.table,
                                     application=self.application, function_package=function_package)
@@ -137,7 +137,8 @@ class TapStack(TerraformStack):
         settings = self.config.dns
         east = self._monitor_in(self.foundation.route53_home())
         self.zone = HostedZone(self, "zone", provider=self.primary.provider, settings=settings, east=east.region,
-                               log_retention_days=self.config.api.log_retention_days, disposable=self.config.disposable)
+                               log_retention_days=self.config.api.log_retention_days,
+                               protection=self.foundation.protection)
         for service in self.services:
             region = service.region
             domain = RegionalDomain(self, f"{region.role}-domain", region=region, zone_id=self.zone.zone_id,

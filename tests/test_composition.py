@@ -21,13 +21,14 @@ def lone_service():
     from tapinfra.constructs.regional import RegionalService, RegionalServiceProps
     from tapinfra.constructs.table import GlobalTable
     from tapinfra.foundation import build_foundation
+    from tapinfra.protection import Protection
     from tapinfra.application import load_application
 
     config = with_changes(TapConfig(), features={"canaries": False, "dns": False}, packaging={"mode": "asset"})
     stack = TerraformStack(scratch_app(), "lone")
     foundation = build_foundation(stack, config)
     table = GlobalTable(stack, "items-table", primary=foundation.primary, secondary=foundation.secondary,
-                        settings=config.table, disposable=True)
+                        settings=config.table, protection=Protection(disposable=True))
     application = load_application(config.application)
     package = CodePackage(stack, "function-package", files=application.files(), name="function", mode="asset")
     service = RegionalService(stack, "primary-service", RegionalServiceProps(

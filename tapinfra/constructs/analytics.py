@@ -22,6 +22,7 @@ from tapinfra.config import AnalyticsConfig, StorageConfig
 from tapinfra.constructs.bucket import SecureBucket
 from tapinfra.constructs.packaging import terraform_literal
 from tapinfra.modules.analytics import EXPORT_TABLE
+from tapinfra.protection import Protection
 from tapinfra.provider import aws
 from tapinfra.region import Region
 
@@ -49,8 +50,8 @@ class AnalyticsProps:
     :param log_bucket: the region's access-log bucket, for the results bucket's access logs. Required.
     :param table_attributes: what an item holds (name -> DynamoDB type), from the application's
         document: the Glue table's ``item`` column. Required.
-    :param disposable: the workgroup and the results bucket are deleted with what they hold.
-        Default: False.
+    :param protection: the deployment's :class:`~tapinfra.protection.Protection`: when disposable,
+        the workgroup and the results bucket are deleted with what they hold. Default: protected.
     """
 
     region: Region
@@ -59,7 +60,7 @@ class AnalyticsProps:
     data_bucket: SecureBucket
     log_bucket: SecureBucket
     table_attributes: Mapping[str, str]
-    disposable: bool = False
+    protection: Protection = Protection()
 
 
 @dataclass(frozen=True)
@@ -81,13 +82,13 @@ class Analytics(Construct):
     def __init__(self, scope: Construct, id_: str, props: AnalyticsProps) -> None:
         super().__init__(scope, id_)
         self.props = props
-        region, settings, disposable = props.region, props.settings, props.disposable
+        region, settings, protection = props.region, props.settings, props.protection
         p, namer = region.provider, region.namer
         # Query results are a cache of what the exports hold: kept briefly, never transitioned.
         self.results_bucket = SecureBucket(
             self, "results", region=region, name=namer.name("athena-results", "s3"), storage=props.storage,
             log_bucket=props.log_bucket, expiration_days=settings.results_expiration_days, transitions=False,
-            disposable=disposable,
+            protection=protection,
         )
         wg = aws.athena_workgroup
         self.workgroup = wg.AthenaWorkgroup(
@@ -95,7 +96,7 @@ class Analytics(Construct):
             name=namer.name("analytics", "athena_workgroup"),
             description="Queries over the item table's exports; its settings override the client's.",
             state="ENABLED",
-            force_destroy=disposable,
+            force_destroy=protection.force_destroy,
             configuration=wg.AthenaWorkgroupConfiguration(
                 enforce_workgroup_configuration=True,
                 publish_cloudwatch_metrics_enabled=True,

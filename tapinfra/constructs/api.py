@@ -16,6 +16,7 @@ from tapinfra.constructs.function import ApiFunction
 from tapinfra.constructs.logs import log_group
 from tapinfra.constructs.monitoring import API_5XX, API_LATENCY, AlarmSpec, DashboardRow, Metric, MissingData
 from tapinfra.policy import Statement, service_role
+from tapinfra.protection import Protection
 from tapinfra.provider import aws
 from tapinfra.region import Region
 from tapinfra.runtime import HEALTH_PATH
@@ -87,7 +88,7 @@ class ApiGatewayAccount(Construct):
 
     The setting is one per account and region, shared by every API there, so one environment
     owns it (``api.account_logging_role``). ``create``: this environment creates the role and
-    sets it; unless ``disposable`` both are protected from destroy, since every other API in the
+    sets it; unless ``protection`` is disposable both are protected from destroy, since every other API in the
     region logs through them, and a destroy resets the setting only when
     ``api.reset_account_logging_on_destroy`` says so. The role may write API Gateway's log
     groups (execution and access logs) and nothing else: no reads of any log. ``existing``:
@@ -95,13 +96,14 @@ class ApiGatewayAccount(Construct):
     setting. ``account`` is what a stage's logging must wait for.
     """
 
-    def __init__(self, scope: Construct, id_: str, *, region: Region, settings: ApiConfig, disposable: bool = False) -> None:
+    def __init__(self, scope: Construct, id_: str, *, region: Region, settings: ApiConfig,
+                 protection: Protection = Protection()) -> None:
         super().__init__(scope, id_)
         if settings.account_logging_role == "existing":
             self.account = self._existing(region, settings.account_logging_role_arn)
             return
         groups = [region.arn("logs", f"log-group:{prefix}*") for prefix in API_GATEWAY_LOG_GROUP_PREFIXES]
-        protect = None if disposable else TerraformResourceLifecycle(prevent_destroy=True)
+        protect = protection.lifecycle()
         self.role, self.role_policy = service_role(
             self, "cloudwatch-role", provider=region.provider,
             name=region.namer.name("apigw-logs", "iam_role"),
@@ -225,17 +227,41 @@ class RegionalApi(Construct):
     def __init__(self, scope: Construct, id_: str, *, region: Region, settings: ApiConfig, target: ApiFunction,
                  keys: TenantKeys, account: ApiGatewayAccount, application: Application) -> None:
         super().__init__(scope, id_)
-        p, namer = region.provider, region.namer
         self._region = region
-        self.routes = routes = application.routes
-        models = application.models
+        self.routes = application.routes
+        api_id = self._rest_api(region, application)
+        declared = self._declarations(region.provider, api_id, settings, target, application.models)
+        self._deployment(region.provider, api_id, settings, target, application.models, declared)
+        deployed_stage = self._stage(region, api_id, settings, target, account)
+        self._stage_settings(region.provider, api_id, settings, deployed_stage)
+        self._usage_plan(region, api_id, settings, keys, deployed_stage)
+        self.endpoint = ApiEndpoint(
+            id=api_id,
+            name=self.rest_api.name,
+            execution_arn=self.rest_api.execution_arn,
+            stage_name=settings.stage_name,
+            deployed_stage_name=deployed_stage,
+            stage_arn=self.stage.arn,
+            invoke_url=self.stage.invoke_url,
+            health_path=f"/{settings.stage_name}{HEALTH_PATH}",
+            host=f"{api_id}.execute-api.{region.name}.amazonaws.com",
+            stage_dependable=self.stage,
+        )
+
+    def _rest_api(self, region: Region, application: Application) -> str:
+        """The REGIONAL REST API, keys read from the header; returns its id."""
         self.rest_api = aws.api_gateway_rest_api.ApiGatewayRestApi(
-            self, "api", provider=p, name=namer.name("api", "api"),
+            self, "api", provider=region.provider, name=region.namer.name("api", "api"),
             description=application.api.title,
             api_key_source="HEADER",
             endpoint_configuration=aws.api_gateway_rest_api.ApiGatewayRestApiEndpointConfiguration(types=["REGIONAL"]),
         )
-        api_id = self.rest_api.id
+        return self.rest_api.id
+
+    def _declarations(self, p, api_id: str, settings: ApiConfig, target: ApiFunction, models: dict) -> list:
+        """What the OpenAPI document declares: resources, the body validator, models, each
+        route's method and integration, preflights, CORS on gateway errors. Returns what the
+        deployment snapshots (everything but the resources and the validator, which those lead to)."""
         # The integrations name the alias by ARN instead of referencing it: nothing the
         # deployment depends on may lead to the function (or, through its role, the table).
         invoke_arn = target.alias_invoke_uri
@@ -253,28 +279,37 @@ class RegionalApi(Construct):
             for name, schema in models.items()
         }
         dependables = []
-        for route in routes:
+        for route in self.routes:
             method, integration = self._route(p, api_id, route, invoke_arn, settings.cache_enabled)
             dependables += [method, integration]
         for path in self.served_paths:
             dependables += self._preflight(p, api_id, path, settings.cors_allowed_origins)
         gateway_responses = [self._cors_on_errors(p, api_id, kind, settings.cors_allowed_origins) for kind in ("DEFAULT_4XX", "DEFAULT_5XX")]
+        return [*dependables, *gateway_responses, *self.models.values()]
 
+    def _deployment(self, p, api_id: str, settings: ApiConfig, target: ApiFunction, models: dict,
+                    declared: list) -> None:
+        """The deployment of the current declaration, under an address that names its hash."""
         # A deployment is a snapshot of the API. A changed declaration gets a new deployment
         # under a new address: Terraform creates it, moves the stage onto it, then deletes the
         # old one -- no create_before_destroy, which Terraform would spread to everything the
         # deployment depends on (and so onto fixed-name resources that cannot exist twice).
-        declared = json.dumps({"routes": [r.__dict__ for r in routes], "models": models,
-                               "cors": list(settings.cors_allowed_origins), "headers": CORS_ALLOW_HEADERS,
-                               "cache": settings.cache_enabled, "target": target.qualified_name}, sort_keys=True)
-        self.declaration_hash = hashlib.sha256(declared.encode()).hexdigest()[:12]
+        declaration = json.dumps({"routes": [r.__dict__ for r in self.routes], "models": models,
+                                  "cors": list(settings.cors_allowed_origins), "headers": CORS_ALLOW_HEADERS,
+                                  "cache": settings.cache_enabled, "target": target.qualified_name}, sort_keys=True)
+        self.declaration_hash = hashlib.sha256(declaration.encode()).hexdigest()[:12]
         self.deployment = aws.api_gateway_deployment.ApiGatewayDeployment(
             self, f"deployment-{self.declaration_hash}", provider=p, rest_api_id=api_id,
             description=f"tapinfra declaration {self.declaration_hash}",
-            depends_on=[*dependables, *gateway_responses, *self.models.values()],
+            depends_on=declared,
         )
+
+    def _stage(self, region: Region, api_id: str, settings: ApiConfig, target: ApiFunction,
+               account: ApiGatewayAccount) -> str:
+        """The stage on the deployment, with its access and execution log groups; returns the
+        stage's name attribute (which orders its users after the stage)."""
         self.access_logs = log_group(self, "access-logs", region=region,
-                                     name=f"/aws/apigateway/{namer.name('api-access', 'log_group')}",
+                                     name=f"/aws/apigateway/{region.namer.name('api-access', 'log_group')}",
                                      retention_days=settings.log_retention_days)
         # Created before the stage turns on execution logging, so API Gateway finds it (KMS,
         # retention) instead of creating its own, unencrypted and kept forever.
@@ -282,7 +317,7 @@ class RegionalApi(Construct):
                                         name=f"API-Gateway-Execution-Logs_{api_id}/{settings.stage_name}",
                                         retention_days=settings.log_retention_days)
         self.stage = aws.api_gateway_stage.ApiGatewayStage(
-            self, "stage", provider=p, rest_api_id=api_id,
+            self, "stage", provider=region.provider, rest_api_id=api_id,
             stage_name=settings.stage_name,
             deployment_id=self.deployment.id,
             xray_tracing_enabled=True,
@@ -293,7 +328,10 @@ class RegionalApi(Construct):
             # live only once the function's alias answers and the account can log
             depends_on=[account.account, self.execution_logs, target.alias_dependable],
         )
-        deployed_stage = self.stage.stage_name
+        return self.stage.stage_name
+
+    def _stage_settings(self, p, api_id: str, settings: ApiConfig, deployed_stage: str) -> None:
+        """The stage's method settings: ``*/*``, then each cacheable read's with the cache on."""
         ms = aws.api_gateway_method_settings
         # Every method: metrics, INFO logs, throttling, no cache (writes and /health are never
         # cached). Cacheable reads: the same plus the cache, keyed per tenant (see _route).
@@ -312,11 +350,15 @@ class RegionalApi(Construct):
                 settings=_method_settings(settings, cache=True),
                 depends_on=[self.method_settings],
             )
-            for route in routes if route.cacheable and settings.cache_enabled
+            for route in self.routes if route.cacheable and settings.cache_enabled
         ]
-        up = aws.api_gateway_usage_plan
+
+    def _usage_plan(self, region: Region, api_id: str, settings: ApiConfig, keys: TenantKeys,
+                    deployed_stage: str) -> None:
+        """The tenants' usage plan on the stage (throttling, quota) and each tenant's key in it."""
+        p, up = region.provider, aws.api_gateway_usage_plan
         self.usage_plan = up.ApiGatewayUsagePlan(
-            self, "usage-plan", provider=p, name=namer.name("tenants", "usage_plan"),
+            self, "usage-plan", provider=p, name=region.namer.name("tenants", "usage_plan"),
             description="Every tenant's key: per-key throttling and quota.",
             api_stages=[up.ApiGatewayUsagePlanApiStages(api_id=api_id, stage=deployed_stage)],
             throttle_settings=up.ApiGatewayUsagePlanThrottleSettings(
@@ -330,18 +372,6 @@ class RegionalApi(Construct):
                 self, f"usage-plan-key-{tenant}", provider=p,
                 key_id=keys.ids[tenant], key_type="API_KEY", usage_plan_id=usage_plan_id,
             )
-        self.endpoint = ApiEndpoint(
-            id=api_id,
-            name=self.rest_api.name,
-            execution_arn=self.rest_api.execution_arn,
-            stage_name=settings.stage_name,
-            deployed_stage_name=deployed_stage,
-            stage_arn=self.stage.arn,
-            invoke_url=self.stage.invoke_url,
-            health_path=f"/{settings.stage_name}{HEALTH_PATH}",
-            host=f"{api_id}.execute-api.{region.name}.amazonaws.com",
-            stage_dependable=self.stage,
-        )
 
     def alarm_specs(self, settings: MonitoringConfig) -> list[AlarmSpec]:
         """The stage's 5xx rate and p99 latency (thresholds from ``settings``): what clients see."""

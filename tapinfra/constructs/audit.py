@@ -20,6 +20,7 @@ from tapinfra.constructs.logs import log_group
 from tapinfra.constructs.monitoring import AlarmSpec, DashboardRow, Metric, alarm_doc
 from tapinfra.naming import Namer
 from tapinfra.policy import Condition, Statement, service_role
+from tapinfra.protection import Protection
 from tapinfra.provider import aws
 from tapinfra.region import Region
 
@@ -70,8 +71,9 @@ class AuditTrailProps:
     :param settings: the ``audit`` section: log retention, log file expiration. Required.
     :param storage: the ``storage`` section, for the trail bucket. Required.
     :param log_bucket: the region's access-log bucket, for the trail bucket's access logs. Required.
-    :param disposable: the trail bucket is not protected and is emptied and deleted with the
-        stack. Default: False (an audit record outlives a mistaken destroy).
+    :param protection: the deployment's :class:`~tapinfra.protection.Protection`: when disposable,
+        the trail bucket is not protected and is emptied and deleted with the stack. Default:
+        protected (an audit record outlives a mistaken destroy).
     """
 
     region: Region
@@ -79,7 +81,7 @@ class AuditTrailProps:
     settings: AuditConfig
     storage: StorageConfig
     log_bucket: SecureBucket
-    disposable: bool = False
+    protection: Protection = Protection()
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,7 @@ class AuditTrail(Construct):
     def __init__(self, scope: Construct, id_: str, props: AuditTrailProps) -> None:
         super().__init__(scope, id_)
         self.props = props
-        region, name, settings, disposable = props.region, props.name, props.settings, props.disposable
+        region, name, settings = props.region, props.name, props.settings
         p, namer = region.provider, region.namer
         self.name = name
         self.arn = region.arn("cloudtrail", f"trail/{name}")
@@ -110,7 +112,7 @@ class AuditTrail(Construct):
         bucket_arn = region.arn("s3", f"{bucket_name}-{region.account_id}", region="", account="")
         self.bucket = SecureBucket(
             self, "bucket", region=region, name=bucket_name, storage=props.storage, log_bucket=props.log_bucket,
-            protect=not disposable, disposable=disposable, expiration_days=settings.log_file_expiration_days,
+            protect=True, protection=props.protection, expiration_days=settings.log_file_expiration_days,
             extra_statements=[
                 Statement(sid="CloudTrailAclCheck", actions=["s3:GetBucketAcl"], resources=[bucket_arn],
                           principals={"Service": [CLOUDTRAIL]}, conditions=[this_trail]),

@@ -23,6 +23,7 @@ from tapinfra.constructs.logs import log_group
 from tapinfra.constructs.monitoring import AlarmSpec, DashboardRow, Metric, alarm_doc
 from tapinfra.constructs.network import PrivateNetwork
 from tapinfra.policy import Condition, Statement, service_role
+from tapinfra.protection import Protection
 from tapinfra.provider import aws
 from tapinfra.region import Region
 
@@ -94,16 +95,16 @@ class GlobalDatabaseProps:
     :param networks: the serving regions' private networks, primary first: the clusters live in
         their private subnets and admit the function's security group on the engine's port. Required.
     :param settings: the ``aurora`` section: engine, instances, backups, alarms. Required.
-    :param disposable: no deletion protection, no final snapshot, no ``prevent_destroy``, the
-        secret deleted without a recovery window. Default: False (a database outlives a mistaken
-        destroy).
+    :param protection: the deployment's :class:`~tapinfra.protection.Protection`: when disposable,
+        no deletion protection, no final snapshot, no ``prevent_destroy``, the secret deleted
+        without a recovery window. Default: protected (a database outlives a mistaken destroy).
     """
 
     primary: Region
     secondary: Region
     networks: tuple[PrivateNetwork, PrivateNetwork]
     settings: AuroraConfig
-    disposable: bool = False
+    protection: Protection = Protection()
 
 
 class GlobalDatabase(Construct):
@@ -116,20 +117,19 @@ class GlobalDatabase(Construct):
         super().__init__(scope, id_)
         self.props = props
         primary, secondary, networks = props.primary, props.secondary, props.networks
-        settings, disposable = props.settings, props.disposable
-        self.settings, self.disposable = settings, disposable
+        settings, protection = props.settings, props.protection
+        self.settings, self.protection = settings, protection
         self.port = PORTS[settings.engine]
         # Write-only attributes need Terraform 1.11 (README); not declared as required_version,
         # which checkov's JSON parser cannot read.
         stack = TerraformStack.of(self)
-        protect = None if disposable else TerraformResourceLifecycle(prevent_destroy=True)
 
         secret_arn, password = self._secret(stack, primary, secondary)
         self.global_cluster = aws.rds_global_cluster.RdsGlobalCluster(
             self, "global-cluster", provider=primary.provider,
             global_cluster_identifier=primary.namer.name("aurora-global", "rds"),
             engine=settings.engine, engine_version=settings.engine_version, database_name=settings.database_name,
-            storage_encrypted=True, deletion_protection=not disposable, lifecycle=protect,
+            storage_encrypted=True, deletion_protection=protection.deletion_protection, lifecycle=protection.lifecycle(),
         )
         self.global_cluster_id = self.global_cluster.id
         self.monitoring_role, _ = service_role(
@@ -170,7 +170,7 @@ class GlobalDatabase(Construct):
         self.secret = aws.secretsmanager_secret.SecretsmanagerSecret(
             self, "secret", provider=primary.provider, name=primary.namer.name("aurora-master", "secret"),
             description=f"Master user of the {s.engine} global database (written by Terraform at apply time, never stored in its state).",
-            kms_key_id=primary.key.arn, recovery_window_in_days=0 if self.disposable else 30,
+            kms_key_id=primary.key.arn, recovery_window_in_days=self.protection.secret_recovery_window_days,
             replica=[aws.secretsmanager_secret.SecretsmanagerSecretReplica(region=secondary.name, kms_key_id=secondary.key.arn)],
         )
         generated, current = "aurora-master-password", "aurora-master-secret"
@@ -223,14 +223,15 @@ class GlobalDatabase(Construct):
             db_subnet_group_name=subnets.name, vpc_security_group_ids=[security_group_id],
             db_cluster_parameter_group_name=parameters.name, port=self.port,
             backup_retention_period=s.backup_retention_days, copy_tags_to_snapshot=True,
-            deletion_protection=not self.disposable, skip_final_snapshot=self.disposable,
-            final_snapshot_identifier=None if self.disposable else namer.name("aurora-final", "rds"),
+            deletion_protection=self.protection.deletion_protection, skip_final_snapshot=self.protection.skip_final_snapshot,
+            final_snapshot_identifier=self.protection.final_snapshot_identifier(lambda: namer.name("aurora-final", "rds")),
             iam_database_authentication_enabled=True,
             enabled_cloudwatch_logs_exports=list(LOG_EXPORTS[s.engine]),
             depends_on=[*logs, *after],
             # Upgrades go through the global cluster; a secondary's source is AWS's to set.
+            # prevent_destroy is written even when false (protection.lifecycle() would drop it).
             lifecycle=TerraformResourceLifecycle(
-                prevent_destroy=not self.disposable,
+                prevent_destroy=self.protection.prevent_destroy,
                 ignore_changes=["engine_version"] + ([] if region.is_primary else ["replication_source_identifier"]),
             ),
             **extra,

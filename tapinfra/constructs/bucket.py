@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
-from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
 from tapinfra.config import StorageConfig
 from tapinfra.policy import Condition, Statement, policy_document
+from tapinfra.protection import Protection
 from tapinfra.provider import aws
 from tapinfra.region import Region
 
@@ -32,19 +32,22 @@ class SecureBucket(Construct):
     public access blocks; owner-enforced object ownership; a policy denying non-TLS
     requests (plus ``extra_statements``); object events to EventBridge; a lifecycle (abort incomplete uploads, expire
     noncurrent versions, transitions, optional expiry); access logging to ``log_bucket``;
-    ``force_destroy`` only when ``disposable`` (a destroy then empties it), and
-    ``prevent_destroy`` when ``protect``.
+    ``force_destroy`` only when ``protection`` is disposable (a destroy then empties it), and
+    ``prevent_destroy`` when ``protect``, unless disposable.
 
     :param region: where the bucket lives (provider, key, namer).
     :param name: from the namer; the account id is appended for global uniqueness.
     :param storage: lifecycle settings.
     :param log_bucket: the access-log bucket; None only for the log bucket itself.
+    :param protect: the bucket holds what a mistaken destroy must not lose (``prevent_destroy``
+        unless ``protection`` is disposable). Default: False.
+    :param protection: the deployment's :class:`~tapinfra.protection.Protection`. Default: protected.
     """
 
     def __init__(self, scope: Construct, id_: str, *, region: Region, name: str, storage: StorageConfig,
                  log_bucket: Optional["SecureBucket"], kms: bool = True, protect: bool = False,
                  expiration_days: Optional[int] = None, transitions: bool = True,
-                 extra_statements: Sequence[Statement] = (), disposable: bool = False) -> None:
+                 extra_statements: Sequence[Statement] = (), protection: Protection = Protection()) -> None:
         super().__init__(scope, id_)
         p = region.provider
         self.region = region
@@ -52,8 +55,8 @@ class SecureBucket(Construct):
         self.bucket = aws.s3_bucket.S3Bucket(
             self, "bucket", provider=p,
             bucket=f"{name}-{region.account_id}",
-            force_destroy=disposable,
-            lifecycle=TerraformResourceLifecycle(prevent_destroy=True) if protect else None,
+            force_destroy=protection.force_destroy,
+            lifecycle=protection.lifecycle() if protect else None,
         )
         b = self.bucket
         self.arn: str = b.arn
@@ -134,7 +137,7 @@ class SecureBucket(Construct):
 
 
 def access_log_bucket(scope: Construct, id_: str, *, region: Region, storage: StorageConfig,
-                      disposable: bool = False) -> SecureBucket:
+                      protection: Protection = Protection()) -> SecureBucket:
     """The region's server-access-log bucket (SSE-S3: the only encryption log delivery supports)."""
     name = region.namer.name("access-logs", "s3")
     arn = region.arn("s3", f"{name}-{region.account_id}", region="", account="")
@@ -150,4 +153,4 @@ def access_log_bucket(scope: Construct, id_: str, *, region: Region, storage: St
     )
     return SecureBucket(scope, id_, region=region, name=name, storage=storage, log_bucket=None, kms=False,
                         expiration_days=storage.access_log_expiration_days, transitions=False, extra_statements=[delivery],
-                        disposable=disposable)
+                        protection=protection)

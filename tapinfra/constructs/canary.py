@@ -12,6 +12,7 @@ from tapinfra.constructs.monitoring import CANARY, AlarmSpec, DashboardRow, Metr
 from tapinfra.constructs.packaging import CodePackage
 from tapinfra.limits import canary_alarm_period_seconds
 from tapinfra.policy import Condition, Statement, service_role
+from tapinfra.protection import Protection
 from tapinfra.provider import aws
 from tapinfra.region import Region
 
@@ -31,7 +32,8 @@ class HealthCanary(Construct):
     known only once the canary exists (``engine_arn``). ``log_group`` is that function's group,
     created from it with a retention and this region's key; the role may not create log
     groups, so nothing else can make one without a retention (a run before the group exists
-    logs nothing), and destroy removes it with the canary.
+    logs nothing), and destroy removes it with the canary. A disposable ``protection`` lets a
+    destroy empty the artifact bucket.
 
     ``name`` is the literal name (the metric's dimension), ``canary_name`` the canary's attribute
     (orders its users after the canary exists: the output). :meth:`metric_success_percent`,
@@ -40,7 +42,7 @@ class HealthCanary(Construct):
 
     def __init__(self, scope: Construct, id_: str, *, region: Region, settings: MonitoringConfig, storage: StorageConfig,
                  package: CodePackage, health_url: str, log_bucket: SecureBucket, timeout_ms: int = 5000,
-                 disposable: bool = False) -> None:
+                 protection: Protection = Protection()) -> None:
         super().__init__(scope, id_)
         p, namer = region.provider, region.namer
         self._region = region
@@ -48,7 +50,7 @@ class HealthCanary(Construct):
         self.bucket = SecureBucket(
             self, "artifacts", region=region, name=namer.name("canary", "s3"), storage=storage,
             log_bucket=log_bucket, transitions=False, expiration_days=settings.canary_artifact_expiration_days,
-            disposable=disposable,
+            protection=protection,
         )
         bucket_arn = self.bucket.arn
         self.role, self.role_policy = service_role(

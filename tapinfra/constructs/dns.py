@@ -11,6 +11,7 @@ from tapinfra.config import DnsConfig
 from tapinfra.constructs.api import ApiEndpoint
 from tapinfra.constructs.health import endpoint_health_check
 from tapinfra.policy import Condition, Statement, policy_document
+from tapinfra.protection import Protection
 from tapinfra.provider import aws
 from tapinfra.region import Region
 
@@ -23,13 +24,13 @@ class HostedZone(Construct):
     environment creates or the account already has (``dns.query_log_policy``: such policies
     are an account-and-region quota of 10, so one owner serves every zone). An existing zone
     is its owner's to configure. A created zone, its signing key and a created query-log
-    policy are protected from destroy (``prevent_destroy``) unless ``disposable``; a
-    disposable zone is destroyed with every record in it.
+    policy are protected from destroy (``prevent_destroy``) unless ``protection`` is disposable;
+    a disposable zone is destroyed with every record in it.
     Exposes ``zone_id``, ``name_servers`` and ``ds_record`` (None for an existing zone).
     """
 
     def __init__(self, scope: Construct, id_: str, *, provider: object, settings: DnsConfig, east: Region,
-                 log_retention_days: int, disposable: bool = False) -> None:
+                 log_retention_days: int, protection: Protection = Protection()) -> None:
         super().__init__(scope, id_)
         self.name_servers: Optional[object] = None
         self.ds_record: Optional[str] = None
@@ -40,14 +41,14 @@ class HostedZone(Construct):
         zone = aws.route53_zone.Route53Zone(
             self, "zone", provider=provider, name=settings.create_zone_name,
             comment="tapinfra: delegate this zone from its parent (NS records) for the custom domain to resolve.",
-            force_destroy=disposable,
-            lifecycle=None if disposable else TerraformResourceLifecycle(prevent_destroy=True),
+            force_destroy=protection.force_destroy,
+            lifecycle=protection.lifecycle(),
         )
         self.zone_id, self.name_servers = zone.zone_id, zone.name_servers
-        self._query_logging(zone, settings, east, log_retention_days, disposable)
-        self._dnssec(zone, east, disposable)
+        self._query_logging(zone, settings, east, log_retention_days, protection)
+        self._dnssec(zone, east, protection)
 
-    def _query_logging(self, zone, settings: DnsConfig, east: Region, retention: int, disposable: bool) -> None:
+    def _query_logging(self, zone, settings: DnsConfig, east: Region, retention: int, protection: Protection) -> None:
         """The zone's query log group, and the account's resource policy letting Route 53 write
         it when this environment owns that policy (``dns.query_log_policy``)."""
         group_arn_prefix = east.arn("logs", "log-group:/aws/route53/")
@@ -65,7 +66,7 @@ class HostedZone(Construct):
             self.query_log_policy = aws.cloudwatch_log_resource_policy.CloudwatchLogResourcePolicy(
                 self, "query-log-policy", provider=east.provider,
                 policy_name=east.namer.name("route53-query-logs", "log_group"), policy_document=delivery.json,
-                lifecycle=None if disposable else TerraformResourceLifecycle(prevent_destroy=True),
+                lifecycle=protection.lifecycle(),
             )
         # existing: the account's policy admits route53.amazonaws.com to /aws/route53/*; Route 53
         # checks it when the query-log config is created and refuses (InsufficientCloudWatchLogsResourcePolicy).
@@ -75,7 +76,7 @@ class HostedZone(Construct):
             depends_on=[self.query_log_policy] if self.query_log_policy is not None else None,
         )
 
-    def _dnssec(self, zone, east: Region, disposable: bool) -> None:
+    def _dnssec(self, zone, east: Region, protection: Protection) -> None:
         zone_arns = east.arn("route53", "hostedzone/*", region="", account="")
         service = {"Service": ["dnssec-route53.amazonaws.com"]}
         scoped = [Condition("StringEquals", "aws:SourceAccount", [east.account_id]), Condition("ArnLike", "aws:SourceArn", [zone_arns])]
@@ -90,9 +91,9 @@ class HostedZone(Construct):
         self.dnssec_key = aws.kms_key.KmsKey(
             self, "dnssec-key", provider=east.provider, description="tapinfra DNSSEC key-signing key",
             customer_master_key_spec="ECC_NIST_P256", key_usage="SIGN_VERIFY",
-            deletion_window_in_days=7 if disposable else 30,
+            deletion_window_in_days=protection.key_deletion_window_days,
             policy=key_policy.json,
-            lifecycle=None if disposable else TerraformResourceLifecycle(prevent_destroy=True),
+            lifecycle=protection.lifecycle(),
         )
         self.key_signing_key = aws.route53_key_signing_key.Route53KeySigningKey(
             self, "key-signing-key", provider=east.provider, hosted_zone_id=zone.id,

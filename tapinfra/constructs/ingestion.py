@@ -25,6 +25,7 @@ from tapinfra.constructs.secure_function import SecureFunction
 from tapinfra.constructs.table import GlobalTable
 from tapinfra.runtime import SINGLE_WRITER, IngestEnv
 from tapinfra.policy import Statement
+from tapinfra.protection import Protection
 from tapinfra.provider import aws
 from tapinfra.region import Region
 
@@ -55,7 +56,8 @@ class IngestPipelineProps:
         as for an API write. Required.
     :param tenants: the tenants whose ``<tenant>/`` prefix the processor accepts (the API's). Required.
     :param max_body_bytes: the API's body limit, which bounds one line (one item). Required.
-    :param disposable: the ingest bucket is emptied and deleted with the stack. Default: False.
+    :param protection: the deployment's :class:`~tapinfra.protection.Protection`: when disposable,
+        the ingest bucket is emptied and deleted with the stack. Default: protected.
     :param drain: the region's drain switch (the API function's), so that in single-writer mode
         the processor writes where the API does. Default: None (no drain switch).
     :param network: where the API function runs (networking module): the processor runs there
@@ -72,7 +74,7 @@ class IngestPipelineProps:
     retention_days: int
     tenants: tuple[str, ...]
     max_body_bytes: int
-    disposable: bool = False
+    protection: Protection = Protection()
     drain: Optional[DrainSwitch] = None
     network: Optional["NetworkPlacement"] = None
 
@@ -179,7 +181,7 @@ class IngestPipeline(Construct):
         self.bucket = SecureBucket(
             self, "bucket", region=region, name=namer.name("ingest", "s3"), storage=props.storage,
             log_bucket=props.log_bucket, expiration_days=settings.object_expiration_days, transitions=False,
-            disposable=props.disposable,
+            protection=props.protection,
         )
         self.processor = IngestProcessor(self, "processor", props, bucket_arn=self.bucket.arn)
         self.permission = aws.lambda_permission.LambdaPermission(

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
 from tapinfra.naming import Namer
 from tapinfra.policy import Condition, Statement, policy_document
+from tapinfra.protection import Protection
 from tapinfra.provider import aws
 
 KEY_USER_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey")
@@ -49,13 +49,13 @@ class RegionKey(Construct):
 
     The account root keeps administration (IAM policies then grant the roles that use the
     key); each service principal in ``grants`` gets only the user actions, scoped by its
-    conditions. Rotation is on. Unless ``disposable``, deletion waits the maximum 30 days and
-    a plan that would destroy the key fails (``prevent_destroy``); a disposable key waits the
-    minimum 7. Roles that use the key get their statement from :meth:`grant`.
+    conditions. Rotation is on. ``protection`` sets the deletion window (30 days, 7 when
+    disposable) and ``prevent_destroy`` (unless disposable). Roles that use the key get their
+    statement from :meth:`grant`.
     """
 
     def __init__(self, scope: Construct, id_: str, *, provider: object, region: str, namer: Namer,
-                 account_id: str, partition: str, grants: Sequence[ServiceKeyGrant], disposable: bool = False) -> None:
+                 account_id: str, partition: str, grants: Sequence[ServiceKeyGrant], protection: Protection = Protection()) -> None:
         super().__init__(scope, id_)
         statements = [
             Statement(
@@ -77,9 +77,9 @@ class RegionKey(Construct):
             provider=provider,
             description=f"tapinfra data key ({namer.app}-{namer.environment}, {region})",
             enable_key_rotation=True,
-            deletion_window_in_days=7 if disposable else 30,
+            deletion_window_in_days=protection.key_deletion_window_days,
             policy=self.policy.json,
-            lifecycle=None if disposable else TerraformResourceLifecycle(prevent_destroy=True),
+            lifecycle=protection.lifecycle(),
         )
         self.arn: str = self.key.arn
         self.alias = aws.kms_alias.KmsAlias(

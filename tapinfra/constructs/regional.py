@@ -21,6 +21,7 @@ from tapinfra.constructs.table import GlobalTable
 from tapinfra.constructs.waf import StageFirewall
 from tapinfra.modules.base import FunctionParts, RegionContext, enabled_modules
 from tapinfra.policy import Statement
+from tapinfra.protection import Protection
 from tapinfra.region import Region
 from tapinfra.runtime import HEALTH_PATH
 
@@ -86,20 +87,20 @@ class RegionalService(Construct):
         region, config = props.region, props.config
         role, features = region.role, config.features
         storage = config.storage
+        protection = Protection.of(config)
 
         log_bucket = access_log_bucket(scope, f"{role}-access-logs", region=region, storage=storage,
-                                       disposable=config.disposable)
+                                       protection=protection)
         data_bucket = SecureBucket(
             scope, f"{role}-data", region=region, name=region.namer.name("data", "s3"), storage=storage,
-            log_bucket=log_bucket, protect=not config.disposable, expiration_days=storage.expiration_days,
-            disposable=config.disposable,
+            log_bucket=log_bucket, protect=True, expiration_days=storage.expiration_days, protection=protection,
         )
         application = props.application
         bus = EventBus(scope, f"{role}-events", region=region, source=application.event_source)
         drain = drain_switch(scope, f"{role}-drain", region=region) if features.drain_switch else None
         tenant_keys = TenantKeys(scope, f"{role}-tenant-keys", region=region, tenants=config.api.tenants)
         account = ApiGatewayAccount(scope, f"{role}-apigw-account", region=region, settings=config.api,
-                                    disposable=config.disposable)
+                                    protection=protection)
         modules = enabled_modules(config) if props.modules is not None else ()
         parts = FunctionParts()
         for module in modules:
@@ -132,7 +133,7 @@ class RegionalService(Construct):
             canary = HealthCanary(
                 scope, f"{role}-canary", region=region, settings=config.monitoring, storage=storage,
                 package=props.canary_package, health_url=f"{endpoint.invoke_url}{HEALTH_PATH}", log_bucket=log_bucket,
-                disposable=config.disposable,
+                protection=protection,
             )
         topic = AlarmTopic(scope, f"{role}-alarm-topic", region=region, emails=config.monitoring.alarm_emails)
         monitor = RegionMonitor(scope, f"{role}-alarms", region=region, settings=config.monitoring, topic_arn=topic.arn)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
 from tapinfra.config import MonitoringConfig, TableConfig
@@ -12,6 +11,7 @@ from tapinfra.constructs.monitoring import (TABLE_ERRORS, TABLE_REPLICATION, TAB
                                            Metric, MissingData)
 from tapinfra.runtime import PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE
 from tapinfra.policy import Statement
+from tapinfra.protection import Protection
 from tapinfra.provider import aws
 from tapinfra.region import Region
 
@@ -21,24 +21,13 @@ ITEM_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "
 STREAM_ACTIONS = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams")
 
 
-def _lifecycle(disposable: bool, provisioned: bool) -> TerraformResourceLifecycle | None:
-    """Protected unless disposable; in provisioned mode the autoscaler owns the capacities, so
-    Terraform ignores them instead of resetting them on every apply."""
-    if disposable and not provisioned:
-        return None
-    return TerraformResourceLifecycle(
-        prevent_destroy=None if disposable else True,
-        ignore_changes=["read_capacity", "write_capacity"] if provisioned else None,
-    )
-
-
 class GlobalTable(Construct):
     """Multi-tenant item store (``tenant_id`` / ``item_id``), replicated to the secondary region.
 
     On-demand by default; provisioned mode autoscales reads and writes in both regions.
     Streams NEW_AND_OLD_IMAGES (replication needs them), TTL on ``expires_at``, SSE with each
     region's key, point-in-time recovery on table and replica, tags propagated to the
-    replica. Unless ``disposable``: deletion protection and ``prevent_destroy``.
+    replica. Unless ``protection`` is disposable: deletion protection and ``prevent_destroy``.
 
     Exposes ``name`` (literal), ``table_name`` (the table's attribute: orders its users after the
     table exists), ``arn_in(region)`` and :meth:`grant_items` for the function in a region; the
@@ -47,7 +36,7 @@ class GlobalTable(Construct):
     """
 
     def __init__(self, scope: Construct, id_: str, *, primary: Region, secondary: Region,
-                 settings: TableConfig, disposable: bool) -> None:
+                 settings: TableConfig, protection: Protection) -> None:
         super().__init__(scope, id_)
         t = aws.dynamodb_table
         provisioned = settings.billing_mode == "PROVISIONED"
@@ -67,14 +56,16 @@ class GlobalTable(Construct):
             ttl=t.DynamodbTableTtl(attribute_name=TTL_ATTRIBUTE, enabled=True),
             server_side_encryption=t.DynamodbTableServerSideEncryption(enabled=True, kms_key_arn=primary.key.arn),
             point_in_time_recovery=t.DynamodbTablePointInTimeRecovery(enabled=True),
-            deletion_protection_enabled=not disposable,
+            deletion_protection_enabled=protection.deletion_protection,
             replica=[t.DynamodbTableReplica(
                 region_name=secondary.name,
                 kms_key_arn=secondary.key.arn,
                 point_in_time_recovery=True,
                 propagate_tags=True,
             )],
-            lifecycle=_lifecycle(disposable, provisioned),
+            # In provisioned mode the autoscaler owns the capacities: Terraform ignores them
+            # instead of resetting them on every apply.
+            lifecycle=protection.lifecycle(ignore_changes=["read_capacity", "write_capacity"] if provisioned else None),
         )
         self.arn: str = self.table.arn
         self.table_name: str = self.table.name

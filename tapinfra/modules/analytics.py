@@ -57,7 +57,7 @@ class AnalyticsModule(Module):
         return Analytics(ctx.scope, f"{ctx.region.role}-analytics", AnalyticsProps(
             region=ctx.region, settings=c.analytics, storage=c.storage, data_bucket=ctx.data_bucket,
             log_bucket=ctx.access_log_bucket, table_attributes=ctx.stack.application.api.table_attributes,
-            disposable=c.disposable)).result
+            protection=ctx.protection)).result
 
     def outputs(self, ctx: StackContext) -> list[Output]:
         out = []

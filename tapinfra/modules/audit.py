@@ -70,7 +70,7 @@ class AuditModule(Module):
         c, primary = ctx.config, ctx.services[0]
         trail = AuditTrail(ctx.stack, "audit", AuditTrailProps(
             region=primary.region, name=ctx.stack.foundation.trail_name, settings=c.audit, storage=c.storage,
-            log_bucket=primary.access_log_bucket, disposable=c.disposable))
+            log_bucket=primary.access_log_bucket, protection=ctx.protection))
         primary.monitor.watch(trail.alarm_specs(), trail.dashboard_rows())
         ctx.parts[self.name] = trail
 

@@ -111,7 +111,7 @@ class AuroraModule(Module):
         primary, secondary = ctx.regions
         return GlobalDatabase(ctx.stack, "aurora", GlobalDatabaseProps(
             primary=primary, secondary=secondary, networks=ctx.parts["networking"], settings=ctx.config.aurora,
-            disposable=ctx.config.disposable))
+            protection=ctx.protection))
 
     def function_parts(self, ctx: StackContext, region) -> FunctionParts:
         from tapinfra.runtime import Env

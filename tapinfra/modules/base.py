@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping, Optional, Sequence
 
 from tapinfra.outputs import REGISTRY as OUTPUTS, Output
+from tapinfra.protection import Protection
 
 if TYPE_CHECKING:  # the seam itself loads no cdktf
     from tapinfra.application import Application
@@ -90,6 +91,11 @@ class StackContext:
     parts: dict[str, Any] = field(default_factory=dict)
     services: tuple = ()
 
+    @property
+    def protection(self) -> Protection:
+        """What ``config.disposable`` means for the module's constructs (pass it in their props)."""
+        return Protection.of(self.config)
+
     def output(self, output: Output) -> None:
         """Write a module's output; refused unless a registered spec declares its name."""
         if OUTPUTS.spec_of(output.name) is None:
@@ -117,6 +123,11 @@ class RegionContext:
     @property
     def config(self) -> "TapConfig":
         return self.stack.config
+
+    @property
+    def protection(self) -> Protection:
+        """The stack's :attr:`StackContext.protection`."""
+        return self.stack.protection
 
     def admit(self, statements: Sequence["Statement"]) -> None:
         """Tell every module what code in this region calls (``Module.admit``)."""

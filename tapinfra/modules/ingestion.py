@@ -73,7 +73,7 @@ class IngestionModule(Module):
             region=ctx.region, settings=c.ingestion, function=c.function, storage=c.storage,
             package=ctx.stack.function_package, table=ctx.stack.table, log_bucket=ctx.access_log_bucket,
             retention_days=c.table.item_retention_days, tenants=tuple(c.api.tenants), max_body_bytes=c.api.max_body_bytes,
-            disposable=c.disposable, drain=drain, network=ctx.function.placement,
+            protection=ctx.protection, drain=drain, network=ctx.function.placement,
         ))
         if ctx.function.placement is not None:
             ctx.admit(pipeline.processor.statements)
