@@ -770,34 +770,36 @@ def probe_sdk_retry_makes_a_second(server: Any) -> bool:
     return ids[0] != ids[1]
 
 
+def _probe_deployment_group(server: Any, name: str, **extra: Any) -> Any:
+    """A Lambda CodeDeploy application and deployment group, both named ``name``, with a service
+    role, as the release module makes them; returns the CodeDeploy client."""
+    codedeploy, iam = server.client("codedeploy"), server.client("iam")
+    role = iam.create_role(RoleName=f"{name}-codedeploy", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "codedeploy.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+    codedeploy.create_application(applicationName=name, computePlatform="Lambda")
+    codedeploy.create_deployment_group(applicationName=name, deploymentGroupName=name, serviceRoleArn=role,
+                                       deploymentStyle={"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+                                       **extra)
+    return codedeploy
+
+
 def probe_codedeploy_group_alarms_dropped(server: Any) -> bool:
     """A deployment group created with alarms reads back with an empty alarm configuration."""
-    codedeploy, iam = server.client("codedeploy"), server.client("iam")
-    role = iam.create_role(RoleName=f"{PROBE}-codedeploy", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": "codedeploy.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
-    codedeploy.create_application(applicationName=f"{PROBE}-app", computePlatform="Lambda")
-    codedeploy.create_deployment_group(applicationName=f"{PROBE}-app", deploymentGroupName=f"{PROBE}-group", serviceRoleArn=role,
-                                       alarmConfiguration={"enabled": True, "alarms": [{"name": f"{PROBE}-alarm"}]},
-                                       deploymentStyle={"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"})
-    read = codedeploy.get_deployment_group(applicationName=f"{PROBE}-app", deploymentGroupName=f"{PROBE}-group")["deploymentGroupInfo"]
+    name = f"{PROBE}-alarms"
+    codedeploy = _probe_deployment_group(server, name, alarmConfiguration={"enabled": True, "alarms": [{"name": f"{PROBE}-alarm"}]})
+    read = codedeploy.get_deployment_group(applicationName=name, deploymentGroupName=name)["deploymentGroupInfo"]
     return not (read.get("alarmConfiguration") or {}).get("alarms")
 
 
 def probe_codedeploy_never_shifts(server: Any) -> bool:
     """A Lambda deployment from version 1 to 2 stays ``Created`` and leaves the alias on 1."""
-    codedeploy, iam, lam = server.client("codedeploy"), server.client("iam"), server.client("lambda")
-    name = f"{PROBE}-release"
+    lam, name = server.client("lambda"), f"{PROBE}-release"
     _probe_function(server, name)
     first = lam.publish_version(FunctionName=name)["Version"]
     lam.update_function_code(FunctionName=name, ZipFile=_zip() + b"\0")
     second = lam.publish_version(FunctionName=name)["Version"]
     lam.create_alias(FunctionName=name, Name="live", FunctionVersion=first)
-    role = iam.create_role(RoleName=f"{name}-codedeploy", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": "codedeploy.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
-    codedeploy.create_application(applicationName=name, computePlatform="Lambda")
-    codedeploy.create_deployment_group(applicationName=name, deploymentGroupName=name, serviceRoleArn=role,
-                                       deploymentConfigName="CodeDeployDefault.LambdaCanary10Percent5Minutes",
-                                       deploymentStyle={"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"})
+    codedeploy = _probe_deployment_group(server, name, deploymentConfigName="CodeDeployDefault.LambdaCanary10Percent5Minutes")
     appspec = json.dumps({"version": 0.0, "Resources": [{name: {"Type": "AWS::Lambda::Function", "Properties": {
         "Name": name, "Alias": "live", "CurrentVersion": first, "TargetVersion": second}}}]})
     deployment = codedeploy.create_deployment(applicationName=name, deploymentGroupName=name, revision={
